@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from propsync.api.errors import install_error_handlers
+from propsync.api.routes import associations, objects, properties, search
+
+
+def create_app(engine: Engine) -> FastAPI:
+    """An app serving the API over ``engine``; nothing is built at import time."""
+    app = FastAPI(
+        title="propsync",
+        version="0.1.0",
+        description="A CRM record platform with sync properties, compatible with the "
+        "HubSpot CRM API (objects v3, properties v3, associations v4).",
+    )
+    app.state.engine = engine
+    install_error_handlers(app)
+    for module in (search, objects, properties, associations):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, without FastAPI's 422 (propsync answers 400 instead)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            operation.get("responses", {}).pop("422", None)
+    components = schema.get("components", {}).get("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema

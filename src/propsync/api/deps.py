@@ -1,0 +1,31 @@
+"""Dependencies every route shares: the engine and the authenticated principal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from propsync.domain.auth import Principal
+from propsync.services.accounts import authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="A propsync API token (pat-...).")
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_principal(
+    engine: Annotated[Engine, Depends(get_engine)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    header = f"Bearer {credentials.credentials}" if credentials else None
+    return authenticate(engine, header)
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

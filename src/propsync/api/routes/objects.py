@@ -1,0 +1,203 @@
+"""CRM objects v3: records of contacts, companies, deals and tickets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from propsync.api.deps import EngineDep, PrincipalDep
+from propsync.api.schemas.common import ERROR_RESPONSES, NextPage, Paging, StandardError
+from propsync.api.schemas.objects import (
+    BatchCreate,
+    BatchIds,
+    BatchRead,
+    BatchResponse,
+    BatchUpdate,
+    MergeIn,
+    ObjectCreate,
+    ObjectPage,
+    ObjectUpdate,
+    SimplePublicObject,
+    to_public,
+)
+from propsync.domain.auth import Principal
+from propsync.domain.errors import NotFoundError
+from propsync.domain.history import ValueSource
+from propsync.domain.properties import format_ms
+from propsync.services import records as svc
+from propsync.services.associations import AssociationInput, TypeSpec
+from propsync.services.clock import now_ms
+from propsync.services.views import ReadSpec
+
+router = APIRouter(tags=["Objects"], responses=ERROR_RESPONSES)
+PATH = "/crm/v3/objects/{objectType}"
+
+ListParam = Annotated[list[str] | None, Query()]
+
+
+def names(values: list[str] | None) -> list[str]:
+    """``?properties=a,b&properties=c`` → ``["a", "b", "c"]``."""
+    return [n.strip() for v in values or () for n in v.split(",") if n.strip()]
+
+
+def read_spec(
+    properties: list[str] | None, with_history: list[str] | None = None,
+    associations: list[str] | None = None,
+) -> ReadSpec:
+    return ReadSpec(names(properties), names(with_history), names(associations))
+
+
+def api_source(principal: Principal) -> ValueSource:
+    return ValueSource("API", f"userId:{principal.user_id}", None, principal.user_id)
+
+
+@router.get(PATH, response_model=ObjectPage, response_model_exclude_unset=True)
+def list_objects(
+    objectType: str, engine: EngineDep, principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10, after: str | None = None,
+    properties: ListParam = None, propertiesWithHistory: ListParam = None,
+    associations: ListParam = None, archived: bool = False,
+) -> ObjectPage:
+    views, next_after = svc.list_records(
+        engine, principal, objectType, read_spec(properties, propertiesWithHistory, associations),
+        after, limit, archived)
+    page = ObjectPage(results=[to_public(v) for v in views])
+    if next_after is not None:
+        page.paging = Paging(next=NextPage(after=next_after))
+    return page
+
+
+@router.post(PATH, status_code=201, response_model=SimplePublicObject,
+             response_model_exclude_unset=True)
+def create_object(
+    objectType: str, body: ObjectCreate, engine: EngineDep, principal: PrincipalDep
+) -> SimplePublicObject:
+    created = svc.create_records(engine, principal, objectType, [_record_input(body)],
+                                 api_source(principal))
+    return to_public(created[0])
+
+
+def _record_input(body: ObjectCreate) -> svc.RecordInput:
+    return svc.RecordInput(body.properties, [
+        AssociationInput(a.to.id, [TypeSpec(t.associationCategory, t.associationTypeId)
+                                   for t in a.types])
+        for a in body.associations
+    ])
+
+
+@router.get(PATH + "/{objectId}", response_model=SimplePublicObject,
+            response_model_exclude_unset=True)
+def get_object(
+    objectType: str, objectId: str, engine: EngineDep, principal: PrincipalDep,
+    properties: ListParam = None, propertiesWithHistory: ListParam = None,
+    associations: ListParam = None, archived: bool = False,
+) -> SimplePublicObject:
+    view = svc.get_record(engine, principal, objectType, objectId,
+                          read_spec(properties, propertiesWithHistory, associations), archived)
+    return to_public(view)
+
+
+@router.patch(PATH + "/{objectId}", response_model=SimplePublicObject,
+              response_model_exclude_unset=True)
+def update_object(
+    objectType: str, objectId: str, body: ObjectUpdate, engine: EngineDep,
+    principal: PrincipalDep,
+) -> SimplePublicObject:
+    record_id = str(svc.parse_id(objectId))
+    result = svc.update_records(engine, principal, objectType, [(record_id, body.properties)],
+                                api_source(principal))
+    if result.missing:
+        raise NotFoundError(f"No {objectType} record has the id {objectId}.")
+    return to_public(result.views[0])
+
+
+@router.delete(PATH + "/{objectId}", status_code=204, response_class=Response)
+def archive_object(
+    objectType: str, objectId: str, engine: EngineDep, principal: PrincipalDep
+) -> Response:
+    svc.archive_records(engine, principal, objectType, [str(svc.parse_id(objectId))])
+    return Response(status_code=204)
+
+
+@router.post("/propsync/v1/objects/{objectType}/{objectId}/restore",
+             response_model=SimplePublicObject, response_model_exclude_unset=True,
+             tags=["propsync"])
+def restore_object(
+    objectType: str, objectId: str, engine: EngineDep, principal: PrincipalDep
+) -> SimplePublicObject:
+    """Bring an archived record back, with its values and associations (propsync only)."""
+    return to_public(svc.restore_record(engine, principal, objectType, objectId))
+
+
+@router.post(PATH + "/merge", response_model=SimplePublicObject,
+             response_model_exclude_unset=True)
+def merge_objects(
+    objectType: str, body: MergeIn, engine: EngineDep, principal: PrincipalDep
+) -> SimplePublicObject:
+    view = svc.merge_records(engine, principal, objectType, body.primaryObjectId,
+                             body.objectIdToMerge)
+    return to_public(view)
+
+
+def batch_reply(result: svc.BatchResult, started: int, status: int = 200) -> JSONResponse:
+    """HubSpot's batch envelope; missing inputs make it a 207 with one error listing them."""
+    body = BatchResponse(results=[to_public(v) for v in result.views],
+                         startedAt=format_ms(started), completedAt=format_ms(now_ms()))
+    if result.missing:
+        body.numErrors = 1
+        body.errors = [StandardError(
+            category="OBJECT_NOT_FOUND", message="Could not get some objects: they may be "
+            "deleted or not exist. Check that ids are valid.",
+            context={"ids": result.missing})]
+        status = 207
+    return JSONResponse(body.model_dump(mode="json", exclude_none=False, exclude_unset=True,
+                                        by_alias=True), status_code=status)
+
+
+BATCH_RESPONSES = {207: {"model": BatchResponse, "description": "Some inputs failed."}}
+
+
+@router.post(PATH + "/batch/read", response_model=BatchResponse,
+             responses=BATCH_RESPONSES)  # type: ignore[arg-type]
+def batch_read(
+    objectType: str, body: BatchRead, engine: EngineDep, principal: PrincipalDep,
+    archived: bool = False,
+) -> JSONResponse:
+    started = now_ms()
+    spec = ReadSpec(body.properties, body.propertiesWithHistory)
+    result = svc.batch_read(engine, principal, objectType, [i.id for i in body.inputs], spec,
+                            archived)
+    return batch_reply(result, started)
+
+
+@router.post(PATH + "/batch/create", status_code=201, response_model=BatchResponse,
+             responses=BATCH_RESPONSES)  # type: ignore[arg-type]
+def batch_create(
+    objectType: str, body: BatchCreate, engine: EngineDep, principal: PrincipalDep
+) -> JSONResponse:
+    started = now_ms()
+    views = svc.create_records(engine, principal, objectType,
+                               [_record_input(i) for i in body.inputs], api_source(principal))
+    return batch_reply(svc.BatchResult(views), started, 201)
+
+
+@router.post(PATH + "/batch/update", response_model=BatchResponse,
+             responses=BATCH_RESPONSES)  # type: ignore[arg-type]
+def batch_update(
+    objectType: str, body: BatchUpdate, engine: EngineDep, principal: PrincipalDep
+) -> JSONResponse:
+    started = now_ms()
+    result = svc.update_records(engine, principal, objectType,
+                                [(i.id, i.properties) for i in body.inputs],
+                                api_source(principal))
+    return batch_reply(result, started)
+
+
+@router.post(PATH + "/batch/archive", status_code=204, response_class=Response)
+def batch_archive(
+    objectType: str, body: BatchIds, engine: EngineDep, principal: PrincipalDep
+) -> Response:
+    svc.archive_records(engine, principal, objectType, [i.id for i in body.inputs])
+    return Response(status_code=204)

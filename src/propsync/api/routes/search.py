@@ -1,0 +1,5 @@
+"""placeholder: filled in below."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,137 @@
+"""Bodies of the CRM objects v3 endpoints."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from propsync.api.schemas.common import Model, Paging, StandardError
+from propsync.domain.properties import format_ms
+from propsync.services.views import RecordView
+
+PropertyValue = str | int | float | bool | None
+
+
+class AssociationSpecIn(Model):
+    associationCategory: str
+    associationTypeId: int
+
+
+class PublicObjectId(Model):
+    id: str
+
+
+class AssociationIn(Model):
+    to: PublicObjectId
+    types: list[AssociationSpecIn]
+
+
+class ObjectCreate(Model):
+    properties: dict[str, PropertyValue] = Field(default_factory=dict)
+    associations: list[AssociationIn] = Field(default_factory=list)
+
+
+class ObjectUpdate(Model):
+    properties: dict[str, PropertyValue]
+
+
+class ObjectUpdateWithId(ObjectUpdate):
+    id: str
+    idProperty: str | None = None
+
+
+class BatchCreate(Model):
+    inputs: list[ObjectCreate]
+
+
+class BatchUpdate(Model):
+    inputs: list[ObjectUpdateWithId]
+
+
+class BatchIds(Model):
+    inputs: list[PublicObjectId]
+
+
+class BatchRead(Model):
+    inputs: list[PublicObjectId]
+    properties: list[str] = Field(default_factory=list)
+    propertiesWithHistory: list[str] = Field(default_factory=list)
+    idProperty: str | None = None
+
+
+class MergeIn(Model):
+    primaryObjectId: str
+    objectIdToMerge: str
+
+
+class ValueWithHistory(Model):
+    value: str | None
+    timestamp: str
+    sourceType: str
+    sourceId: str | None = None
+    sourceLabel: str | None = None
+    updatedByUserId: int | None = None
+
+
+class AssociatedId(Model):
+    id: str
+    type: str
+
+
+class AssociationsPage(Model):
+    results: list[AssociatedId]
+    paging: Paging | None = None
+
+
+class SimplePublicObject(Model):
+    id: str
+    properties: dict[str, str | None]
+    propertiesWithHistory: dict[str, list[ValueWithHistory]] | None = None
+    associations: dict[str, AssociationsPage] | None = None
+    createdAt: str
+    updatedAt: str
+    archived: bool
+    archivedAt: str | None = None
+
+
+class ObjectPage(Model):
+    results: list[SimplePublicObject]
+    paging: Paging | None = None
+
+
+class BatchResponse(Model):
+    status: Literal["PENDING", "PROCESSING", "CANCELED", "COMPLETE"] = "COMPLETE"
+    results: list[SimplePublicObject]
+    startedAt: str
+    completedAt: str
+    numErrors: int | None = None
+    errors: list[StandardError] | None = None
+    requestedAt: str | None = None
+    links: dict[str, str] | None = None
+
+
+def to_public(view: RecordView) -> SimplePublicObject:
+    """The API shape of a record view: members that do not apply are left out."""
+    data: dict[str, Any] = {
+        "id": str(view.id), "properties": view.properties,
+        "createdAt": format_ms(view.created_ms), "updatedAt": format_ms(view.updated_ms),
+        "archived": view.archived,
+    }
+    if view.archived and view.archived_ms is not None:
+        data["archivedAt"] = format_ms(view.archived_ms)
+    if view.history is not None:
+        data["propertiesWithHistory"] = {
+            name: [ValueWithHistory(
+                value=e.value, timestamp=format_ms(e.timestamp_ms),
+                sourceType=e.source.source_type, sourceId=e.source.source_id,
+                sourceLabel=e.source.source_label, updatedByUserId=e.source.user_id,
+            ) for e in entries]
+            for name, entries in view.history.items()
+        }
+    if view.associations is not None:
+        data["associations"] = {
+            to_type: AssociationsPage(results=[AssociatedId(id=str(i), type=n) for i, n in found])
+            for to_type, found in view.associations.items()
+        }
+    return SimplePublicObject(**data)

@@ -1,0 +1,23 @@
+"""The one composition root: settings → engine (migrated) → app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from propsync.api.app import create_app
+from propsync.config import Settings
+from propsync.storage.db import build_engine
+from propsync.storage.migrate import upgrade
+
+
+def engine_for(settings: Settings, migrate: bool = True) -> Engine:
+    """The engine for ``settings``, with every pending migration applied first."""
+    engine = build_engine(settings)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def app_for(settings: Settings) -> FastAPI:
+    return create_app(engine_for(settings))

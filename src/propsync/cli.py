@@ -1,0 +1,110 @@
+"""The ``propsync`` command: a thin layer over the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from propsync.config import ConfigError, Settings
+from propsync.domain.errors import PropsyncError
+
+app = typer.Typer(help="propsync: a CRM record platform with sync properties.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
+users_app = typer.Typer(help="Users of an account.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+err = Console(stderr=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from propsync.bootstrap import engine_for
+
+    return engine_for(_settings())
+
+
+def _fail(exc: PropsyncError) -> None:
+    err.print(f"[red]error:[/red] {exc.message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the API (and apply pending migrations first)."""
+    import uvicorn
+
+    from propsync.bootstrap import app_for
+
+    settings = _settings(host=host, port=port)
+    uvicorn.run(app_for(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to PROPSYNC_DATABASE_URL."""
+    _engine()
+    typer.echo("database is up to date")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str,
+    tier: Annotated[str, typer.Option(help="professional or enterprise.")] = "professional",
+) -> None:
+    """Create an account; prints its id on the last line."""
+    from propsync.services.accounts import create_account
+
+    try:
+        typer.echo(create_account(_engine(), name, tier))
+    except PropsyncError as exc:
+        _fail(exc)
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+    password: Annotated[str | None, typer.Option(help="Password for signing in.")] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a user of an account; prints the user id on the last line."""
+    from propsync.services.accounts import create_user
+
+    try:
+        typer.echo(create_user(_engine(), account, email, password, name))
+    except PropsyncError as exc:
+        _fail(exc)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated scopes, or 'all'.")] = "all",
+    user: Annotated[int | None, typer.Option(help="User the token acts for.")] = None,
+    name: Annotated[str, typer.Option(help="A name to recognise the token by.")] = "",
+) -> None:
+    """Create an API token; prints the token (shown only once) on the last line."""
+    from propsync.services.accounts import create_token
+
+    try:
+        typer.echo(create_token(_engine(), account, scopes, user, name).token)
+    except PropsyncError as exc:
+        _fail(exc)

@@ -1,0 +1,85 @@
+"""The error hierarchy, mapped to HubSpot's error categories.
+
+    PropsyncError                       category            status
+    ├── ValidationError                 VALIDATION_ERROR    400
+    │   └── ReadOnlyValueError          (code READ_ONLY_VALUE)
+    ├── NotFoundError                   OBJECT_NOT_FOUND    404
+    ├── ConflictError                   CONFLICT            409
+    │   └── AlreadyExistsError          OBJECT_ALREADY_EXISTS
+    ├── AuthenticationError             INVALID_AUTHENTICATION 401
+    └── ForbiddenError                  MISSING_SCOPES      403
+
+Each error carries a message a CRM administrator can act on and a list of
+``ErrorDetail`` (HubSpot's ``errors[]``), each with a ``code`` and ``context``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One entry of HubSpot's ``errors[]``."""
+
+    message: str
+    code: str | None = None
+    context: dict[str, list[str]] = field(default_factory=dict)
+    in_: str | None = None
+
+
+class PropsyncError(Exception):
+    """Base of every error propsync reports to a caller."""
+
+    category = "VALIDATION_ERROR"
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        details: list[ErrorDetail] | None = None,
+        context: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.context = context or {}
+
+
+class ValidationError(PropsyncError):
+    category = "VALIDATION_ERROR"
+    status = 400
+
+
+class ReadOnlyValueError(ValidationError):
+    """A write to a value that nobody may write (calculated or synced)."""
+
+
+class NotFoundError(PropsyncError):
+    category = "OBJECT_NOT_FOUND"
+    status = 404
+
+
+class ConflictError(PropsyncError):
+    category = "CONFLICT"
+    status = 409
+
+
+class AlreadyExistsError(ConflictError):
+    category = "OBJECT_ALREADY_EXISTS"
+
+
+class AuthenticationError(PropsyncError):
+    category = "INVALID_AUTHENTICATION"
+    status = 401
+
+
+class ForbiddenError(PropsyncError):
+    category = "MISSING_SCOPES"
+    status = 403
+
+
+class PermissionDeniedError(ForbiddenError):
+    """The user behind the token may not do this to this data (property access rules)."""
+
+    category = "FORBIDDEN"

@@ -1,0 +1,105 @@
+"""Reading records as the API shows them: values, history and associations, access applied."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from propsync.domain.history import HistoryEntry, ValueSource
+from propsync.domain.objects import resolve_object_type
+from propsync.domain.properties import PropertyDefinition, format_ms
+from propsync.services.schema import Catalogue
+from propsync.storage import associations as assoc_store
+from propsync.storage.history import load_history
+from propsync.storage.records import RecordRow, load_values
+
+
+@dataclass
+class RecordView:
+    """One record, shaped for a caller who may see exactly ``properties``."""
+
+    id: int
+    properties: dict[str, str | None]
+    created_ms: int
+    updated_ms: int
+    archived: bool
+    archived_ms: int | None = None
+    history: dict[str, list[HistoryEntry]] | None = None
+    associations: dict[str, list[tuple[int, str]]] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """What a read asks for: property names, history names, associated object types."""
+
+    properties: Sequence[str] = ()
+    with_history: Sequence[str] = ()
+    associations: Sequence[str] = ()
+
+
+def calculated_value(prop: PropertyDefinition, record: RecordRow) -> str | None:
+    if prop.name == "createdate":
+        return format_ms(record.created_ms)
+    if prop.name in ("lastmodifieddate", "hs_lastmodifieddate"):
+        return format_ms(record.updated_ms)
+    if prop.name == "hs_object_id":
+        return str(record.id)
+    return None
+
+
+def build_views(
+    conn: Connection, catalogue: Catalogue, records: Sequence[RecordRow], spec: ReadSpec
+) -> list[RecordView]:
+    """Views of ``records`` in the given order, with only what the principal may see."""
+    account_id = catalogue.principal.account_id
+    names = spec.properties or resolve_object_type(catalogue.object_type).default_properties
+    props = catalogue.readable(names)
+    history_props = catalogue.readable(spec.with_history)
+    ids = [r.id for r in records]
+    stored = [p for p in {*props, *history_props} if not p.calculated]
+    values = load_values(conn, account_id, ids, [p.id for p in stored]) if stored else {}
+    views = []
+    for record in records:
+        own = values.get(record.id, {})
+        shown = {p.name: calculated_value(p, record) if p.calculated else own.get(p.id)
+                 for p in props}
+        views.append(RecordView(record.id, shown, record.created_ms, record.updated_ms,
+                                record.archived, record.archived_ms))
+    if history_props:
+        _attach_history(conn, account_id, views, records, history_props)
+    if spec.associations:
+        _attach_associations(conn, account_id, views, spec.associations)
+    return views
+
+
+def _attach_history(
+    conn: Connection, account_id: int, views: list[RecordView], records: Sequence[RecordRow],
+    props: Collection[PropertyDefinition],
+) -> None:
+    stored = [p for p in props if not p.calculated]
+    history = load_history(conn, account_id, [v.id for v in views], [p.id for p in stored])
+    for view, record in zip(views, records, strict=True):
+        view.history = {p.name: history[view.id][p.id] for p in stored}
+        for p in props:
+            if p.calculated:
+                value = calculated_value(p, record)
+                view.history[p.name] = [HistoryEntry(
+                    value, record.created_ms, ValueSource("CALCULATED"))]
+
+
+def _attach_associations(
+    conn: Connection, account_id: int, views: list[RecordView], to_types: Sequence[str]
+) -> None:
+    types = assoc_store.load_types(conn, account_id)
+    for view in views:
+        view.associations = {}
+    for to_name in dict.fromkeys(to_types):
+        to_type = resolve_object_type(to_name).name
+        links = assoc_store.load_links(conn, account_id, [v.id for v in views], to_type)
+        for view in views:
+            found = [(to_id, types[tid].name) for to_id, tids in links.get(view.id, {}).items()
+                     for tid in tids if tid in types]
+            if found:
+                view.associations[to_type] = found

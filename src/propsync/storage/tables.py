@@ -1,0 +1,222 @@
+"""Every table, in one MetaData. Each table's key starts with ``account_id``.
+
+Ids of records, history entries and changes come from ``storage.ids`` (a
+PostgreSQL sequence, or a counter row on SQLite), never from a per-table
+autoincrement, so that the composite keys stay shard-friendly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _account() -> Column[int]:
+    return Column("account_id", BigInteger, nullable=False)
+
+
+id_sequences = Table(
+    "id_sequences",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("next_value", BigInteger, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("tier", String(20), nullable=False, server_default="professional"),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _account(),
+    Column("user_id", BigInteger, nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("password_hash", String(300)),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "user_id"),
+    UniqueConstraint("account_id", "email"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    _account(),
+    Column("team_id", BigInteger, nullable=False),
+    Column("name", String(200), nullable=False),
+    PrimaryKeyConstraint("account_id", "team_id"),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    _account(),
+    Column("team_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "team_id", "user_id"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    _account(),
+    Column("token_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("token_hash", String(64), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "token_id"),
+    UniqueConstraint("account_id", "token_hash"),
+)
+
+property_groups = Table(
+    "property_groups",
+    metadata,
+    _account(),
+    Column("object_type", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("display_order", Integer, nullable=False, server_default="-1"),
+    PrimaryKeyConstraint("account_id", "object_type", "name"),
+)
+
+properties = Table(
+    "properties",
+    metadata,
+    _account(),
+    Column("property_id", BigInteger, nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("field_type", String(40), nullable=False),
+    Column("group_name", String(100), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("options", Text, nullable=False, server_default="[]"),  # JSON list
+    Column("display_order", Integer, nullable=False, server_default="-1"),
+    Column("hidden", Boolean, nullable=False, server_default="0"),
+    Column("has_unique_value", Boolean, nullable=False, server_default="0"),
+    Column("hubspot_defined", Boolean, nullable=False, server_default="0"),
+    Column("calculated", Boolean, nullable=False, server_default="0"),
+    Column("access", Text),  # JSON AccessRule, NULL = everyone
+    Column("sync_source", Text),  # JSON SyncSource, NULL = an ordinary property
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "property_id"),
+    UniqueConstraint("account_id", "object_type", "name"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    _account(),
+    Column("record_id", BigInteger, nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("archived", Boolean, nullable=False, server_default="0"),
+    Column("archived_ms", BigInteger),
+    Column("merged_into", BigInteger),
+    PrimaryKeyConstraint("account_id", "record_id"),
+    Index(None, "account_id", "object_type", "archived", "record_id"),
+)
+
+property_values = Table(
+    "property_values",
+    metadata,
+    _account(),
+    Column("record_id", BigInteger, nullable=False),
+    Column("property_id", BigInteger, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("num", Float),  # numbers, and dates as epoch ms: what comparisons and sorts use
+    PrimaryKeyConstraint("account_id", "record_id", "property_id"),
+    Index(None, "account_id", "property_id", "record_id"),
+)
+
+property_history = Table(
+    "property_history",
+    metadata,
+    _account(),
+    Column("record_id", BigInteger, nullable=False),
+    Column("property_id", BigInteger, nullable=False),
+    Column("history_id", BigInteger, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("value", Text),  # NULL: the value was cleared
+    Column("source_type", String(40), nullable=False),
+    Column("source_id", String(200)),
+    Column("source_label", String(200)),
+    Column("user_id", BigInteger),
+    PrimaryKeyConstraint("account_id", "record_id", "property_id", "history_id"),
+)
+
+association_types = Table(
+    "association_types",
+    metadata,
+    _account(),
+    Column("type_id", Integer, nullable=False),
+    Column("from_type", String(40), nullable=False),
+    Column("to_type", String(40), nullable=False),
+    Column("inverse_id", Integer, nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    PrimaryKeyConstraint("account_id", "type_id"),
+)
+
+associations = Table(
+    "associations",
+    metadata,
+    _account(),
+    Column("from_id", BigInteger, nullable=False),
+    Column("to_type", String(40), nullable=False),
+    Column("to_id", BigInteger, nullable=False),
+    Column("type_id", Integer, nullable=False),
+    Column("from_type", String(40), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "from_id", "to_type", "to_id", "type_id"),
+)
+
+change_log = Table(
+    "change_log",
+    metadata,
+    _account(),
+    Column("change_id", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),  # see domain.changes.ChangeKind
+    Column("object_type", String(40), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("property_id", BigInteger),
+    Column("related_type", String(40)),
+    Column("related_id", BigInteger),
+    PrimaryKeyConstraint("account_id", "change_id"),
+)
+
+SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes")
