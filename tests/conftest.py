@@ -1,0 +1,132 @@
+"""Fixtures shared by every tier: databases (SQLite and PostgreSQL), a running server, accounts.
+
+Every storage, sync and API test runs once per store. The PostgreSQL store is a
+database of its own on 127.0.0.1:5432, created for the test session and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+from propsync.api.app import create_app
+from propsync.bootstrap import engine_for
+from propsync.config import Settings
+from propsync.services.accounts import create_account, create_token, create_user
+
+PG_ADMIN = os.environ.get("PROPSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgres"]
+
+
+def make_database(kind: str, folder: Path) -> str:
+    """A fresh, empty database of ``kind``; returns its URL."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / f'propsync-{uuid.uuid4().hex[:8]}.db'}"
+    name = f"propsync_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """One database per store for the whole session (accounts keep tests apart)."""
+    url = make_database(request.param, tmp_path_factory.mktemp(request.param))
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = engine_for(Settings(database_url=database_url))
+    yield engine
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    engine: Engine
+    server: uvicorn.Server
+    thread: threading.Thread = field(repr=False)
+
+
+@pytest.fixture(scope="session")
+def server(engine: Engine) -> Iterator[RunningServer]:
+    """A real HTTP server (uvicorn) on a free port, serving the API over ``engine``."""
+    port = free_port()
+    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield RunningServer(f"http://127.0.0.1:{port}", engine, srv, thread)
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@dataclass
+class Tenant:
+    """A fresh account with a user and an all-scopes token, and an HTTP client using it."""
+
+    account_id: int
+    user_id: int
+    token: str
+    client: httpx.Client
+    server: RunningServer
+
+    def client_for(self, token: str) -> httpx.Client:
+        return httpx.Client(base_url=self.server.base_url, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+
+
+def new_tenant(server: RunningServer, scopes: str = "all") -> Tenant:
+    account_id = create_account(server.engine, f"Test {uuid.uuid4().hex[:6]}")
+    user_id = create_user(server.engine, account_id, f"admin-{uuid.uuid4().hex[:6]}@example.com")
+    token = create_token(server.engine, account_id, scopes, user_id).token
+    client = httpx.Client(base_url=server.base_url, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    return Tenant(account_id, user_id, token, client, server)
+
+
+@pytest.fixture
+def tenant(server: RunningServer) -> Iterator[Tenant]:
+    t = new_tenant(server)
+    yield t
+    t.client.close()
+
+
+@pytest.fixture
+def api(tenant: Tenant) -> httpx.Client:
+    """An HTTP client authenticated as a fresh account's administrator."""
+    return tenant.client
