@@ -106,24 +106,38 @@ class Tenant:
     server: RunningServer
 
     def client_for(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.server.base_url, timeout=30,
-                            headers={"Authorization": f"Bearer {token}"})
+        return client_for(self.server, token)
+
+
+_OPEN_CLIENTS: list[httpx.Client] = []
+
+
+def client_for(server: RunningServer, token: str) -> httpx.Client:
+    """An HTTP client sending ``token``; closed when the current test ends."""
+    client = httpx.Client(base_url=server.base_url, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    _OPEN_CLIENTS.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPEN_CLIENTS:
+        _OPEN_CLIENTS.pop().close()
 
 
 def new_tenant(server: RunningServer, scopes: str = "all") -> Tenant:
+    """A fresh account with one user and a token with ``scopes`` acting for that user."""
     account_id = create_account(server.engine, f"Test {uuid.uuid4().hex[:6]}")
     user_id = create_user(server.engine, account_id, f"admin-{uuid.uuid4().hex[:6]}@example.com")
     token = create_token(server.engine, account_id, scopes, user_id).token
-    client = httpx.Client(base_url=server.base_url, timeout=30,
-                          headers={"Authorization": f"Bearer {token}"})
-    return Tenant(account_id, user_id, token, client, server)
+    return Tenant(account_id, user_id, token, client_for(server, token), server)
 
 
 @pytest.fixture
-def tenant(server: RunningServer) -> Iterator[Tenant]:
-    t = new_tenant(server)
-    yield t
-    t.client.close()
+def tenant(server: RunningServer) -> Tenant:
+    return new_tenant(server)
 
 
 @pytest.fixture

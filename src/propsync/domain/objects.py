@@ -88,14 +88,16 @@ _COMMON = (
 )
 _NOT_CONTACT = (DefaultProperty("hs_lastmodifieddate", "Last modified date", "datetime", "date"),)
 
-_STAGES = (("appointmentscheduled", "Appointment scheduled"), ("qualifiedtobuy", "Qualified to buy"),
+_STAGES = (("appointmentscheduled", "Appointment scheduled"),
+           ("qualifiedtobuy", "Qualified to buy"),
            ("presentationscheduled", "Presentation scheduled"),
            ("decisionmakerboughtin", "Decision maker bought-in"),
            ("contractsent", "Contract sent"), ("closedwon", "Closed won"),
            ("closedlost", "Closed lost"))
 
 DEFAULT_PROPERTIES: dict[str, tuple[DefaultProperty, ...]] = {
-    "contacts": _COMMON + (
+    "contacts": (
+        *_COMMON,
         DefaultProperty("email", "Email"),
         DefaultProperty("firstname", "First name"),
         DefaultProperty("lastname", "Last name"),
@@ -127,7 +129,8 @@ DEFAULT_PROPERTIES: dict[str, tuple[DefaultProperty, ...]] = {
     "tickets": _COMMON + _NOT_CONTACT + (
         DefaultProperty("subject", "Ticket name"),
         DefaultProperty("content", "Ticket description", "string", "textarea"),
-        DefaultProperty("hs_pipeline", "Pipeline", "enumeration", "select", (("0", "Support pipeline"),)),
+        DefaultProperty("hs_pipeline", "Pipeline", "enumeration", "select",
+                        (("0", "Support pipeline"),)),
         DefaultProperty("hs_pipeline_stage", "Ticket status", "enumeration", "select", (
             ("1", "New"), ("2", "Waiting on contact"), ("3", "Waiting on us"), ("4", "Closed"))),
         DefaultProperty("hs_ticket_category", "Category", "enumeration", "select", (

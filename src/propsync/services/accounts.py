@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from propsync.domain.auth import Principal, parse_scopes
-from propsync.domain.errors import AlreadyExistsError, AuthenticationError, NotFoundError, ValidationError
+from propsync.domain.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    NotFoundError,
+    ValidationError,
+)
 from propsync.services.clock import now_ms
 from propsync.storage import accounts as store
 from propsync.storage.db import read_transaction, write_transaction

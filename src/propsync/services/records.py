@@ -85,7 +85,7 @@ def _validate_all(
     if failure is not None:
         if len(inputs) == 1:
             raise failure
-        raise type(failure)(  # type: ignore[call-arg]
+        raise type(failure)(
             f"{len(errors)} of the values in this batch are not valid; nothing was changed. "
             + " ".join(e.message for e in errors), errors)
     return results
@@ -134,7 +134,8 @@ def _cursor(after: str | None) -> int:
         return 0
     assert after is not None
     if not after.isdigit() or len(after) > 18:
-        raise ValidationError(f"'after' must be a paging cursor from a previous page, not {after!r}.")
+        raise ValidationError(
+            f"'after' must be a paging cursor from a previous page, not {after!r}.")
     return int(after)
 
 

@@ -18,7 +18,6 @@ from propsync.domain.errors import (
 from propsync.domain.properties import PropertyDefinition, StoredValue, normalize_value
 from propsync.storage.properties import load_properties
 
-
 PropertyWrites = list[tuple[PropertyDefinition, StoredValue | None]]
 
 
@@ -61,7 +60,7 @@ class Catalogue:
                 errors += [ErrorDetail(d.message, d.code, d.context, f"{where}.{name}")
                            for d in exc.details] or [ErrorDetail(exc.message, in_=where)]
         if first is not None:
-            raise type(first)(_summary(errors), errors)  # type: ignore[call-arg]
+            raise type(first)(_summary(errors), errors)
         return result
 
     def _writable(self, name: str) -> PropertyDefinition:

@@ -93,13 +93,14 @@ def _attach_associations(
     conn: Connection, account_id: int, views: list[RecordView], to_types: Sequence[str]
 ) -> None:
     types = assoc_store.load_types(conn, account_id)
-    for view in views:
-        view.associations = {}
+    shown: dict[int, dict[str, list[tuple[int, str]]]] = {v.id: {} for v in views}
     for to_name in dict.fromkeys(to_types):
         to_type = resolve_object_type(to_name).name
-        links = assoc_store.load_links(conn, account_id, [v.id for v in views], to_type)
-        for view in views:
-            found = [(to_id, types[tid].name) for to_id, tids in links.get(view.id, {}).items()
+        links = assoc_store.load_links(conn, account_id, list(shown), to_type)
+        for rid, by_target in links.items():
+            found = [(to_id, types[tid].name) for to_id, tids in by_target.items()
                      for tid in tids if tid in types]
             if found:
-                view.associations[to_type] = found
+                shown[rid][to_type] = found
+    for view in views:
+        view.associations = shown[view.id]

@@ -20,7 +20,8 @@ def insert_account(conn: Connection, name: str, tier: str, now_ms: int) -> int:
 
 def account_exists(conn: Connection, account_id: int) -> bool:
     a = t.accounts
-    return conn.execute(select(a.c.account_id).where(a.c.account_id == account_id)).first() is not None
+    found = conn.execute(select(a.c.account_id).where(a.c.account_id == account_id)).first()
+    return found is not None
 
 
 def insert_user(

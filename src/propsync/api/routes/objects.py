@@ -143,7 +143,7 @@ def merge_objects(
 
 def batch_reply(result: svc.BatchResult, started: int, status: int = 200) -> JSONResponse:
     """HubSpot's batch envelope; missing inputs make it a 207 with one error listing them."""
-    body = BatchResponse(results=[to_public(v) for v in result.views],
+    body = BatchResponse(status="COMPLETE", results=[to_public(v) for v in result.views],
                          startedAt=format_ms(started), completedAt=format_ms(now_ms()))
     if result.missing:
         body.numErrors = 1
