@@ -1,0 +1,72 @@
+"""Every write records what changed in the change log, in the same transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+
+from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.errors import ValidationError
+from propsync.domain.history import ValueSource
+from propsync.services import records as svc
+from propsync.services.accounts import create_account, create_user
+from propsync.services.associations import AssociationInput, TypeSpec
+from propsync.storage import tables as t
+
+SOURCE = ValueSource("API")
+
+
+@pytest.fixture
+def admin(engine: Engine) -> Principal:
+    account_id = create_account(engine, "changes")
+    user_id = create_user(engine, account_id, "admin@changes.example")
+    return Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES))
+
+
+def changes(engine: Engine, account_id: int) -> list[tuple[str, str, int, int | None]]:
+    c = t.change_log
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.c.kind, c.c.object_type, c.c.record_id, c.c.related_id)
+                            .where(c.c.account_id == account_id).order_by(c.c.change_id))
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_create_records_the_creation_each_value_and_each_association(engine, admin):
+    company = svc.create_records(engine, admin, "companies",
+                                 [svc.RecordInput({"name": "Acme"})], SOURCE)[0]
+    before = len(changes(engine, admin.account_id))
+    contact = svc.create_records(engine, admin, "contacts", [svc.RecordInput(
+        {"email": "a@acme.com", "firstname": "A"},
+        [AssociationInput(str(company.id), [TypeSpec("HUBSPOT_DEFINED", 1)])])], SOURCE)[0]
+    kinds = [c[0] for c in changes(engine, admin.account_id)[before:]]
+    assert kinds.count("created") == 1
+    assert kinds.count("value") == 2
+    assert ("associated", "contacts", contact.id, company.id) in changes(engine, admin.account_id)
+
+
+def test_a_write_that_changes_nothing_records_nothing(engine, admin):
+    rec = svc.create_records(engine, admin, "contacts", [svc.RecordInput({"firstname": "A"})],
+                             SOURCE)[0]
+    before = changes(engine, admin.account_id)
+    svc.update_records(engine, admin, "contacts", [(str(rec.id), {"firstname": "A"})], SOURCE)
+    assert changes(engine, admin.account_id) == before
+
+
+def test_a_refused_write_leaves_no_record_and_no_change(engine, admin):
+    before = changes(engine, admin.account_id)
+    with pytest.raises(ValidationError):
+        svc.create_records(engine, admin, "deals", [
+            svc.RecordInput({"dealname": "fine"}), svc.RecordInput({"amount": "NaN-ish"})], SOURCE)
+    assert changes(engine, admin.account_id) == before
+
+
+def test_archive_restore_and_merge_are_recorded(engine, admin):
+    a, b = svc.create_records(engine, admin, "contacts", [
+        svc.RecordInput({"firstname": "A"}), svc.RecordInput({"firstname": "B"})], SOURCE)
+    svc.archive_records(engine, admin, "contacts", [str(a.id)])
+    svc.restore_record(engine, admin, "contacts", str(a.id))
+    svc.merge_records(engine, admin, "contacts", str(a.id), str(b.id))
+    log = changes(engine, admin.account_id)
+    assert ("archived", "contacts", a.id, None) in log
+    assert ("restored", "contacts", a.id, None) in log
+    assert ("merged", "contacts", b.id, a.id) in log
