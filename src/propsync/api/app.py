@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,11 +12,29 @@ from sqlalchemy import Engine
 
 from propsync.api.errors import install_error_handlers
 from propsync.api.routes import associations, objects, properties, search
+from propsync.sync.runner import start_worker
 
 
-def create_app(engine: Engine) -> FastAPI:
-    """An app serving the API over ``engine``; nothing is built at import time."""
+def create_app(
+    engine: Engine, run_worker: bool = True, listen_url: str | None = None
+) -> FastAPI:
+    """An app serving the API over ``engine``; nothing is built at import time.
+
+    With ``run_worker`` the app runs a sync worker thread while it serves
+    (embedded mode); ``listen_url`` lets it also hear other processes' NOTIFY.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        running = start_worker(engine, listen_url) if run_worker else None
+        try:
+            yield
+        finally:
+            if running is not None:
+                running.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="propsync",
         version="0.1.0",
         description="A CRM record platform with sync properties, compatible with the "

@@ -17,7 +17,7 @@ from propsync.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from propsync.services.clock import now_ms
+from propsync.clock import now_ms
 from propsync.storage import accounts as store
 from propsync.storage.db import read_transaction, write_transaction
 

@@ -12,7 +12,7 @@ from propsync.domain.errors import ErrorDetail, NotFoundError, PropsyncError, Va
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.services.associations import AssociationInput, links_for_inputs
-from propsync.services.clock import now_ms
+from propsync.clock import now_ms
 from propsync.services.schema import Catalogue, PropertyWrites
 from propsync.services.views import ReadSpec, RecordView, build_views
 from propsync.storage import associations as assoc_store

@@ -24,6 +24,12 @@ def account_exists(conn: Connection, account_id: int) -> bool:
     return found is not None
 
 
+def account_tier(conn: Connection, account_id: int) -> str:
+    a = t.accounts
+    tier = conn.execute(select(a.c.tier).where(a.c.account_id == account_id)).scalar()
+    return str(tier or "professional")
+
+
 def insert_user(
     conn: Connection, account_id: int, email: str, name: str, password_hash: str | None,
     now_ms: int,

@@ -6,7 +6,8 @@ with ``BEGIN IMMEDIATE`` so that two writers queue instead of deadlocking.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,11 +52,25 @@ def _sqlite_engine(url: str) -> Engine:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that will write: committed on success, rolled back on error."""
+    """A transaction that will write: committed on success, rolled back on error.
+
+    After a commit that left sync work (``mark_sync_work``), the engine's
+    ``on_sync_work`` callbacks run, so an in-process worker wakes at once.
+    """
     with engine.connect() as conn:
         conn = conn.execution_options(**{_BEGIN: "IMMEDIATE"})
-        with conn.begin():
-            yield conn
+        conn.info.pop(_WORK_FLAG, None)
+        conn.info.pop(TXN_CACHE, None)
+        try:
+            with conn.begin():
+                yield conn
+            left_work = conn.info.pop(_WORK_FLAG, False)
+        finally:
+            conn.info.pop(_WORK_FLAG, None)
+            conn.info.pop(TXN_CACHE, None)
+    if left_work:
+        for callback in _CALLBACKS.get(engine, ()):
+            callback()
 
 
 @contextmanager
@@ -67,3 +82,28 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
 
 def is_postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
+
+
+_WORK_FLAG = "propsync_sync_work"
+TXN_CACHE = "propsync_txn_cache"  # per-transaction memo, cleared by write_transaction
+NOTIFY_CHANNEL = "propsync_sync"
+_CALLBACKS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def mark_sync_work(conn: Connection) -> None:
+    """Say that this transaction leaves sync work: workers are woken when it commits."""
+    if conn.info.get(_WORK_FLAG):
+        return
+    conn.info[_WORK_FLAG] = True
+    if is_postgres(conn):
+        conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+def on_sync_work(engine: Engine, callback: Callable[[], None]) -> None:
+    """Call ``callback`` after every commit that left sync work (same process)."""
+    _CALLBACKS.setdefault(engine, []).append(callback)
+
+
+def is_postgres_engine(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from propsync.storage.db import is_postgres
+from propsync.storage.ids import allocate_ids
 
 
 def upsert(
@@ -30,3 +33,22 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
         return
     module: Any = postgresql if is_postgres(conn) else sqlite
     conn.execute(module.insert(table).on_conflict_do_nothing(), rows)
+
+
+def id_list(conn: Connection, ids: Collection[int]) -> tuple[str, object]:
+    """A ``SELECT`` yielding column ``id`` for each of ``ids``, and the value for ``:ids``."""
+    if is_postgres(conn):
+        return "SELECT unnest(CAST(:ids AS BIGINT[])) AS id", list(ids)
+    return "SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)", json.dumps(list(ids))
+
+
+def next_ids_sql(conn: Connection, kind: str, count: int, order_by: str) -> tuple[str, int]:
+    """An SQL expression giving each row of an ``INSERT ... SELECT`` a fresh id of ``kind``.
+
+    PostgreSQL draws from the sequence per row; SQLite numbers the rows from a range
+    allocated up front (``:id_base``), ordered by ``order_by``.
+    """
+    if is_postgres(conn):
+        return f"nextval('seq_{kind}')", 0
+    base = allocate_ids(conn, kind, count)[0] if count else 0
+    return f"(:id_base + ROW_NUMBER() OVER (ORDER BY {order_by}) - 1)", base

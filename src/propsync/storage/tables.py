@@ -128,7 +128,6 @@ properties = Table(
     Column("hubspot_defined", Boolean, nullable=False, server_default="0"),
     Column("calculated", Boolean, nullable=False, server_default="0"),
     Column("access", Text),  # JSON AccessRule, NULL = everyone
-    Column("sync_source", Text),  # JSON SyncSource, NULL = an ordinary property
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "property_id"),
@@ -217,6 +216,37 @@ change_log = Table(
     Column("related_type", String(40)),
     Column("related_id", BigInteger),
     PrimaryKeyConstraint("account_id", "change_id"),
+)
+
+sync_properties = Table(
+    "sync_properties",
+    metadata,
+    _account(),
+    Column("property_id", BigInteger, nullable=False),  # the sync property itself
+    Column("target_type", String(40), nullable=False),
+    Column("source_type", String(40), nullable=False),
+    Column("source_property_id", BigInteger, nullable=False),
+    Column("association_type_ids", Text),  # space-separated ids; NULL = every type counts
+    Column("selection", String(20)),  # FIRST_CREATED / LAST_CREATED / NULL (single-valued)
+    Column("state", String(20), nullable=False),  # BACKFILLING / LIVE
+    Column("backfill_cursor", BigInteger, nullable=False, server_default="0"),
+    Column("backfill_done", BigInteger, nullable=False, server_default="0"),
+    Column("backfill_total", BigInteger, nullable=False, server_default="0"),
+    Column("generation", Integer, nullable=False, server_default="1"),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "property_id"),
+    Index(None, "account_id", "source_property_id"),
+)
+
+sync_targets = Table(
+    "sync_targets",
+    metadata,
+    _account(),
+    Column("property_id", BigInteger, nullable=False),
+    Column("target_id", BigInteger, nullable=False),
+    Column("queued_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "property_id", "target_id"),
 )
 
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes")

@@ -28,7 +28,7 @@ from propsync.domain.history import ValueSource
 from propsync.domain.properties import format_ms
 from propsync.services import records as svc
 from propsync.services.associations import AssociationInput, TypeSpec
-from propsync.services.clock import now_ms
+from propsync.clock import now_ms
 from propsync.services.views import ReadSpec
 
 router = APIRouter(tags=["Objects"], responses=ERROR_RESPONSES)

@@ -78,7 +78,6 @@ def upgrade() -> None:
     sa.Column('hubspot_defined', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('calculated', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('access', sa.Text(), nullable=True),
-    sa.Column('sync_source', sa.Text(), nullable=True),
     sa.Column('created_ms', sa.BigInteger(), nullable=False),
     sa.Column('updated_ms', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('account_id', 'property_id', name=op.f('pk_properties')),

@@ -1,0 +1,266 @@
+"""Sync property use cases: define (with every guard rail of SPEC 3.4), status, explain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection, Engine, select
+
+from propsync.clock import now_ms
+from propsync.domain.associations import CATEGORIES, AssociationType
+from propsync.domain.auth import Principal, object_scope, schema_scope
+from propsync.domain.errors import AlreadyExistsError, ErrorDetail, NotFoundError, ValidationError
+from propsync.domain.objects import OBJECT_TYPES, resolve_object_type
+from propsync.domain.properties import PropertyDefinition
+from propsync.domain.sync_rule import (
+    Candidate,
+    Selection,
+    SyncDefinition,
+    SyncSource,
+    check_association_types,
+    refuse,
+    winner,
+    would_cycle,
+)
+from propsync.storage import associations as assoc_store
+from propsync.storage import sync as store
+from propsync.storage import tables as t
+from propsync.storage.changes import lock_definitions
+from propsync.storage.accounts import account_tier
+from propsync.storage.db import read_transaction, write_transaction
+from propsync.storage.properties import find_property, insert_property
+from propsync.storage.records import load_records, load_values
+
+SYNC_PROPERTY_LIMITS = {"professional": 50, "enterprise": 500}
+
+
+@dataclass(frozen=True)
+class SourceRequest:
+    """``syncSource`` as the caller sent it."""
+
+    object_type: str
+    property_name: str
+    association_types: list[tuple[str, int]] | None
+    selection: str | None
+
+
+@dataclass(frozen=True)
+class CheckedSource:
+    """A validated source: the rule's view of it and the source property itself."""
+
+    source: SyncSource
+    source_property: PropertyDefinition
+
+
+def check_source(
+    conn: Connection, principal: Principal, target_type: str, request: SourceRequest
+) -> CheckedSource:
+    """Validate a sync source against SPEC 3.4; raises a 4xx error that says what to do."""
+    source_type = _source_type(request.object_type)
+    principal.require(schema_scope(source_type))
+    prop = find_property(conn, principal.account_id, source_type, request.property_name)
+    _check_source_property(prop, source_type, request.property_name)
+    assert prop is not None
+    types = assoc_store.load_types(conn, principal.account_id)
+    chosen = _chosen_types(types, request.association_types)
+    selection = _selection(request.selection)
+    check_association_types(target_type, source_type, chosen, selection)
+    ids = frozenset(c.type_id for c in chosen) if chosen is not None else None
+    return CheckedSource(SyncSource(source_type, prop.name, ids, selection), prop)
+
+
+def _source_type(raw: str) -> str:
+    try:
+        return resolve_object_type(raw).name
+    except NotFoundError:
+        raise refuse(f"{raw!r} is not an object type. The source object must be one of: "
+                     f"{', '.join(OBJECT_TYPES)}.") from None
+
+
+def _check_source_property(prop: PropertyDefinition | None, source_type: str, name: str) -> None:
+    if prop is None:
+        raise refuse(f"{source_type} has no property {name!r}. Choose an existing property of "
+                     f"{source_type} as the source (GET /crm/v3/properties/{source_type}).",
+                     code="PROPERTY_DOESNT_EXIST", propertyName=[name])
+    if prop.access.is_restricted:
+        raise refuse(
+            f"{source_type}.{name} has restricted view or edit access. A sync property is "
+            "visible to everyone, so it cannot copy restricted data. Remove the restriction "
+            "from the source property, or choose another one.", code="RESTRICTED_SOURCE",
+            propertyName=[name])
+    if prop.calculated:
+        raise refuse(f"{source_type}.{name} is calculated by propsync; a sync property can "
+                     "copy stored properties only.", propertyName=[name])
+
+
+def _chosen_types(
+    types: Mapping[int, AssociationType], raw: list[tuple[str, int]] | None
+) -> list[AssociationType] | None:
+    if raw is None:
+        return None
+    chosen = []
+    for category, type_id in raw:
+        found = types.get(type_id)
+        if category not in CATEGORIES or found is None or found.category != category:
+            raise refuse(f"There is no association type {category} {type_id}. List the labels "
+                         "with GET /crm/v4/associations/{from}/{to}/labels.",
+                         code="INVALID_ASSOCIATION_TYPE")
+        chosen.append(found)
+    return chosen
+
+
+def _selection(raw: str | None) -> Selection | None:
+    if raw is None:
+        return None
+    try:
+        return Selection(raw)
+    except ValueError:
+        raise refuse(f"selection must be FIRST_CREATED or LAST_CREATED, not {raw!r}.") from None
+
+
+def check_matches_source(given: Mapping[str, object], source: PropertyDefinition) -> None:
+    """``type``/``fieldType``, when given, must be the source property's own."""
+    for member, expected in (("type", source.type), ("fieldType", source.field_type)):
+        value = given.get(member)
+        if value is not None and value != expected:
+            raise refuse(
+                f"A sync property takes its {member} from its source: {source.object_type}."
+                f"{source.name} has {member} {expected!r}, not {value!r}. Leave {member} out.")
+
+
+def define(
+    conn: Connection, principal: Principal, property_id: int, target_type: str,
+    checked: CheckedSource, tier: str = "professional", redefining: bool = False,
+) -> None:
+    """Store the definition and start its backfill; refuses cycles and the tier's limit."""
+    lock_definitions(conn, principal.account_id)
+    defs = store.load_sync_properties(conn, principal.account_id)
+    edges = {d.property_id: d.source_property_id for d in defs if d.property_id != property_id}
+    cycle = would_cycle(edges, property_id, checked.source_property.id)
+    if cycle is not None:
+        raise refuse("This sync property would copy, through a chain, its own value: "
+                     f"{_describe_cycle(conn, principal.account_id, cycle)}. Choose a source "
+                     "that does not depend on this property.", code="SYNC_CYCLE")
+    limit = SYNC_PROPERTY_LIMITS.get(tier, SYNC_PROPERTY_LIMITS["professional"])
+    if not redefining and len(defs) >= limit:
+        raise refuse(f"This account has {len(defs)} sync properties, the limit of its "
+                     f"{tier} subscription. Delete one you no longer need first.",
+                     code="SYNC_PROPERTY_LIMIT")
+    store.save_definition(conn, principal.account_id, property_id, target_type,
+                          checked.source_property.id, checked.source, now_ms())
+
+
+def _describe_cycle(conn: Connection, account_id: int, ids: list[int]) -> str:
+    p = t.properties
+    names = dict(conn.execute(select(p.c.property_id, p.c.object_type + "." + p.c.name).where(
+        p.c.account_id == account_id, p.c.property_id.in_(ids))).tuples())
+    return " ← ".join(names.get(i, "this property") for i in ids)
+
+
+def uses_of(conn: Connection, account_id: int, property_id: int) -> list[SyncDefinition]:
+    """Sync properties that copy ``property_id``."""
+    return [d for d in store.load_sync_properties(conn, account_id)
+            if d.source_property_id == property_id]
+
+
+def refuse_if_used(
+    conn: Connection, account_id: int, prop: PropertyDefinition, action: str
+) -> None:
+    """Refuse archiving/deleting/restricting a property that a sync property copies."""
+    users = uses_of(conn, account_id, prop.id)
+    if not users:
+        return
+    listed = [f"{u.target_type}.{u.name}" for u in users]
+    message = (f"{prop.object_type}.{prop.name} cannot be {action}: the sync "
+               f"propert{'y' if len(users) == 1 else 'ies'} {', '.join(listed)} cop"
+               f"{'ies' if len(users) == 1 else 'y'} it. Delete or redefine "
+               f"{'it' if len(users) == 1 else 'them'} first.")
+    raise ValidationError(message, [
+        ErrorDetail(f"Used by sync property {u.target_type}.{u.name} ({u.label}).",
+                    "CANNOT_DELETE_PROPERTY_IN_USE",
+                    {"syncProperty": [f"{u.target_type}.{u.name}"], "label": [u.label]})
+        for u in users])
+
+
+def find_definition(conn: Connection, account_id: int, property_id: int) -> SyncDefinition | None:
+    return next((d for d in store.load_sync_properties(conn, account_id)
+                 if d.property_id == property_id), None)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    definition: SyncDefinition
+    candidates: list[tuple[Candidate, bool, str]]  # candidate, admitted, why
+    winner: Candidate | None
+    value: str | None
+    stored: str | None
+
+
+def explain(
+    engine: Engine, principal: Principal, target_type: str, name: str, record_id: int
+) -> Explanation:
+    """Why one target's sync value is what it is: candidates, winner, value."""
+    target = resolve_object_type(target_type).name
+    principal.require(object_scope(target))
+    with read_transaction(engine) as conn:
+        prop = find_property(conn, principal.account_id, target, name)
+        definition = find_definition(conn, principal.account_id, prop.id) if prop else None
+        if prop is None or definition is None:
+            raise NotFoundError(f"{target} has no sync property {name!r}.")
+        principal.require(object_scope(definition.source_type))
+        record = load_records(conn, principal.account_id, target, [record_id]).get(record_id)
+        if record is None:
+            raise NotFoundError(f"No {target} record has the id {record_id}.")
+        candidates = _candidates(conn, principal.account_id, definition, record_id)
+        chosen = winner(definition.source, candidates)
+        ids = [c.record_id for c in candidates] + [record_id]
+        values = load_values(conn, principal.account_id, ids,
+                             [definition.source_property_id, definition.property_id])
+    source_values = {i: v.get(definition.source_property_id) for i, v in values.items()}
+    judged = [(c, *_judge(definition.source, c)) for c in candidates]
+    value = source_values.get(chosen.record_id) if chosen else None
+    stored = values.get(record_id, {}).get(definition.property_id)
+    return Explanation(definition, judged, chosen, value, stored)
+
+
+def _candidates(
+    conn: Connection, account_id: int, d: SyncDefinition, record_id: int
+) -> list[Candidate]:
+    links = store.linked_records(conn, account_id, record_id, d.source_type)
+    rows = load_records(conn, account_id, d.source_type, list(links))
+    return [Candidate(i, rows[i].created_ms, rows[i].archived, frozenset(tids))
+            for i, tids in sorted(links.items()) if i in rows]
+
+
+def _judge(source: SyncSource, candidate: Candidate) -> tuple[bool, str]:
+    if candidate.archived:
+        return False, "the record is archived"
+    if not source.admits(candidate.type_ids):
+        return False, "none of its association labels is selected"
+    return True, "associated through a selected label"
+
+
+def create_sync_property(
+    engine: Engine, principal: Principal, target_type: str, name: str, label: str,
+    request: SourceRequest, group_name: str | None = None, description: str = "",
+    given: Mapping[str, object] | None = None,
+) -> PropertyDefinition:
+    """Create a sync property and start its backfill (all checks first; nothing on refusal)."""
+    target = resolve_object_type(target_type).name
+    principal.require(schema_scope(target, write=True))
+    now = now_ms()
+    with write_transaction(engine) as conn:
+        if find_property(conn, principal.account_id, target, name) is not None:
+            raise AlreadyExistsError(f"{target} already has a property named {name!r}. "
+                                     "Choose another internal name.")
+        checked = check_source(conn, principal, target, request)
+        check_matches_source(given or {}, checked.source_property)
+        source = checked.source_property
+        prop = PropertyDefinition(
+            id=0, object_type=target, name=name, label=label, type=source.type,
+            field_type=source.field_type, group_name=group_name or OBJECT_TYPES[target].group,
+            description=description, options=source.options, created_ms=now, updated_ms=now)
+        pid = insert_property(conn, principal.account_id, prop)
+        define(conn, principal, pid, target, checked, account_tier(conn, principal.account_id))
+    return replace(prop, id=pid)

@@ -1,0 +1,210 @@
+"""Sync property definitions, their queue of targets to recompute, and backfill state."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+
+from propsync.domain.sync_rule import Selection, SyncDefinition, SyncSource
+from propsync.storage import tables as t
+from propsync.storage.db import is_postgres
+from propsync.storage.dialects import id_list, insert_ignore
+
+BACKFILLING = "BACKFILLING"
+LIVE = "LIVE"
+
+
+def _sync_select():  # type: ignore[no-untyped-def]
+    sp, p, src = t.sync_properties, t.properties, t.properties.alias("src")
+    return (
+        select(sp, p.c.name, p.c.label, src.c.name.label("source_name"))
+        .join(p, (p.c.account_id == sp.c.account_id) & (p.c.property_id == sp.c.property_id))
+        .join(src, (src.c.account_id == sp.c.account_id)
+              & (src.c.property_id == sp.c.source_property_id))
+    )
+
+
+def load_sync_properties(conn: Connection, account_id: int) -> list[SyncDefinition]:
+    """Every sync property of the account, in id order."""
+    sp = t.sync_properties
+    rows = conn.execute(_sync_select().where(sp.c.account_id == account_id)
+                        .order_by(sp.c.property_id))
+    return [_to_sync(r) for r in rows]
+
+
+def _to_sync(r: object) -> SyncDefinition:
+    row = r._mapping  # type: ignore[attr-defined]
+    ids = row["association_type_ids"]
+    selection = row["selection"]
+    return SyncDefinition(
+        account_id=row["account_id"], property_id=row["property_id"], name=row["name"],
+        label=row["label"], target_type=row["target_type"], source_type=row["source_type"],
+        source_property_id=row["source_property_id"], source_property=row["source_name"],
+        association_type_ids=frozenset(int(i) for i in ids.split()) if ids is not None else None,
+        selection=Selection(selection) if selection else None, state=row["state"],
+        backfill_cursor=row["backfill_cursor"], backfill_done=row["backfill_done"],
+        backfill_total=row["backfill_total"], generation=row["generation"],
+    )
+
+
+def save_definition(
+    conn: Connection, account_id: int, property_id: int, target_type: str,
+    source_property_id: int, source: SyncSource, now_ms: int,
+) -> None:
+    """Insert or redefine a sync property; either way it starts a full backfill."""
+    values = {
+        "target_type": target_type, "source_type": source.source_type,
+        "source_property_id": source_property_id,
+        "association_type_ids": (" ".join(str(i) for i in sorted(source.association_type_ids))
+                                 if source.association_type_ids is not None else None),
+        "selection": source.selection.value if source.selection else None,
+        "state": BACKFILLING, "backfill_cursor": 0, "backfill_done": 0,
+        "backfill_total": count_targets(conn, account_id, target_type), "updated_ms": now_ms,
+    }
+    sp = t.sync_properties
+    key = (sp.c.account_id == account_id) & (sp.c.property_id == property_id)
+    if conn.execute(select(sp.c.generation).where(key)).first() is None:
+        conn.execute(insert(sp).values(account_id=account_id, property_id=property_id,
+                                       created_ms=now_ms, generation=1, **values))
+    else:
+        conn.execute(update(sp).where(key).values(generation=sp.c.generation + 1, **values))
+
+
+def delete_definition(conn: Connection, account_id: int, property_id: int) -> None:
+    for table in (t.sync_targets, t.sync_properties):
+        conn.execute(delete(table).where(table.c.account_id == account_id,
+                                         table.c.property_id == property_id))
+
+
+def count_targets(conn: Connection, account_id: int, target_type: str) -> int:
+    r = t.records
+    return int(conn.execute(select(func.count()).where(
+        r.c.account_id == account_id, r.c.object_type == target_type,
+        r.c.archived.is_(False))).scalar_one())
+
+
+def enqueue_targets(
+    conn: Connection, account_id: int, property_id: int, target_ids: Collection[int], now_ms: int
+) -> None:
+    """Queue explicit targets of one sync property for recomputation (deduplicated)."""
+    insert_ignore(conn, t.sync_targets, [
+        {"account_id": account_id, "property_id": property_id, "target_id": tid,
+         "queued_ms": now_ms} for tid in sorted(set(target_ids))])
+
+
+def enqueue_associated(
+    conn: Connection, prop: SyncDefinition, source_ids: Collection[int],
+    inverse_type_ids: frozenset[int] | None, now_ms: int,
+) -> None:
+    """Queue every target associated with any of ``source_ids`` (one set-based INSERT)."""
+    if not source_ids:
+        return
+    type_filter = ""
+    params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id, "now": now_ms,
+                                 "tt": prop.target_type}
+    if inverse_type_ids is not None:
+        type_filter = f"AND a.type_id IN ({', '.join(str(i) for i in sorted(inverse_type_ids))})"
+    ids_sql, ids_param = id_list(conn, source_ids)
+    params["ids"] = ids_param
+    conflict = "ON CONFLICT DO NOTHING"
+    conn.execute(text(
+        "INSERT INTO sync_targets (account_id, property_id, target_id, queued_ms) "
+        "SELECT DISTINCT :a, :p, a.to_id, :now FROM associations a "
+        f"WHERE a.account_id = :a AND a.from_id IN ({ids_sql}) AND a.to_type = :tt {type_filter} "
+        f"{conflict}"
+    ), params)
+
+
+def claim_targets(conn: Connection, limit: int) -> tuple[int, int, list[int]] | None:
+    """Take up to ``limit`` queued targets of one sync property: ``(account, property, ids)``.
+
+    The rows are deleted in the caller's transaction, so a crash puts them back.
+    """
+    st = t.sync_targets
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
+    head = conn.execute(text(
+        f"SELECT account_id, property_id FROM sync_targets LIMIT 1{lock}")).first()
+    if head is None:
+        return None
+    account_id, property_id = head
+    rows = conn.execute(text(
+        "SELECT target_id FROM sync_targets WHERE account_id = :a AND property_id = :p "
+        f"ORDER BY target_id LIMIT :n{lock}"), {"a": account_id, "p": property_id, "n": limit})
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), 1000):
+        conn.execute(delete(st).where(st.c.account_id == account_id,
+                                      st.c.property_id == property_id,
+                                      st.c.target_id.in_(ids[start:start + 1000])))
+    return account_id, property_id, ids
+
+
+def claim_backfill(conn: Connection) -> SyncDefinition | None:
+    """A sync property that is backfilling, locked for this transaction (skipping busy ones)."""
+    sp = t.sync_properties
+    stmt = _sync_select().where(sp.c.state == BACKFILLING).order_by(sp.c.updated_ms).limit(1)
+    if is_postgres(conn):
+        stmt = stmt.with_for_update(skip_locked=True, of=sp)
+    row = conn.execute(stmt).first()
+    return _to_sync(row) if row else None
+
+
+def next_backfill_ids(conn: Connection, prop: SyncDefinition, limit: int) -> list[int]:
+    r = t.records
+    return list(conn.execute(
+        select(r.c.record_id).where(r.c.account_id == prop.account_id,
+                                    r.c.object_type == prop.target_type,
+                                    r.c.archived.is_(False),
+                                    r.c.record_id > prop.backfill_cursor)
+        .order_by(r.c.record_id).limit(limit)).scalars())
+
+
+def advance_backfill(
+    conn: Connection, prop: SyncDefinition, cursor: int, done: int, finished: bool, now_ms: int
+) -> None:
+    sp = t.sync_properties
+    conn.execute(update(sp).where(
+        sp.c.account_id == prop.account_id, sp.c.property_id == prop.property_id,
+        sp.c.generation == prop.generation,
+    ).values(backfill_cursor=cursor, backfill_done=prop.backfill_done + done,
+             state=LIVE if finished else BACKFILLING, updated_ms=now_ms))
+
+
+@dataclass(frozen=True)
+class Pending:
+    changes: int
+    targets: int
+    oldest_ms: int | None
+
+
+def pending(conn: Connection, account_id: int) -> Pending:
+    """How much sync work the account has waiting, and since when."""
+    c, st = t.change_log, t.sync_targets
+    changes, oldest_change = conn.execute(select(func.count(), func.min(c.c.created_ms)).where(
+        c.c.account_id == account_id)).one()
+    targets, oldest_target = conn.execute(select(func.count(), func.min(st.c.queued_ms)).where(
+        st.c.account_id == account_id)).one()
+    stamps = [s for s in (oldest_change, oldest_target) if s is not None]
+    return Pending(int(changes), int(targets), min(stamps) if stamps else None)
+
+
+def queued_ids(conn: Connection, account_id: int, property_id: int) -> Sequence[int]:
+    st = t.sync_targets
+    return list(conn.execute(select(st.c.target_id).where(
+        st.c.account_id == account_id, st.c.property_id == property_id)).scalars())
+
+
+def linked_records(
+    conn: Connection, account_id: int, record_id: int, other_type: str
+) -> dict[int, list[int]]:
+    """``{other_id: [type ids]}`` for every record of ``other_type`` linked to ``record_id``,
+    archived ones included (what ``explain`` shows)."""
+    a = t.associations
+    found: dict[int, list[int]] = {}
+    rows = conn.execute(select(a.c.to_id, a.c.type_id).where(
+        a.c.account_id == account_id, a.c.from_id == record_id, a.c.to_type == other_type)
+        .order_by(a.c.to_id, a.c.type_id))
+    for to_id, type_id in rows:
+        found.setdefault(to_id, []).append(type_id)
+    return found

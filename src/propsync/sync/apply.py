@@ -1,0 +1,183 @@
+"""Recompute one sync property for a set of targets, in set-based SQL, idempotently.
+
+One batch is a handful of statements over a temporary table, whatever its size:
+
+1. (PostgreSQL) lock the target records, skipping those another worker holds —
+   they go back on the queue — so that every recomputation of a target reads a
+   state at least as new as the one before it, and a newer value is never
+   overwritten by an older one;
+2. compute each target's winner and value by the rule (window function);
+3. drop the targets whose stored value is already right;
+4. write values, history (``SYNC``), ``updatedAt``, and — when another sync
+   property copies this one — the change rows that carry the chain on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from propsync.domain.sync_rule import Selection, SyncDefinition
+from propsync.storage.db import is_postgres
+from propsync.storage.dialects import id_list, next_ids_sql
+from propsync.storage.sync import enqueue_targets
+
+_TEMP_PG = (
+    "CREATE TEMP TABLE IF NOT EXISTS sync_batch (target_id BIGINT PRIMARY KEY, "
+    "source_id BIGINT, value TEXT, num DOUBLE PRECISION) ON COMMIT DELETE ROWS"
+)
+_TEMP_SQLITE = (
+    "CREATE TEMP TABLE IF NOT EXISTS sync_batch (target_id INTEGER PRIMARY KEY, "
+    "source_id INTEGER, value TEXT, num REAL)"
+)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one batch did: targets recomputed, values changed, targets put back."""
+
+    recomputed: int
+    changed: int
+    requeued: int
+
+
+def recompute(
+    conn: Connection, prop: SyncDefinition, target_ids: Sequence[int], now_ms: int,
+    has_dependents: bool,
+) -> Applied:
+    """Bring ``prop`` up to date on ``target_ids`` (within the caller's transaction)."""
+    ids = sorted(set(target_ids))
+    if not ids:
+        return Applied(0, 0, 0)
+    ids, requeued = _lock_targets(conn, prop, ids, now_ms)
+    _prepare_batch(conn)
+    _compute(conn, prop, ids)
+    changed = _drop_unchanged(conn, prop)
+    if changed:
+        _write(conn, prop, changed, now_ms, has_dependents)
+    return Applied(len(ids), changed, requeued)
+
+
+def _lock_targets(
+    conn: Connection, prop: SyncDefinition, ids: list[int], now_ms: int
+) -> tuple[list[int], int]:
+    """PostgreSQL: lock the targets' record rows; busy ones are queued again for later."""
+    if not is_postgres(conn):
+        return ids, 0
+    params = {"a": prop.account_id, "ids": ids}
+    locked = [r[0] for r in conn.execute(text(
+        "SELECT record_id FROM records WHERE account_id = :a AND record_id = ANY(:ids) "
+        "ORDER BY record_id FOR NO KEY UPDATE SKIP LOCKED"), params)]
+    if len(locked) == len(ids):
+        return ids, 0
+    existing = {r[0] for r in conn.execute(text(
+        "SELECT record_id FROM records WHERE account_id = :a AND record_id = ANY(:ids)"),
+        params)}
+    busy = existing - set(locked)
+    enqueue_targets(conn, prop.account_id, prop.property_id, busy, now_ms)
+    return locked, len(busy)
+
+
+def _prepare_batch(conn: Connection) -> None:
+    if is_postgres(conn):
+        conn.execute(text(_TEMP_PG))
+    else:
+        conn.execute(text(_TEMP_SQLITE))
+        conn.execute(text("DELETE FROM sync_batch"))
+
+
+def _compute(conn: Connection, prop: SyncDefinition, ids: list[int]) -> None:
+    """Fill ``sync_batch`` with every target's winner and value (SPEC 3.2)."""
+    order = "DESC" if prop.selection is Selection.LAST_CREATED else "ASC"
+    type_filter = ""
+    if prop.association_type_ids is not None:
+        listed = ", ".join(str(i) for i in sorted(prop.association_type_ids)) or "NULL"
+        type_filter = f"AND a.type_id IN ({listed})"
+    ids_sql, ids_param = id_list(conn, ids)
+    conn.execute(text(f"""
+        WITH tg AS ({ids_sql}),
+        ranked AS (
+            SELECT a.from_id AS target_id, a.to_id AS source_id,
+                   ROW_NUMBER() OVER (PARTITION BY a.from_id
+                                      ORDER BY r.created_ms {order}, a.to_id ASC) AS rn
+            FROM associations a
+            JOIN records r ON r.account_id = a.account_id AND r.record_id = a.to_id
+            WHERE a.account_id = :a AND a.from_id IN (SELECT id FROM tg)
+              AND a.to_type = :st {type_filter} AND r.archived = :no
+        )
+        INSERT INTO sync_batch (target_id, source_id, value, num)
+        SELECT tg.id, w.source_id, v.value, v.num
+        FROM tg
+        LEFT JOIN ranked w ON w.target_id = tg.id AND w.rn = 1
+        LEFT JOIN property_values v ON v.account_id = :a AND v.record_id = w.source_id
+                                   AND v.property_id = :sp
+    """), {"ids": ids_param, "a": prop.account_id, "st": prop.source_type, "no": False,
+           "sp": prop.source_property_id})
+
+
+def _drop_unchanged(conn: Connection, prop: SyncDefinition) -> int:
+    """Keep only the targets whose stored value differs; returns how many are left."""
+    params = {"a": prop.account_id, "p": prop.property_id}
+    conn.execute(text("""
+        DELETE FROM sync_batch WHERE
+          (value IS NOT NULL AND EXISTS (
+              SELECT 1 FROM property_values cur WHERE cur.account_id = :a
+                 AND cur.record_id = sync_batch.target_id AND cur.property_id = :p
+                 AND cur.value = sync_batch.value))
+          OR (value IS NULL AND NOT EXISTS (
+              SELECT 1 FROM property_values cur WHERE cur.account_id = :a
+                 AND cur.record_id = sync_batch.target_id AND cur.property_id = :p))
+    """), params)
+    return int(conn.execute(text("SELECT count(*) FROM sync_batch")).scalar_one())
+
+
+def _write(
+    conn: Connection, prop: SyncDefinition, changed: int, now_ms: int, has_dependents: bool
+) -> None:
+    params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id, "now": now_ms}
+    conn.execute(text("""
+        INSERT INTO property_values (account_id, record_id, property_id, value, num)
+        SELECT :a, target_id, :p, value, num FROM sync_batch WHERE value IS NOT NULL
+        ON CONFLICT (account_id, record_id, property_id)
+        DO UPDATE SET value = excluded.value, num = excluded.num
+    """), params)
+    conn.execute(text("""
+        DELETE FROM property_values WHERE account_id = :a AND property_id = :p
+           AND record_id IN (SELECT target_id FROM sync_batch WHERE value IS NULL)
+    """), params)
+    _write_history(conn, prop, changed, params)
+    conn.execute(text("""
+        UPDATE records SET updated_ms = :now WHERE account_id = :a AND updated_ms < :now
+           AND record_id IN (SELECT target_id FROM sync_batch)
+    """), params)
+    if has_dependents:
+        _chain(conn, prop, changed, params)
+
+
+def _write_history(
+    conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object]
+) -> None:
+    """One ``SYNC`` history entry per changed value, naming the property and source record."""
+    hid, base = next_ids_sql(conn, "history", changed, "target_id")
+    conn.execute(text(f"""
+        INSERT INTO property_history (account_id, record_id, property_id, history_id,
+                                      timestamp_ms, value, source_type, source_id, source_label)
+        SELECT :a, target_id, :p, {hid}, :now, value, 'SYNC',
+               CASE WHEN source_id IS NULL THEN :name
+                    ELSE :name || ':' || :st || ':' || CAST(source_id AS TEXT) END,
+               :label
+        FROM sync_batch
+    """), {**params, "id_base": base, "name": prop.name, "st": prop.source_type,
+           "label": prop.label})
+
+
+def _chain(conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object]) -> None:
+    """Record the new values as changes, so that sync properties copying this one follow."""
+    cid, base = next_ids_sql(conn, "changes", changed, "target_id")
+    conn.execute(text(f"""
+        INSERT INTO change_log (account_id, change_id, created_ms, kind, object_type, record_id,
+                                property_id)
+        SELECT :a, {cid}, :now, 'value', :tt, target_id, :p FROM sync_batch
+    """), {**params, "id_base": base, "tt": prop.target_type})

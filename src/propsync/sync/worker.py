@@ -1,0 +1,154 @@
+"""The sync worker: turns recorded changes into recomputed sync values, batch by batch.
+
+Each step is one short transaction, so a worker can be killed at any instant:
+what it had claimed rolls back onto the queue and the next worker redoes it.
+Recomputation reads the current state, so redoing is harmless and order is
+irrelevant. Steps, most urgent first:
+
+1. plan: claim recorded changes, queue the targets they affect (set-based);
+2. apply: claim a batch of queued targets of one sync property, recompute them;
+3. backfill: recompute the next batch of a new or redefined sync property.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from propsync.domain.changes import Change, ChangeKind
+from propsync.domain.sync_rule import SyncDefinition
+from propsync.clock import now_ms
+from propsync.storage import associations as assoc_store
+from propsync.storage import sync as store
+from propsync.storage.db import is_postgres, write_transaction
+from propsync.sync.apply import recompute
+from propsync.sync.planner import dependents, inverse_ids, plan
+
+log = logging.getLogger("propsync.sync")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    change_batch: int = 2000
+    target_batch: int = 2000
+    backfill_batch: int = 2000
+
+
+class SyncWorker:
+    """Runs the three steps until there is nothing left, then waits to be woken."""
+
+    def __init__(self, engine: Engine, config: WorkerConfig | None = None) -> None:
+        self.engine = engine
+        self.config = config or WorkerConfig()
+
+    def step(self) -> bool:
+        """Do one unit of work; ``False`` when there was none."""
+        return self._retrying(self.plan_changes) or self._retrying(self.apply_targets) or \
+            self._retrying(self.backfill_batch)
+
+    def drain(self, max_steps: int = 1_000_000) -> int:
+        """Work until nothing is pending (or ``max_steps``); returns the steps taken."""
+        steps = 0
+        while steps < max_steps and self.step():
+            steps += 1
+        return steps
+
+    def run(self, stop: threading.Event, wake: threading.Event, idle_s: float = 1.0) -> None:
+        """Work whenever woken (or every ``idle_s``) until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                self.drain()
+            except Exception:  # keep the worker alive; the work stays queued
+                log.exception("sync step failed; retrying shortly")
+                stop.wait(0.5)
+            wake.wait(idle_s)
+            wake.clear()
+
+    def _retrying(self, step: object) -> bool:
+        for attempt in range(5):
+            try:
+                return bool(step())  # type: ignore[operator]
+            except DBAPIError as exc:  # deadlock or serialization failure: try again
+                if not _is_transient(exc) or attempt == 4:
+                    raise
+        return False
+
+    def plan_changes(self) -> bool:
+        with write_transaction(self.engine) as conn:
+            claimed = _claim_changes(conn, self.config.change_batch)
+            if not claimed:
+                return False
+            by_account: dict[int, list[Change]] = defaultdict(list)
+            for account_id, change in claimed:
+                by_account[account_id].append(change)
+            for account_id, changes in by_account.items():
+                _enqueue(conn, account_id, changes)
+        return True
+
+    def apply_targets(self) -> bool:
+        with write_transaction(self.engine) as conn:
+            claim = store.claim_targets(conn, self.config.target_batch)
+            if claim is None:
+                return False
+            account_id, property_id, ids = claim
+            defs = store.load_sync_properties(conn, account_id)
+            prop = next((d for d in defs if d.property_id == property_id), None)
+            if prop is not None:
+                recompute(conn, prop, ids, now_ms(), bool(dependents(defs, property_id)))
+        return True
+
+    def backfill_batch(self) -> bool:
+        with write_transaction(self.engine) as conn:
+            prop = store.claim_backfill(conn)
+            if prop is None:
+                return False
+            ids = store.next_backfill_ids(conn, prop, self.config.backfill_batch)
+            defs = store.load_sync_properties(conn, prop.account_id)
+            now = now_ms()
+            recompute(conn, prop, ids, now, bool(dependents(defs, prop.property_id)))
+            finished = len(ids) < self.config.backfill_batch
+            store.advance_backfill(conn, prop, ids[-1] if ids else prop.backfill_cursor,
+                                   len(ids), finished, now)
+        return True
+
+
+def _claim_changes(conn: Connection, limit: int) -> list[tuple[int, Change]]:
+    """Take (and delete, within this transaction) the oldest recorded changes."""
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
+    rows = list(conn.execute(text(
+        "SELECT account_id, change_id, kind, object_type, record_id, property_id, related_type, "
+        f"related_id FROM change_log LIMIT :n{lock}"), {"n": limit}))
+    keys = [(r.account_id, r.change_id) for r in rows]
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        conn.execute(text(
+            "DELETE FROM change_log WHERE account_id = :a AND change_id = :c"),
+            [{"a": a, "c": c} for a, c in chunk])
+    return [(r.account_id, Change(ChangeKind(r.kind), r.object_type, r.record_id, r.property_id,
+                                  r.related_type, r.related_id)) for r in rows]
+
+
+def _enqueue(conn: Connection, account_id: int, changes: list[Change]) -> None:
+    defs = store.load_sync_properties(conn, account_id)
+    if not defs:
+        return
+    work = plan(changes, defs)
+    now = now_ms()
+    by_id: dict[int, SyncDefinition] = {d.property_id: d for d in defs}
+    inverses = {t.type_id: t.inverse_id
+                for t in assoc_store.load_types(conn, account_id).values()}
+    for property_id, targets in work.targets.items():
+        store.enqueue_targets(conn, account_id, property_id, targets, now)
+    for property_id, sources in work.via_sources.items():
+        prop = by_id[property_id]
+        store.enqueue_associated(conn, prop, sources, inverse_ids(prop, inverses), now)
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40001", "40P01")
