@@ -1,4 +1,4 @@
-"""Every write records what changed in the change log, in the same transaction."""
+"""Writes record what can move a sync value in the change log, in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,16 +11,30 @@ from propsync.domain.history import ValueSource
 from propsync.services import records as svc
 from propsync.services.accounts import create_account, create_user
 from propsync.services.associations import AssociationInput, TypeSpec
+from propsync.services.sync_properties import SourceRequest, create_sync_property
 from propsync.storage import tables as t
 
 SOURCE = ValueSource("API")
 
 
 @pytest.fixture
-def admin(engine: Engine) -> Principal:
+def bare(engine: Engine) -> Principal:
+    """An account with no sync property."""
     account_id = create_account(engine, "changes")
     user_id = create_user(engine, account_id, "admin@changes.example")
     return Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES))
+
+
+@pytest.fixture
+def admin(engine: Engine, bare: Principal) -> Principal:
+    """An account where contacts sync their company's name, and deals their contact's email."""
+    for target, name, source_type, source_property in (
+        ("contacts", "company_name_sync", "companies", "name"),
+        ("deals", "contact_email_sync", "contacts", "email"),
+    ):
+        create_sync_property(engine, bare, target, name, name, SourceRequest(
+            source_type, source_property, None, "FIRST_CREATED"))
+    return bare
 
 
 def changes(engine: Engine, account_id: int) -> list[tuple[str, str, int, int | None]]:
@@ -40,7 +54,7 @@ def test_create_records_the_creation_each_value_and_each_association(engine, adm
         [AssociationInput(str(company.id), [TypeSpec("HUBSPOT_DEFINED", 1)])])], SOURCE)[0]
     kinds = [c[0] for c in changes(engine, admin.account_id)[before:]]
     assert kinds.count("created") == 1
-    assert kinds.count("value") == 2
+    assert kinds.count("value") == 1  # email feeds a sync property; firstname does not
     assert ("associated", "contacts", contact.id, company.id) in changes(engine, admin.account_id)
 
 
@@ -70,3 +84,21 @@ def test_archive_restore_and_merge_are_recorded(engine, admin):
     assert ("archived", "contacts", a.id, None) in log
     assert ("restored", "contacts", a.id, None) in log
     assert ("merged", "contacts", b.id, a.id) in log
+
+
+def test_a_value_that_feeds_a_sync_property_is_recorded_and_others_are_not(engine, admin):
+    rec = svc.create_records(engine, admin, "contacts", [svc.RecordInput({})], SOURCE)[0]
+    before = len(changes(engine, admin.account_id))
+    svc.update_records(engine, admin, "contacts", [(str(rec.id), {"email": "e@x.com",
+                                                                 "firstname": "E"})], SOURCE)
+    assert changes(engine, admin.account_id)[before:] == [("value", "contacts", rec.id, None)]
+
+
+def test_without_sync_properties_writes_record_nothing(engine, bare):
+    company = svc.create_records(engine, bare, "companies", [svc.RecordInput({"name": "A"})],
+                                 SOURCE)[0]
+    svc.create_records(engine, bare, "contacts", [svc.RecordInput(
+        {"email": "a@a.com"},
+        [AssociationInput(str(company.id), [TypeSpec("HUBSPOT_DEFINED", 1)])])], SOURCE)
+    svc.archive_records(engine, bare, "companies", [str(company.id)])
+    assert changes(engine, bare.account_id) == []

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from propsync.api.errors import install_error_handlers
-from propsync.api.routes import associations, objects, properties, search
+from propsync.api.routes import associations, objects, properties, search, sync
 from propsync.sync.runner import start_worker
 
 
@@ -42,7 +42,7 @@ def create_app(
     )
     app.state.engine = engine
     install_error_handlers(app)
-    for module in (search, objects, properties, associations):
+    for module in (search, objects, properties, associations, sync):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -59,6 +59,7 @@ class SyncDefinition:
     backfill_cursor: int
     backfill_done: int
     backfill_total: int
+    backfill_started_ms: int
     generation: int
 
     @property

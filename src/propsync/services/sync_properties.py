@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from propsync.clock import now_ms
 from propsync.domain.associations import CATEGORIES, AssociationType
@@ -29,7 +29,12 @@ from propsync.storage import tables as t
 from propsync.storage.changes import lock_definitions
 from propsync.storage.accounts import account_tier
 from propsync.storage.db import read_transaction, write_transaction
-from propsync.storage.properties import find_property, insert_property
+from propsync.storage.properties import (
+    delete_property,
+    find_property,
+    insert_property,
+    update_property,
+)
 from propsync.storage.records import load_records, load_values
 
 SYNC_PROPERTY_LIMITS = {"professional": 50, "enterprise": 500}
@@ -154,7 +159,7 @@ def define(
 def _describe_cycle(conn: Connection, account_id: int, ids: list[int]) -> str:
     p = t.properties
     names = dict(conn.execute(select(p.c.property_id, p.c.object_type + "." + p.c.name).where(
-        p.c.account_id == account_id, p.c.property_id.in_(ids))).tuples())
+        p.c.account_id == account_id, p.c.property_id.in_(ids))).all())
     return " ← ".join(names.get(i, "this property") for i in ids)
 
 
@@ -264,3 +269,100 @@ def create_sync_property(
         pid = insert_property(conn, principal.account_id, prop)
         define(conn, principal, pid, target, checked, account_tier(conn, principal.account_id))
     return replace(prop, id=pid)
+
+
+def redefine_sync_property(
+    engine: Engine, principal: Principal, target_type: str, name: str, request: SourceRequest
+) -> PropertyDefinition:
+    """Point a sync property at a new source; every value is recomputed (a backfill)."""
+    target = resolve_object_type(target_type).name
+    principal.require(schema_scope(target, write=True))
+    with write_transaction(engine) as conn:
+        prop, _ = _existing(conn, principal.account_id, target, name)
+        checked = check_source(conn, principal, target, request)
+        define(conn, principal, prop.id, target, checked, redefining=True)
+        source = checked.source_property
+        updated = replace(prop, type=source.type, field_type=source.field_type,
+                          options=source.options, updated_ms=now_ms())
+        update_property(conn, principal.account_id, updated)
+    return updated
+
+
+def delete_sync_property(engine: Engine, principal: Principal, target_type: str, name: str) -> None:
+    """Remove a sync property and its values (refused while another sync property copies it)."""
+    target = resolve_object_type(target_type).name
+    principal.require(schema_scope(target, write=True))
+    with write_transaction(engine) as conn:
+        prop, _ = _existing(conn, principal.account_id, target, name)
+        lock_definitions(conn, principal.account_id)
+        refuse_if_used(conn, principal.account_id, prop, "deleted")
+        store.delete_definition(conn, principal.account_id, prop.id)
+        delete_property(conn, principal.account_id, prop.id)
+
+
+def _existing(
+    conn: Connection, account_id: int, target: str, name: str
+) -> tuple[PropertyDefinition, SyncDefinition]:
+    prop = find_property(conn, account_id, target, name)
+    definition = find_definition(conn, account_id, prop.id) if prop else None
+    if prop is None or definition is None:
+        raise NotFoundError(f"{target} has no sync property {name!r}.")
+    return prop, definition
+
+
+@dataclass(frozen=True)
+class PropertyStatus:
+    definition: SyncDefinition
+    filled: int
+    queued: int
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    pending: int
+    oldest_pending_age_ms: int | None
+    properties: list[PropertyStatus]
+
+
+def account_status(engine: Engine, principal: Principal) -> AccountStatus:
+    """How far behind the account's sync values are: zero pending means all up to date."""
+    with read_transaction(engine) as conn:
+        waiting = store.pending(conn, principal.account_id)
+        statuses = [_status(conn, d) for d in store.load_sync_properties(conn, principal.account_id)
+                    if _may_read(principal, d)]
+    backfill_left = sum(max(s.definition.backfill_total - s.definition.backfill_done, 1)
+                        for s in statuses if s.definition.state != store.LIVE)
+    stamps = [waiting.oldest_ms] if waiting.oldest_ms is not None else []
+    stamps += [s.definition.backfill_started_ms for s in statuses
+               if s.definition.state != store.LIVE]
+    age = now_ms() - min(stamps) if stamps else None
+    return AccountStatus(waiting.changes + waiting.targets + backfill_left, age, statuses)
+
+
+def property_status(
+    engine: Engine, principal: Principal, target_type: str, name: str
+) -> PropertyStatus:
+    target = resolve_object_type(target_type).name
+    principal.require(schema_scope(target))
+    with read_transaction(engine) as conn:
+        _, definition = _existing(conn, principal.account_id, target, name)
+        return _status(conn, definition)
+
+
+def _may_read(principal: Principal, d: SyncDefinition) -> bool:
+    return schema_scope(d.target_type) in principal.scopes
+
+
+def _status(conn: Connection, d: SyncDefinition) -> PropertyStatus:
+    v = t.property_values
+    filled = conn.execute(select(func.count()).where(
+        v.c.account_id == d.account_id, v.c.property_id == d.property_id)).scalar_one()
+    return PropertyStatus(d, int(filled), len(store.queued_ids(conn, d.account_id,
+                                                               d.property_id)))
+
+
+def type_categories(engine: Engine, principal: Principal) -> dict[int, str]:
+    """``{type id: category}`` of the account's association types."""
+    with read_transaction(engine) as conn:
+        return {i: ty.category for i, ty in assoc_store.load_types(conn, principal.account_id)
+                .items()}

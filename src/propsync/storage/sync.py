@@ -45,7 +45,8 @@ def _to_sync(r: object) -> SyncDefinition:
         association_type_ids=frozenset(int(i) for i in ids.split()) if ids is not None else None,
         selection=Selection(selection) if selection else None, state=row["state"],
         backfill_cursor=row["backfill_cursor"], backfill_done=row["backfill_done"],
-        backfill_total=row["backfill_total"], generation=row["generation"],
+        backfill_total=row["backfill_total"], backfill_started_ms=row["backfill_started_ms"],
+        generation=row["generation"],
     )
 
 
@@ -61,7 +62,8 @@ def save_definition(
                                  if source.association_type_ids is not None else None),
         "selection": source.selection.value if source.selection else None,
         "state": BACKFILLING, "backfill_cursor": 0, "backfill_done": 0,
-        "backfill_total": count_targets(conn, account_id, target_type), "updated_ms": now_ms,
+        "backfill_total": count_targets(conn, account_id, target_type),
+        "backfill_started_ms": now_ms, "updated_ms": now_ms,
     }
     sp = t.sync_properties
     key = (sp.c.account_id == account_id) & (sp.c.property_id == property_id)

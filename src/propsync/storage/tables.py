@@ -232,6 +232,7 @@ sync_properties = Table(
     Column("backfill_cursor", BigInteger, nullable=False, server_default="0"),
     Column("backfill_done", BigInteger, nullable=False, server_default="0"),
     Column("backfill_total", BigInteger, nullable=False, server_default="0"),
+    Column("backfill_started_ms", BigInteger, nullable=False, server_default="0"),
     Column("generation", Integer, nullable=False, server_default="1"),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),

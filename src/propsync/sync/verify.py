@@ -114,5 +114,5 @@ def _values(conn: Connection, account_id: int, property_id: int, ids: object) ->
     for start in range(0, len(id_list), 5000):
         found.update(conn.execute(select(v.c.record_id, v.c.value).where(
             v.c.account_id == account_id, v.c.property_id == property_id,
-            v.c.record_id.in_(id_list[start:start + 5000]))).tuples())
+            v.c.record_id.in_(id_list[start:start + 5000]))).all())
     return found

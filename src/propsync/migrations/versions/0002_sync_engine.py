@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('backfill_cursor', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('backfill_done', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('backfill_total', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('backfill_started_ms', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('generation', sa.Integer(), server_default='1', nullable=False),
     sa.Column('created_ms', sa.BigInteger(), nullable=False),
     sa.Column('updated_ms', sa.BigInteger(), nullable=False),
