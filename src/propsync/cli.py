@@ -108,3 +108,38 @@ def tokens_create(
         typer.echo(create_token(_engine(), account, scopes, user, name).token)
     except PropsyncError as exc:
         _fail(exc)
+
+
+@app.command()
+def worker() -> None:
+    """Run a sync worker until stopped (any number, on any machine reaching the database)."""
+    from propsync.sync.runner import run_until_stopped
+
+    settings = _settings()
+    listen = None if settings.is_sqlite else settings.database_url
+    run_until_stopped(_engine(), listen)
+
+
+@app.command()
+def verify(
+    repair: Annotated[bool, typer.Option(help="Recompute every value that differs.")] = False,
+    account: Annotated[int | None, typer.Option(help="Only this account.")] = None,
+) -> None:
+    """Recompute every sync value from scratch and print the differences (there must be none)."""
+    from rich.progress import Progress
+
+    from propsync.sync import verify as checker
+
+    engine = _engine()
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("verifying sync values", total=None)
+        found = checker.verify(engine, account, progress=lambda n: bar.advance(task, n))
+    for d in found:
+        typer.echo(f"account {d.account_id} {d.target_type}.{d.property_name} record "
+                   f"{d.record_id}: stored {d.actual!r}, rule gives {d.expected!r}")
+    if found and repair:
+        checker.repair(engine, found)
+        typer.echo(f"repaired {len(found)} value(s)")
+    typer.echo(f"{len(found)} difference(s)")
+    if found and not repair:
+        raise typer.Exit(1)

@@ -105,5 +105,12 @@ def on_sync_work(engine: Engine, callback: Callable[[], None]) -> None:
     _CALLBACKS.setdefault(engine, []).append(callback)
 
 
+def off_sync_work(engine: Engine, callback: Callable[[], None]) -> None:
+    """Stop calling ``callback``."""
+    callbacks = _CALLBACKS.get(engine, [])
+    if callback in callbacks:
+        callbacks.remove(callback)
+
+
 def is_postgres_engine(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"

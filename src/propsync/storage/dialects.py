@@ -52,3 +52,15 @@ def next_ids_sql(conn: Connection, kind: str, count: int, order_by: str) -> tupl
         return f"nextval('seq_{kind}')", 0
     base = allocate_ids(conn, kind, count)[0] if count else 0
     return f"(:id_base + ROW_NUMBER() OVER (ORDER BY {order_by}) - 1)", base
+
+
+def in_ids(conn: Connection, column: str, ids: Collection[int]) -> tuple[str, object]:
+    """``column`` is one of ``ids`` (bound as ``:ids``), in a form every planner indexes."""
+    if is_postgres(conn):
+        return f"{column} = ANY(CAST(:ids AS BIGINT[]))", list(ids)
+    return f"{column} IN (SELECT value FROM json_each(:ids))", json.dumps(list(ids))
+
+
+def distinct_from(conn: Connection) -> str:
+    """The null-safe "differs" operator."""
+    return "IS DISTINCT FROM" if is_postgres(conn) else "IS NOT"

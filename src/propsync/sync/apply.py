@@ -6,9 +6,9 @@ One batch is a handful of statements over a temporary table, whatever its size:
    they go back on the queue — so that every recomputation of a target reads a
    state at least as new as the one before it, and a newer value is never
    overwritten by an older one;
-2. compute each target's winner and value by the rule (window function);
-3. drop the targets whose stored value is already right;
-4. write values, history (``SYNC``), ``updatedAt``, and — when another sync
+2. compute each target's winner and value by the rule, keeping only the targets
+   whose stored value differs;
+3. write values, history (``SYNC``), ``updatedAt``, and — when another sync
    property copies this one — the change rows that carry the chain on.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 
 from propsync.domain.sync_rule import Selection, SyncDefinition
 from propsync.storage.db import is_postgres
-from propsync.storage.dialects import id_list, next_ids_sql
+from propsync.storage.dialects import distinct_from, id_list, in_ids, next_ids_sql
 from propsync.storage.sync import enqueue_targets
 
 _TEMP_PG = (
@@ -53,11 +53,12 @@ def recompute(
         return Applied(0, 0, 0)
     ids, requeued = _lock_targets(conn, prop, ids, now_ms)
     _prepare_batch(conn)
-    _compute(conn, prop, ids)
-    changed = _drop_unchanged(conn, prop)
+    _compute_changes(conn, prop, ids)
+    changed = [(r[0], r[1]) for r in conn.execute(
+        text("SELECT target_id, value IS NULL FROM sync_batch ORDER BY target_id"))]
     if changed:
         _write(conn, prop, changed, now_ms, has_dependents)
-    return Applied(len(ids), changed, requeued)
+    return Applied(len(ids), len(changed), requeued)
 
 
 def _lock_targets(
@@ -66,15 +67,15 @@ def _lock_targets(
     """PostgreSQL: lock the targets' record rows; busy ones are queued again for later."""
     if not is_postgres(conn):
         return ids, 0
-    params = {"a": prop.account_id, "ids": ids}
+    where, param = in_ids(conn, "record_id", ids)
+    params = {"a": prop.account_id, "ids": param}
     locked = [r[0] for r in conn.execute(text(
-        "SELECT record_id FROM records WHERE account_id = :a AND record_id = ANY(:ids) "
+        f"SELECT record_id FROM records WHERE account_id = :a AND {where} "
         "ORDER BY record_id FOR NO KEY UPDATE SKIP LOCKED"), params)]
     if len(locked) == len(ids):
         return ids, 0
     existing = {r[0] for r in conn.execute(text(
-        "SELECT record_id FROM records WHERE account_id = :a AND record_id = ANY(:ids)"),
-        params)}
+        f"SELECT record_id FROM records WHERE account_id = :a AND {where}"), params)}
     busy = existing - set(locked)
     enqueue_targets(conn, prop.account_id, prop.property_id, busy, now_ms)
     return locked, len(busy)
@@ -88,8 +89,13 @@ def _prepare_batch(conn: Connection) -> None:
         conn.execute(text("DELETE FROM sync_batch"))
 
 
-def _compute(conn: Connection, prop: SyncDefinition, ids: list[int]) -> None:
-    """Fill ``sync_batch`` with every target's winner and value (SPEC 3.2)."""
+def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> None:
+    """Fill ``sync_batch`` with the targets whose value by the rule (SPEC 3.2) differs from
+    the stored one, with their winner and new value.
+
+    The winner is a correlated "first by createdAt, then id" per target: index lookups
+    driven by the targets, whatever the planner's statistics say about table sizes.
+    """
     order = "DESC" if prop.selection is Selection.LAST_CREATED else "ASC"
     type_filter = ""
     if prop.association_type_ids is not None:
@@ -97,44 +103,34 @@ def _compute(conn: Connection, prop: SyncDefinition, ids: list[int]) -> None:
         type_filter = f"AND a.type_id IN ({listed})"
     ids_sql, ids_param = id_list(conn, ids)
     conn.execute(text(f"""
-        WITH tg AS ({ids_sql}),
-        ranked AS (
-            SELECT a.from_id AS target_id, a.to_id AS source_id,
-                   ROW_NUMBER() OVER (PARTITION BY a.from_id
-                                      ORDER BY r.created_ms {order}, a.to_id ASC) AS rn
-            FROM associations a
-            JOIN records r ON r.account_id = a.account_id AND r.record_id = a.to_id
-            WHERE a.account_id = :a AND a.from_id IN (SELECT id FROM tg)
-              AND a.to_type = :st {type_filter} AND r.archived = :no
-        )
         INSERT INTO sync_batch (target_id, source_id, value, num)
-        SELECT tg.id, w.source_id, v.value, v.num
-        FROM tg
-        LEFT JOIN ranked w ON w.target_id = tg.id AND w.rn = 1
-        LEFT JOIN property_values v ON v.account_id = :a AND v.record_id = w.source_id
-                                   AND v.property_id = :sp
+        SELECT id, source_id, value, num FROM (
+            SELECT w.id, w.source_id,
+                (SELECT v.value FROM property_values v WHERE v.account_id = :a
+                    AND v.record_id = w.source_id AND v.property_id = :sp) AS value,
+                (SELECT v.num FROM property_values v WHERE v.account_id = :a
+                    AND v.record_id = w.source_id AND v.property_id = :sp) AS num,
+                (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
+                    AND cur.record_id = w.id AND cur.property_id = :p) AS current_value
+            FROM (
+                SELECT tg.id, (
+                    SELECT a.to_id FROM associations a
+                    JOIN records r ON r.account_id = a.account_id AND r.record_id = a.to_id
+                    WHERE a.account_id = :a AND a.from_id = tg.id AND a.to_type = :st
+                      {type_filter} AND r.archived = :no
+                    ORDER BY r.created_ms {order}, a.to_id ASC
+                    LIMIT 1) AS source_id
+                FROM ({ids_sql}) tg
+            ) w
+        ) x
+        WHERE value {distinct_from(conn)} current_value
     """), {"ids": ids_param, "a": prop.account_id, "st": prop.source_type, "no": False,
-           "sp": prop.source_property_id})
-
-
-def _drop_unchanged(conn: Connection, prop: SyncDefinition) -> int:
-    """Keep only the targets whose stored value differs; returns how many are left."""
-    params = {"a": prop.account_id, "p": prop.property_id}
-    conn.execute(text("""
-        DELETE FROM sync_batch WHERE
-          (value IS NOT NULL AND EXISTS (
-              SELECT 1 FROM property_values cur WHERE cur.account_id = :a
-                 AND cur.record_id = sync_batch.target_id AND cur.property_id = :p
-                 AND cur.value = sync_batch.value))
-          OR (value IS NULL AND NOT EXISTS (
-              SELECT 1 FROM property_values cur WHERE cur.account_id = :a
-                 AND cur.record_id = sync_batch.target_id AND cur.property_id = :p))
-    """), params)
-    return int(conn.execute(text("SELECT count(*) FROM sync_batch")).scalar_one())
+           "sp": prop.source_property_id, "p": prop.property_id})
 
 
 def _write(
-    conn: Connection, prop: SyncDefinition, changed: int, now_ms: int, has_dependents: bool
+    conn: Connection, prop: SyncDefinition, changed: list[tuple[int, bool]], now_ms: int,
+    has_dependents: bool,
 ) -> None:
     params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id, "now": now_ms}
     conn.execute(text("""
@@ -143,17 +139,17 @@ def _write(
         ON CONFLICT (account_id, record_id, property_id)
         DO UPDATE SET value = excluded.value, num = excluded.num
     """), params)
-    conn.execute(text("""
-        DELETE FROM property_values WHERE account_id = :a AND property_id = :p
-           AND record_id IN (SELECT target_id FROM sync_batch WHERE value IS NULL)
-    """), params)
-    _write_history(conn, prop, changed, params)
-    conn.execute(text("""
-        UPDATE records SET updated_ms = :now WHERE account_id = :a AND updated_ms < :now
-           AND record_id IN (SELECT target_id FROM sync_batch)
-    """), params)
+    cleared = [tid for tid, is_empty in changed if is_empty]
+    if cleared:
+        where, param = in_ids(conn, "record_id", cleared)
+        conn.execute(text(f"DELETE FROM property_values WHERE account_id = :a "
+                          f"AND property_id = :p AND {where}"), {**params, "ids": param})
+    _write_history(conn, prop, len(changed), params)
+    where, param = in_ids(conn, "record_id", [tid for tid, _ in changed])
+    conn.execute(text(f"UPDATE records SET updated_ms = :now WHERE account_id = :a "
+                      f"AND {where} AND updated_ms < :now"), {**params, "ids": param})
     if has_dependents:
-        _chain(conn, prop, changed, params)
+        _chain(conn, prop, len(changed), params)
 
 
 def _write_history(

@@ -1,0 +1,5 @@
+"""``python -m propsync``: the same as the ``propsync`` command."""
+
+from propsync.cli import app
+
+app()
