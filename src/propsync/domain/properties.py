@@ -11,7 +11,7 @@ from propsync.domain.errors import ErrorDetail, ValidationError
 
 TYPES = ("string", "number", "date", "datetime", "enumeration", "bool")
 FIELD_TYPES: dict[str, tuple[str, ...]] = {
-    "string": ("text", "textarea", "phonenumber", "html", "file"),
+    "string": ("text", "textarea", "file"),
     "number": ("number", "calculation_equation"),
     "date": ("date",),
     "datetime": ("date",),

@@ -78,7 +78,8 @@ def _validate_all(
     failure: PropsyncError | None = None
     for index, properties in enumerate(inputs):
         try:
-            results.append(catalogue.writes(properties, where=f"inputs[{index}].properties"))
+            where = f"inputs[{index}].properties" if len(inputs) > 1 else "properties"
+            results.append(catalogue.writes(properties, where=where))
         except PropsyncError as exc:
             failure = failure or exc
             errors += exc.details

@@ -16,7 +16,9 @@ from propsync.domain.errors import (
     ValidationError,
 )
 from propsync.domain.properties import PropertyDefinition, StoredValue, normalize_value
+from propsync.domain.sync_rule import SyncDefinition
 from propsync.storage.properties import load_properties
+from propsync.storage.sync import load_sync_properties
 
 PropertyWrites = list[tuple[PropertyDefinition, StoredValue | None]]
 
@@ -29,6 +31,7 @@ class Catalogue:
     by_name: dict[str, PropertyDefinition]
     visible: dict[str, PropertyDefinition]
     principal: Principal
+    synced: dict[int, SyncDefinition]
 
     @classmethod
     def load(cls, conn: Connection, principal: Principal, object_type: str) -> Catalogue:
@@ -38,7 +41,9 @@ class Catalogue:
             p.name: p for p in props
             if p.access.can_view(principal.user_id, principal.team_ids)
         }
-        return cls(object_type, by_name, visible, principal)
+        synced = {d.property_id: d for d in load_sync_properties(conn, principal.account_id)
+                  if d.target_type == object_type}
+        return cls(object_type, by_name, visible, principal, synced)
 
     def readable(self, names: Iterable[str]) -> list[PropertyDefinition]:
         """The named properties the principal may see; unknown or hidden names are skipped."""
@@ -74,6 +79,8 @@ class Catalogue:
             message = f"Property {name!r} is calculated by propsync and cannot be set."
             raise ReadOnlyValueError(message, [ErrorDetail(
                 message, "READ_ONLY_VALUE", {"propertyName": [name]})])
+        if prop.id in self.synced:
+            raise _read_only_sync(prop, self.synced[prop.id])
         if not prop.access.can_edit(self.principal.user_id, self.principal.team_ids):
             message = (f"You may view but not edit property {name!r}: its edit access is "
                        "restricted. Ask an administrator for edit access.")
@@ -86,3 +93,15 @@ def _summary(errors: list[ErrorDetail]) -> str:
     if len(errors) == 1:
         return errors[0].message
     return f"{len(errors)} property values were not valid: " + " ".join(e.message for e in errors)
+
+
+def _read_only_sync(prop: PropertyDefinition, d: SyncDefinition) -> ReadOnlyValueError:
+    labels = "any association" if d.association_type_ids is None else (
+        "association type(s) " + ", ".join(str(i) for i in sorted(d.association_type_ids)))
+    message = (f"Property {prop.name!r} is a sync property: it copies {d.source_type}."
+               f"{d.source_property} from the associated {d.source_type} record ({labels}) and "
+               f"is read-only. Change {d.source_property} on that {d.source_type} record "
+               "instead; a two-way sync needs a workflow.")
+    return ReadOnlyValueError(message, [ErrorDetail(
+        message, "READ_ONLY_VALUE",
+        {"propertyName": [prop.name], "syncSource": [f"{d.source_type}.{d.source_property}"]})])

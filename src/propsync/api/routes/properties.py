@@ -1,5 +1,76 @@
-"""placeholder: filled in below."""
+"""CRM properties v3: property definitions (ordinary and sync) and property groups."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Response
+
+from propsync.api.deps import EngineDep, PrincipalDep
+from propsync.api.schemas.common import ERROR_RESPONSES
+from propsync.api.schemas.properties import (
+    GroupCreate,
+    GroupList,
+    GroupOut,
+    PropertyCreate,
+    PropertyList,
+    PropertyOut,
+    PropertyUpdate,
+    group_out,
+    property_out,
+)
+from propsync.services import properties as svc
+from propsync.services.sync_properties import type_categories
+
+router = APIRouter(tags=["Properties"], responses=ERROR_RESPONSES)
+PATH = "/crm/v3/properties/{objectType}"
+
+
+@router.get(PATH, response_model=PropertyList, response_model_exclude_none=True)
+def list_properties(objectType: str, engine: EngineDep, principal: PrincipalDep) -> PropertyList:
+    categories = type_categories(engine, principal)
+    return PropertyList(results=[property_out(v, categories)
+                                 for v in svc.list_properties(engine, principal, objectType)])
+
+
+@router.post(PATH, status_code=201, response_model=PropertyOut, response_model_exclude_none=True)
+def create_property(objectType: str, body: PropertyCreate, engine: EngineDep,
+                    principal: PrincipalDep) -> PropertyOut:
+    """Create a property; with ``syncSource`` it is a read-only sync property."""
+    view = svc.create_property(engine, principal, objectType, body.to_input())
+    return property_out(view, type_categories(engine, principal))
+
+
+@router.get(PATH + "/groups", response_model=GroupList)
+def list_groups(objectType: str, engine: EngineDep, principal: PrincipalDep) -> GroupList:
+    return GroupList(results=[group_out(g) for g in svc.list_groups(engine, principal,
+                                                                     objectType)])
+
+
+@router.post(PATH + "/groups", status_code=201, response_model=GroupOut)
+def create_group(objectType: str, body: GroupCreate, engine: EngineDep,
+                 principal: PrincipalDep) -> GroupOut:
+    return group_out(svc.create_group(engine, principal, objectType, body.name, body.label,
+                                      body.displayOrder))
+
+
+@router.get(PATH + "/{propertyName}", response_model=PropertyOut,
+            response_model_exclude_none=True)
+def get_property(objectType: str, propertyName: str, engine: EngineDep,
+                 principal: PrincipalDep) -> PropertyOut:
+    view = svc.get_property(engine, principal, objectType, propertyName)
+    return property_out(view, type_categories(engine, principal))
+
+
+@router.patch(PATH + "/{propertyName}", response_model=PropertyOut,
+              response_model_exclude_none=True)
+def update_property(objectType: str, propertyName: str, body: PropertyUpdate,
+                    engine: EngineDep, principal: PrincipalDep) -> PropertyOut:
+    """Change a property; a new ``syncSource`` recomputes every value of a sync property."""
+    view = svc.update_property(engine, principal, objectType, propertyName, body.to_patch())
+    return property_out(view, type_categories(engine, principal))
+
+
+@router.delete(PATH + "/{propertyName}", status_code=204, response_class=Response)
+def delete_property(objectType: str, propertyName: str, engine: EngineDep,
+                    principal: PrincipalDep) -> Response:
+    svc.delete_property(engine, principal, objectType, propertyName)
+    return Response(status_code=204)

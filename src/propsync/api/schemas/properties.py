@@ -1,0 +1,178 @@
+"""Bodies of the properties v3 endpoints (HubSpot's Property, with propsync's extensions:
+``syncSource`` and ``access``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from propsync.api.schemas.common import Model
+from propsync.api.schemas.sync import SyncSourceBody, sync_source_of
+from propsync.domain.properties import AccessRule, Option, format_ms
+from propsync.services.properties import Group, PropertyInput, PropertyPatch, PropertyView
+
+
+class OptionBody(Model):
+    label: str
+    value: str
+    displayOrder: int = -1
+    hidden: bool = False
+    description: str = ""
+
+
+class AccessSide(Model):
+    everyone: bool = True
+    userIds: list[int] = Field(default_factory=list)
+    teamIds: list[int] = Field(default_factory=list)
+
+
+class AccessBody(Model):
+    """Who may view and who may edit the values (propsync extension)."""
+
+    view: AccessSide = Field(default_factory=AccessSide)
+    edit: AccessSide = Field(default_factory=AccessSide)
+
+    def to_rule(self) -> AccessRule:
+        def side(s: AccessSide) -> tuple[frozenset[int] | None, frozenset[int] | None]:
+            if s.everyone:
+                return None, None
+            return frozenset(s.userIds), frozenset(s.teamIds)
+
+        (vu, vt), (eu, et) = side(self.view), side(self.edit)
+        return AccessRule(vu, vt, eu, et)
+
+
+def access_of(rule: AccessRule) -> AccessBody:
+    def side(users: frozenset[int] | None, teams: frozenset[int] | None) -> AccessSide:
+        if users is None and teams is None:
+            return AccessSide()
+        return AccessSide(everyone=False, userIds=sorted(users or ()),
+                          teamIds=sorted(teams or ()))
+
+    return AccessBody(view=side(rule.view_users, rule.view_teams),
+                      edit=side(rule.edit_users, rule.edit_teams))
+
+
+class PropertyCreate(Model):
+    name: str
+    label: str
+    type: str | None = None
+    fieldType: str | None = None
+    groupName: str
+    description: str = ""
+    options: list[OptionBody] = Field(default_factory=list)
+    displayOrder: int = -1
+    hidden: bool = False
+    hasUniqueValue: bool = False
+    formField: bool = False
+    access: AccessBody | None = None
+    syncSource: SyncSourceBody | None = None
+
+    def to_input(self) -> PropertyInput:
+        return PropertyInput(
+            name=self.name, label=self.label, type=self.type, field_type=self.fieldType,
+            group_name=self.groupName, description=self.description,
+            options=_options(self.options), display_order=self.displayOrder,
+            hidden=self.hidden, has_unique_value=self.hasUniqueValue,
+            access=self.access.to_rule() if self.access else None,
+            sync_source=self.syncSource.to_request() if self.syncSource else None)
+
+
+class PropertyUpdate(Model):
+    label: str | None = None
+    type: str | None = None
+    fieldType: str | None = None
+    groupName: str | None = None
+    description: str | None = None
+    options: list[OptionBody] | None = None
+    displayOrder: int | None = None
+    hidden: bool | None = None
+    formField: bool | None = None
+    access: AccessBody | None = None
+    syncSource: SyncSourceBody | None = None
+
+    def to_patch(self) -> PropertyPatch:
+        return PropertyPatch(
+            label=self.label, description=self.description, group_name=self.groupName,
+            type=self.type, field_type=self.fieldType,
+            options=_options(self.options) if self.options is not None else None,
+            display_order=self.displayOrder, hidden=self.hidden,
+            access=self.access.to_rule() if self.access else None,
+            sync_source=self.syncSource.to_request() if self.syncSource else None)
+
+
+def _options(options: list[OptionBody]) -> tuple[Option, ...]:
+    return tuple(Option(o.value, o.label, o.displayOrder if o.displayOrder >= 0 else i,
+                        o.hidden, o.description) for i, o in enumerate(options))
+
+
+class ModificationMetadata(Model):
+    archivable: bool
+    readOnlyDefinition: bool
+    readOnlyValue: bool
+    readOnlyOptions: bool | None = None
+
+
+class PropertyOut(Model):
+    name: str
+    label: str
+    type: str
+    fieldType: str
+    description: str
+    groupName: str
+    options: list[OptionBody]
+    displayOrder: int
+    calculated: bool
+    externalOptions: bool
+    hasUniqueValue: bool
+    hidden: bool
+    hubspotDefined: bool
+    formField: bool
+    modificationMetadata: ModificationMetadata
+    createdAt: str
+    updatedAt: str
+    archived: bool
+    access: AccessBody
+    syncSource: SyncSourceBody | None = None
+
+
+class PropertyList(Model):
+    results: list[PropertyOut]
+
+
+def property_out(view: PropertyView, categories: dict[int, str]) -> PropertyOut:
+    p, sync = view.definition, view.sync
+    return PropertyOut(
+        name=p.name, label=p.label, type=p.type, fieldType=p.field_type,
+        description=p.description, groupName=p.group_name,
+        options=[OptionBody(label=o.label, value=o.value, displayOrder=o.display_order,
+                            hidden=o.hidden, description=o.description) for o in p.options],
+        displayOrder=p.display_order, calculated=p.calculated, externalOptions=False,
+        hasUniqueValue=p.has_unique_value, hidden=p.hidden, hubspotDefined=p.hubspot_defined,
+        formField=not p.calculated and sync is None,
+        modificationMetadata=ModificationMetadata(
+            archivable=not p.hubspot_defined, readOnlyDefinition=p.hubspot_defined,
+            readOnlyValue=p.calculated or sync is not None),
+        createdAt=format_ms(p.created_ms), updatedAt=format_ms(p.updated_ms), archived=False,
+        access=access_of(p.access),
+        syncSource=sync_source_of(sync, categories) if sync else None)
+
+
+class GroupCreate(Model):
+    name: str
+    label: str
+    displayOrder: int = -1
+
+
+class GroupOut(Model):
+    name: str
+    label: str
+    displayOrder: int
+    archived: bool = False
+
+
+class GroupList(Model):
+    results: list[GroupOut]
+
+
+def group_out(g: Group) -> GroupOut:
+    return GroupOut(name=g.name, label=g.label, displayOrder=g.display_order, archived=False)
