@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
+from propsync.clock import now_ms
 from propsync.domain.associations import CATEGORIES, AssociationType, default_type
-from propsync.domain.auth import Principal
+from propsync.domain.auth import Principal, object_scope
 from propsync.domain.errors import ErrorDetail, NotFoundError, ValidationError
+from propsync.domain.objects import resolve_object_type
 from propsync.storage import associations as assoc_store
 from propsync.storage import records as record_store
 from propsync.storage.associations import Link
+from propsync.storage.db import read_transaction, write_transaction
 
 
 @dataclass(frozen=True)
@@ -103,3 +106,167 @@ def _to_id(raw: str) -> int:
     if not text.isdigit() or len(text) > 18:
         raise NotFoundError(f"No record has the id {raw!r}.", context={"id": [str(raw)]})
     return int(text)
+
+
+def _types(from_type: str, to_type: str) -> tuple[str, str]:
+    return resolve_object_type(from_type).name, resolve_object_type(to_type).name
+
+
+def _require(principal: Principal, from_type: str, to_type: str, write: bool) -> None:
+    principal.require(object_scope(from_type, write=write), object_scope(to_type))
+
+
+@dataclass(frozen=True)
+class PairInput:
+    """One pair of a batch: ``from`` and ``to`` ids as given, and the types to add/remove."""
+
+    from_id: str
+    to_id: str
+    types: Sequence[TypeSpec] = ()
+
+
+@dataclass
+class PairsResult:
+    """Pairs applied (with their labels afterwards) and the inputs that named no record."""
+
+    applied: list[tuple[int, int, list[str]]]
+    missing: list[str]
+
+
+def associate(
+    engine: Engine, principal: Principal, from_type: str, to_type: str,
+    pairs: Sequence[PairInput], default_only: bool = False,
+) -> PairsResult:
+    """Add association types between pairs (the default type with ``default_only``).
+
+    Pairs naming a record that does not exist are reported, the others applied.
+    """
+    ft, tt = _types(from_type, to_type)
+    _require(principal, ft, tt, write=True)
+    with write_transaction(engine) as conn:
+        types = assoc_store.load_types(conn, principal.account_id)
+        chosen = [_pair_types(types, p, ft, tt, default_only) for p in pairs]
+        found, missing = _existing_pairs(conn, principal.account_id, ft, tt, pairs)
+        links = [Link(ft, f, tt, t, ty) for (f, t), kinds in zip(found, chosen, strict=False)
+                 if (f, t) != (0, 0) for ty in kinds]
+        assoc_store.add_links(conn, principal.account_id, links, types, now_ms())
+        labels = _labels_of(conn, principal.account_id, ft, tt, [p for p in found if p != (0, 0)],
+                            types)
+    return PairsResult([(f, t, labels.get((f, t), [])) for f, t in found if (f, t) != (0, 0)],
+                       missing)
+
+
+def _pair_types(
+    types: dict[int, AssociationType], pair: PairInput, ft: str, tt: str, default_only: bool
+) -> list[AssociationType]:
+    if default_only:
+        base = default_type(ft, tt)
+        if base is None:
+            raise _bad_type(f"{ft} and {tt} have no default association type.")
+        return [base]
+    if not pair.types:
+        raise ValidationError("Each association needs at least one type.",
+                              [ErrorDetail("types is empty", "INVALID_ASSOCIATION_TYPE")])
+    return with_default(types, [resolve_type(types, s, ft, tt) for s in pair.types])
+
+
+def _existing_pairs(
+    conn: Connection, account_id: int, ft: str, tt: str, pairs: Sequence[PairInput]
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Pairs as ids, ``(0, 0)`` in place of a pair naming no live record; and those ids."""
+    parsed = [(_maybe_id(p.from_id), _maybe_id(p.to_id)) for p in pairs]
+    live_from = _live(conn, account_id, ft, [f for f, _ in parsed])
+    live_to = _live(conn, account_id, tt, [t for _, t in parsed])
+    found, missing = [], []
+    for pair, (f, t) in zip(pairs, parsed, strict=True):
+        if f in live_from and t in live_to:
+            found.append((f, t))
+        else:
+            found.append((0, 0))
+            missing += [pair.from_id] if f not in live_from else [pair.to_id]
+    return found, list(dict.fromkeys(missing))
+
+
+def _maybe_id(raw: str) -> int:
+    text = str(raw).strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else 0
+
+
+def _live(conn: Connection, account_id: int, object_type: str, ids: Sequence[int]) -> set[int]:
+    rows = record_store.load_records(conn, account_id, object_type, [i for i in ids if i])
+    return {i for i, r in rows.items() if not r.archived}
+
+
+def _labels_of(
+    conn: Connection, account_id: int, ft: str, tt: str, pairs: Sequence[tuple[int, int]],
+    types: dict[int, AssociationType],
+) -> dict[tuple[int, int], list[str]]:
+    links = assoc_store.load_links(conn, account_id, [f for f, _ in pairs], tt)
+    return {(f, t): [types[i].label or "" for i in links.get(f, {}).get(t, [])
+                     if i in types and types[i].label]
+            for f, t in pairs}
+
+
+def dissociate(
+    engine: Engine, principal: Principal, from_type: str, to_type: str,
+    pairs: Sequence[tuple[str, str]],
+) -> None:
+    """Remove every association type between each pair (unknown ids are ignored)."""
+    ft, tt = _types(from_type, to_type)
+    _require(principal, ft, tt, write=True)
+    ids = [(_maybe_id(f), _maybe_id(t)) for f, t in pairs]
+    with write_transaction(engine) as conn:
+        assoc_store.remove_pairs(conn, principal.account_id, ft, tt,
+                                 [(f, t) for f, t in ids if f and t], now_ms())
+
+
+def remove_labels(
+    engine: Engine, principal: Principal, from_type: str, to_type: str,
+    pairs: Sequence[PairInput],
+) -> None:
+    """Remove only the given types; each pair keeps its other labels."""
+    ft, tt = _types(from_type, to_type)
+    _require(principal, ft, tt, write=True)
+    with write_transaction(engine) as conn:
+        types = assoc_store.load_types(conn, principal.account_id)
+        links = [Link(ft, _maybe_id(p.from_id), tt, _maybe_id(p.to_id),
+                      resolve_type(types, s, ft, tt)) for p in pairs for s in p.types]
+        assoc_store.remove_links(conn, principal.account_id,
+                                 [lk for lk in links if lk.from_id and lk.to_id], types, now_ms())
+
+
+def list_associations(
+    engine: Engine, principal: Principal, from_type: str, from_id: str, to_type: str,
+    after: str | None, limit: int,
+) -> tuple[list[tuple[int, list[AssociationType]]], str | None]:
+    """One page of the records ``from_id`` is associated with, with every type between them."""
+    ft, tt = _types(from_type, to_type)
+    _require(principal, ft, tt, write=False)
+    rid = _maybe_id(from_id)
+    start = _maybe_id(after) if after else 0
+    if after and not start:
+        raise ValidationError(f"'after' must be a paging cursor, not {after!r}.")
+    with read_transaction(engine) as conn:
+        require_live(conn, principal.account_id, ft, [rid], "from")
+        types = assoc_store.load_types(conn, principal.account_id)
+        links = assoc_store.load_links(conn, principal.account_id, [rid], tt, start, limit + 1)
+    found = sorted(links.get(rid, {}).items())
+    page = [(to_id, [types[i] for i in tids if i in types]) for to_id, tids in found[:limit]]
+    return page, (str(page[-1][0]) if len(found) > limit else None)
+
+
+def read_batch(
+    engine: Engine, principal: Principal, from_type: str, to_type: str, ids: Sequence[str]
+) -> tuple[list[tuple[int, list[tuple[int, list[AssociationType]]]]], list[str]]:
+    """For each id, every associated record and the types; ids naming no record are listed."""
+    ft, tt = _types(from_type, to_type)
+    _require(principal, ft, tt, write=False)
+    wanted = [_maybe_id(i) for i in ids]
+    with read_transaction(engine) as conn:
+        live = _live(conn, principal.account_id, ft, wanted)
+        types = assoc_store.load_types(conn, principal.account_id)
+        links = assoc_store.load_links(conn, principal.account_id, sorted(live), tt)
+    results = [(rid, [(to, [types[i] for i in tids if i in types])
+                      for to, tids in sorted(links.get(rid, {}).items())])
+               for rid in dict.fromkeys(wanted) if rid in live]
+    return results, [raw for raw, rid in zip(ids, wanted, strict=True) if rid not in live]

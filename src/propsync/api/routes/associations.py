@@ -1,5 +1,224 @@
-"""placeholder: filled in below."""
+"""CRM associations v4: pairs of records with their association types, and labels."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from fastapi.responses import JSONResponse
+
+from propsync.api.deps import EngineDep, PrincipalDep
+from propsync.api.schemas.associations import (
+    AssociatedObject,
+    AssociationPage,
+    BatchArchive,
+    BatchDefaultAssociations,
+    BatchLabels,
+    BatchMulti,
+    BatchPairs,
+    BatchReadIn,
+    DefaultAssociation,
+    LabelCreate,
+    LabelList,
+    LabelsBetweenObjectPair,
+    LabelUpdate,
+    MultiAssociated,
+    spec_of,
+)
+from propsync.api.schemas.common import ERROR_RESPONSES, NextPage, Paging, StandardError
+from propsync.api.schemas.objects import AssociationSpecIn, PublicObjectId
+from propsync.clock import now_ms
+from propsync.domain.associations import default_type
+from propsync.domain.errors import NotFoundError
+from propsync.domain.objects import resolve_object_type
+from propsync.domain.properties import format_ms
+from propsync.services import associations as svc
+from propsync.services import labels as label_svc
+
+router = APIRouter(tags=["Associations"], responses=ERROR_RESPONSES)
+OBJ = "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations"
+BATCH = "/crm/v4/associations/{fromObjectType}/{toObjectType}"
+PARTIAL = {207: {"description": "Some inputs named no record."}}
+
+
+def _missing_error(missing: list[str]) -> list[StandardError]:
+    return [StandardError(category="OBJECT_NOT_FOUND", message="No record has these ids: "
+                          f"{', '.join(missing)}.", context={"ids": missing})]
+
+
+def _reply(model: Any, missing: list[str], status: int) -> JSONResponse:
+    if missing:
+        model.numErrors = len(missing)
+        model.errors = _missing_error(missing)
+        status = 207
+    return JSONResponse(model.model_dump(mode="json", by_alias=True, exclude_none=True),
+                        status_code=status)
+
+
+@router.put(OBJ + "/default/{toObjectType}/{toObjectId}", response_model=BatchDefaultAssociations)
+def associate_default(fromObjectType: str, fromObjectId: str, toObjectType: str,
+                      toObjectId: str, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """Associate two records with the unlabeled default type."""
+    started = now_ms()
+    result = svc.associate(engine, principal, fromObjectType, toObjectType,
+                           [svc.PairInput(fromObjectId, toObjectId)], default_only=True)
+    if result.missing:
+        raise NotFoundError(f"No record has the id {', '.join(result.missing)}.",
+                            context={"ids": result.missing})
+    return _default_reply(fromObjectType, toObjectType, result, started)
+
+
+def _default_reply(from_type: str, to_type: str, result: svc.PairsResult, started: int) -> Any:
+    ft, tt = resolve_object_type(from_type).name, resolve_object_type(to_type).name
+    forward, backward = default_type(ft, tt), default_type(tt, ft)
+    assert forward is not None and backward is not None
+    results = []
+    for f, t, _ in result.applied:
+        for a, b, ty in ((f, t, forward), (t, f, backward)):
+            results.append(DefaultAssociation.model_validate({
+                "from": {"id": str(a)}, "to": {"id": str(b)},
+                "associationSpec": {"associationCategory": ty.category,
+                                    "associationTypeId": ty.type_id}}))
+    body = BatchDefaultAssociations(results=results, startedAt=format_ms(started),
+                                    completedAt=format_ms(now_ms()))
+    return _reply(body, result.missing, 200)
+
+
+@router.put(OBJ + "/{toObjectType}/{toObjectId}", status_code=201,
+            response_model=LabelsBetweenObjectPair)
+def associate_labelled(
+    fromObjectType: str, fromObjectId: str, toObjectType: str, toObjectId: str,
+    body: Annotated[list[AssociationSpecIn], Body()], engine: EngineDep,
+    principal: PrincipalDep,
+) -> LabelsBetweenObjectPair:
+    """Associate two records with the given types (labels); other labels are kept."""
+    pair = svc.PairInput(fromObjectId, toObjectId,
+                         [svc.TypeSpec(s.associationCategory, s.associationTypeId) for s in body])
+    result = svc.associate(engine, principal, fromObjectType, toObjectType, [pair])
+    if result.missing:
+        raise NotFoundError(f"No record has the id {', '.join(result.missing)}.",
+                            context={"ids": result.missing})
+    return _labels_out(fromObjectType, toObjectType, *result.applied[0])
+
+
+def _labels_out(from_type: str, to_type: str, f: int, t: int, labels: list[str]
+                ) -> LabelsBetweenObjectPair:
+    return LabelsBetweenObjectPair(
+        fromObjectTypeId=resolve_object_type(from_type).type_id, fromObjectId=f,
+        toObjectTypeId=resolve_object_type(to_type).type_id, toObjectId=t, labels=labels)
+
+
+@router.get(OBJ + "/{toObjectType}", response_model=AssociationPage,
+            response_model_exclude_unset=True)
+def list_associations(
+    fromObjectType: str, fromObjectId: str, toObjectType: str, engine: EngineDep,
+    principal: PrincipalDep, after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> AssociationPage:
+    """The records this one is associated with, each with every type between them."""
+    page, next_after = svc.list_associations(engine, principal, fromObjectType, fromObjectId,
+                                             toObjectType, after, limit)
+    out = AssociationPage(results=[AssociatedObject(
+        toObjectId=to, associationTypes=[spec_of(t) for t in types]) for to, types in page])
+    if next_after is not None:
+        out.paging = Paging(next=NextPage(after=next_after))
+    return out
+
+
+@router.delete(OBJ + "/{toObjectType}/{toObjectId}", status_code=204, response_class=Response)
+def dissociate(fromObjectType: str, fromObjectId: str, toObjectType: str, toObjectId: str,
+               engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Remove every association type between the two records."""
+    svc.dissociate(engine, principal, fromObjectType, toObjectType, [(fromObjectId, toObjectId)])
+    return Response(status_code=204)
+
+
+@router.post(BATCH + "/batch/create", status_code=201, response_model=BatchLabels,
+             responses=PARTIAL)  # type: ignore[arg-type]
+def batch_create(fromObjectType: str, toObjectType: str, body: BatchPairs, engine: EngineDep,
+                 principal: PrincipalDep) -> Any:
+    started = now_ms()
+    pairs = [svc.PairInput(i.from_.id, i.to.id, [svc.TypeSpec(
+        s.associationCategory, s.associationTypeId) for s in i.types]) for i in body.inputs]
+    result = svc.associate(engine, principal, fromObjectType, toObjectType, pairs)
+    out = BatchLabels(results=[_labels_out(fromObjectType, toObjectType, *r)
+                               for r in result.applied],
+                      startedAt=format_ms(started), completedAt=format_ms(now_ms()))
+    return _reply(out, result.missing, 201)
+
+
+@router.post(BATCH + "/batch/associate/default", response_model=BatchDefaultAssociations,
+             responses=PARTIAL)  # type: ignore[arg-type]
+def batch_default(fromObjectType: str, toObjectType: str, body: BatchPairs, engine: EngineDep,
+                  principal: PrincipalDep) -> Any:
+    started = now_ms()
+    pairs = [svc.PairInput(i.from_.id, i.to.id) for i in body.inputs]
+    result = svc.associate(engine, principal, fromObjectType, toObjectType, pairs,
+                           default_only=True)
+    return _default_reply(fromObjectType, toObjectType, result, started)
+
+
+@router.post(BATCH + "/batch/read", response_model=BatchMulti,
+             responses=PARTIAL)  # type: ignore[arg-type]
+def batch_read(fromObjectType: str, toObjectType: str, body: BatchReadIn, engine: EngineDep,
+               principal: PrincipalDep) -> Any:
+    started = now_ms()
+    found, missing = svc.read_batch(engine, principal, fromObjectType, toObjectType,
+                                    [i.id for i in body.inputs])
+    out = BatchMulti(results=[MultiAssociated.model_validate({
+        "from": {"id": str(rid)},
+        "to": [AssociatedObject(toObjectId=to, associationTypes=[spec_of(t) for t in types])
+               for to, types in linked]}) for rid, linked in found],
+        startedAt=format_ms(started), completedAt=format_ms(now_ms()))
+    return _reply(out, missing, 200)
+
+
+@router.post(BATCH + "/batch/archive", status_code=204, response_class=Response)
+def batch_archive(fromObjectType: str, toObjectType: str, body: BatchArchive,
+                  engine: EngineDep, principal: PrincipalDep) -> Response:
+    pairs = [(i.from_.id, to.id) for i in body.inputs for to in i.to]
+    svc.dissociate(engine, principal, fromObjectType, toObjectType, pairs)
+    return Response(status_code=204)
+
+
+@router.post(BATCH + "/batch/labels/archive", status_code=204, response_class=Response)
+def batch_archive_labels(fromObjectType: str, toObjectType: str, body: BatchPairs,
+                         engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Remove only the given labels; the pairs keep their other labels."""
+    pairs = [svc.PairInput(i.from_.id, i.to.id, [svc.TypeSpec(
+        s.associationCategory, s.associationTypeId) for s in i.types]) for i in body.inputs]
+    svc.remove_labels(engine, principal, fromObjectType, toObjectType, pairs)
+    return Response(status_code=204)
+
+
+@router.get(BATCH + "/labels", response_model=LabelList, response_model_exclude_none=False)
+def list_labels(fromObjectType: str, toObjectType: str, engine: EngineDep,
+                principal: PrincipalDep) -> LabelList:
+    types = label_svc.list_labels(engine, principal, fromObjectType, toObjectType)
+    return LabelList(results=[spec_of(t) for t in types])
+
+
+@router.post(BATCH + "/labels", response_model=LabelList)
+def create_label(fromObjectType: str, toObjectType: str, body: LabelCreate, engine: EngineDep,
+                 principal: PrincipalDep) -> LabelList:
+    types = label_svc.create_label(engine, principal, fromObjectType, toObjectType, body.label,
+                                   body.name, body.inverseLabel)
+    return LabelList(results=[spec_of(t) for t in types])
+
+
+@router.put(BATCH + "/labels", status_code=204, response_class=Response)
+def update_label(fromObjectType: str, toObjectType: str, body: LabelUpdate, engine: EngineDep,
+                 principal: PrincipalDep) -> Response:
+    label_svc.update_label(engine, principal, fromObjectType, toObjectType,
+                           body.associationTypeId, body.label, body.inverseLabel)
+    return Response(status_code=204)
+
+
+@router.delete(BATCH + "/labels/{associationTypeId}", status_code=204, response_class=Response)
+def delete_label(fromObjectType: str, toObjectType: str, associationTypeId: int,
+                 engine: EngineDep, principal: PrincipalDep) -> Response:
+    label_svc.delete_label(engine, principal, fromObjectType, toObjectType, associationTypeId)
+    return Response(status_code=204)
+
+
+_ = PublicObjectId

@@ -1,0 +1,100 @@
+"""Association labels: the HubSpot-defined ones, and USER_DEFINED labels an account makes."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection, Engine
+
+from propsync.domain.associations import USER_DEFINED, AssociationType, user_defined_pair
+from propsync.domain.auth import Principal, schema_scope
+from propsync.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
+from propsync.domain.objects import resolve_object_type
+from propsync.storage import associations as assoc_store
+from propsync.storage.db import read_transaction, write_transaction
+from propsync.storage.sync import load_sync_properties
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+
+
+def _pair(principal: Principal, from_type: str, to_type: str, write: bool) -> tuple[str, str]:
+    ft, tt = resolve_object_type(from_type).name, resolve_object_type(to_type).name
+    principal.require(schema_scope(ft, write=write))
+    return ft, tt
+
+
+def list_labels(engine: Engine, principal: Principal, from_type: str, to_type: str
+                ) -> list[AssociationType]:
+    """Every association type from ``from_type`` to ``to_type``, built-in ones included."""
+    ft, tt = _pair(principal, from_type, to_type, write=False)
+    with read_transaction(engine) as conn:
+        types = assoc_store.load_types(conn, principal.account_id)
+    return sorted((t for t in types.values() if (t.from_type, t.to_type) == (ft, tt)),
+                  key=lambda t: (t.category, t.type_id))
+
+
+def create_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
+                 label: str, name: str, inverse_label: str | None) -> list[AssociationType]:
+    """A new USER_DEFINED label (and its inverse); returns the new types."""
+    ft, tt = _pair(principal, from_type, to_type, write=True)
+    _check(label, name)
+    with write_transaction(engine) as conn:
+        existing = _user_types(conn, principal.account_id, ft, tt)
+        if any(t.name == name or t.label == label for t in existing):
+            raise AlreadyExistsError(f"A label named {name!r} or labelled {label!r} already "
+                                     f"exists from {ft} to {tt}.")
+        first = assoc_store.next_user_type_id(conn, principal.account_id)
+        pair = user_defined_pair(ft, tt, first, label, inverse_label, name)
+        assoc_store.insert_user_types(conn, principal.account_id, list(pair))
+    return list(dict.fromkeys(pair))
+
+
+def _check(label: str, name: str) -> None:
+    if not label.strip():
+        raise ValidationError("A label needs a non-empty 'label'.")
+    if not _NAME.match(name):
+        raise ValidationError(f"{name!r} is not a valid label name: use lowercase letters, "
+                              "digits and underscores.")
+
+
+def _user_types(conn: Connection, account_id: int, ft: str, tt: str) -> list[AssociationType]:
+    return [t for t in assoc_store.load_types(conn, account_id).values()
+            if t.category == USER_DEFINED and (t.from_type, t.to_type) == (ft, tt)]
+
+
+def _find(conn: Connection, account_id: int, ft: str, tt: str, type_id: int) -> AssociationType:
+    found = next((t for t in _user_types(conn, account_id, ft, tt) if t.type_id == type_id), None)
+    if found is None:
+        raise NotFoundError(f"There is no USER_DEFINED label {type_id} from {ft} to {tt}.")
+    return found
+
+
+def update_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
+                 type_id: int, label: str, inverse_label: str | None) -> None:
+    ft, tt = _pair(principal, from_type, to_type, write=True)
+    if not label.strip():
+        raise ValidationError("A label needs a non-empty 'label'.")
+    with write_transaction(engine) as conn:
+        found = _find(conn, principal.account_id, ft, tt, type_id)
+        assoc_store.relabel_user_type(conn, principal.account_id, type_id, label)
+        if inverse_label and found.inverse_id != found.type_id:
+            assoc_store.relabel_user_type(conn, principal.account_id, found.inverse_id,
+                                          inverse_label)
+
+
+def delete_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
+                 type_id: int) -> None:
+    """Remove a label, its inverse, and every association of them (refused while a sync
+    property filters on it)."""
+    ft, tt = _pair(principal, from_type, to_type, write=True)
+    with write_transaction(engine) as conn:
+        found = _find(conn, principal.account_id, ft, tt, type_id)
+        ids = {found.type_id, found.inverse_id}
+        users = [d for d in load_sync_properties(conn, principal.account_id)
+                 if d.association_type_ids and d.association_type_ids & ids]
+        if users:
+            raise ValidationError(
+                f"The label {found.label!r} is used by sync propert(ies) "
+                f"{', '.join(f'{d.target_type}.{d.name}' for d in users)}; redefine or delete "
+                "them first.")
+        assoc_store.delete_user_types(conn, principal.account_id, ids)
