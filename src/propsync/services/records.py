@@ -254,3 +254,10 @@ def _fill_from(conn: Connection, account_id: int, ot: str, keep: int, drop: int,
     own, theirs = stored.get(keep, {}), stored.get(drop, {})
     fills = [(keep, pid, value) for pid, value in theirs.items() if pid not in own]
     store.write_values(conn, account_id, ot, fills, ValueSource("MERGE", str(drop)), now)
+
+
+def load_ordered(
+    conn: Connection, catalogue: Catalogue, ids: Sequence[int], spec: ReadSpec
+) -> list[RecordView]:
+    """Views of the records ``ids``, in that order."""
+    return _views(conn, catalogue, ids, spec)

@@ -1,0 +1,128 @@
+"""Search records: HubSpot's filterGroups, sorts and query, over what the caller may see.
+
+A property the caller may not view is treated exactly like one that does not exist:
+filtering or sorting by it is refused, and ``query`` never looks in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from propsync.domain.auth import Principal, object_scope
+from propsync.domain.filters import Filter, check_limits, invalid, token_pattern
+from propsync.domain.objects import resolve_object_type
+from propsync.domain.properties import PropertyDefinition, normalize_value
+from propsync.services.records import load_ordered
+from propsync.services.schema import Catalogue
+from propsync.services.views import ReadSpec, RecordView
+from propsync.storage.db import read_transaction
+from propsync.storage.search import Condition, SortKey, search_ids
+
+_COLUMNS = {"createdate": "created_ms", "lastmodifieddate": "updated_ms",
+            "hs_lastmodifieddate": "updated_ms", "hs_object_id": "record_id"}
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    groups: Sequence[Sequence[Filter]] = ()
+    sorts: Sequence[tuple[str, bool]] = ()  # (property name, descending)
+    query: str | None = None
+    properties: Sequence[str] = ()
+    limit: int = 10
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    views: list[RecordView]
+    next_after: str | None
+
+
+def search(engine: Engine, principal: Principal, object_type: str, request: SearchRequest
+           ) -> SearchResult:
+    ot = resolve_object_type(object_type)
+    principal.require(object_scope(ot.name))
+    check_limits([list(g) for g in request.groups])
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise invalid(f"limit must be between 1 and {MAX_LIMIT}.", "INVALID_LIMIT")
+    offset = _offset(request.after)
+    with read_transaction(engine) as conn:
+        catalogue = Catalogue.load(conn, principal, ot.name)
+        groups = [[_condition(catalogue, f) for f in g] for g in request.groups]
+        sorts = [_sort(catalogue, name, desc) for name, desc in request.sorts]
+        query = _query(catalogue, ot.searchable, request.query)
+        total, ids = search_ids(conn, principal.account_id, ot.name, groups, sorts, query,
+                                offset, request.limit)
+        views = load_ordered(conn, catalogue, ids, ReadSpec(properties=request.properties))
+    more = offset + len(ids) < total
+    return SearchResult(total, views, str(offset + len(ids)) if more and ids else None)
+
+
+def _offset(after: str | None) -> int:
+    if after in (None, ""):
+        return 0
+    assert after is not None
+    if not after.isdigit() or int(after) > 10_000:
+        raise invalid(f"'after' must be a paging cursor from a previous page, not {after!r}.",
+                      "INVALID_PAGING")
+    return int(after)
+
+
+def _visible(catalogue: Catalogue, name: str) -> PropertyDefinition:
+    prop = catalogue.visible.get(name)
+    if prop is None:
+        raise invalid(f"Property {name!r} does not exist on {catalogue.object_type}.",
+                      "PROPERTY_DOESNT_EXIST")
+    return prop
+
+
+def _condition(catalogue: Catalogue, f: Filter) -> Condition:
+    prop = _visible(catalogue, f.property_name)
+    column = _COLUMNS.get(prop.name) if prop.calculated else None
+    pid = None if prop.calculated else prop.id
+    if f.operator in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+        return Condition(pid, column, False, f.operator)
+    if f.operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+        return Condition(pid, column, False, f.operator,
+                         operands=tuple(token_pattern(f.value or "")))
+    numeric = prop.is_numeric
+    convert = (lambda raw: _number(prop, raw)) if numeric else (lambda raw: _text(prop, raw))
+    return Condition(pid, column, numeric, f.operator,
+                     convert(f.value) if f.value is not None else None,
+                     convert(f.high_value) if f.high_value is not None else None,
+                     tuple(convert(x) for x in f.values))
+
+
+def _number(prop: PropertyDefinition, raw: str) -> float:
+    stored = normalize_value(prop, raw)
+    if stored is None or stored.number is None:
+        raise invalid(f"{raw!r} is not a valid value to compare with {prop.name!r}.",
+                      "INVALID_FILTER_VALUE")
+    return stored.number
+
+
+def _text(prop: PropertyDefinition, raw: str) -> str:
+    if prop.type == "bool":
+        stored = normalize_value(prop, raw)
+        return stored.text if stored else ""
+    return str(raw).lower()
+
+
+def _sort(catalogue: Catalogue, name: str, descending: bool) -> SortKey:
+    prop = _visible(catalogue, name)
+    if prop.calculated:
+        return SortKey(None, _COLUMNS[prop.name], True, descending)
+    return SortKey(prop.id, None, prop.is_numeric, descending)
+
+
+def _query(catalogue: Catalogue, searchable: Sequence[str], text: str | None
+           ) -> tuple[list[int], str] | None:
+    if not text:
+        return None
+    ids = [catalogue.visible[n].id for n in searchable if n in catalogue.visible]
+    return ids, text.replace("%", "").replace("_", "")

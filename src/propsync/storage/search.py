@@ -1,0 +1,130 @@
+"""Search as one set-based query: an OR of AND-groups of EXISTS over stored values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from propsync.storage import tables as t
+
+r, v = t.records, t.property_values
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One filter, resolved: a stored property (by id) or a records column, and a test."""
+
+    property_id: int | None  # None: ``column`` on records
+    column: str | None
+    numeric: bool
+    operator: str
+    operand: object = None
+    high: object = None
+    operands: tuple[object, ...] = ()
+
+
+@dataclass(frozen=True)
+class SortKey:
+    property_id: int | None
+    column: str | None
+    numeric: bool
+    descending: bool
+
+
+def _test(expr: ColumnElement[object], c: Condition) -> ColumnElement[bool]:
+    op = c.operator
+    if op in ("EQ", "NEQ"):
+        return expr == c.operand
+    if op in ("IN", "NOT_IN"):
+        return expr.in_(list(c.operands))
+    if op == "BETWEEN":
+        return and_(expr >= c.operand, expr <= c.high)
+    if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+        return or_(*[expr.like(p) for p in c.operands])
+    return {"LT": expr < c.operand, "LTE": expr <= c.operand, "GT": expr > c.operand,
+            "GTE": expr >= c.operand}[op]
+
+
+_NEGATED = {"NEQ": "EQ", "NOT_IN": "IN", "NOT_CONTAINS_TOKEN": "CONTAINS_TOKEN",
+            "NOT_HAS_PROPERTY": "HAS_PROPERTY"}
+
+
+def _condition(account_id: int, c: Condition) -> ColumnElement[bool]:
+    if c.property_id is None:
+        assert c.column is not None
+        if c.operator in ("HAS_PROPERTY",):
+            return true()
+        if c.operator == "NOT_HAS_PROPERTY":
+            return false()
+        positive = Condition(None, c.column, True, _NEGATED.get(c.operator, c.operator),
+                             c.operand, c.high, c.operands)
+        test = _test(r.c[c.column], positive)
+        return not_(test) if c.operator in _NEGATED else test
+    if c.operator in _NEGATED:
+        inner = Condition(c.property_id, None, c.numeric, _NEGATED[c.operator], c.operand,
+                          c.high, c.operands)
+        return not_(_condition(account_id, inner))
+    match = [v.c.account_id == account_id, v.c.record_id == r.c.record_id,
+             v.c.property_id == c.property_id]
+    if c.operator != "HAS_PROPERTY":
+        expr = v.c.num if c.numeric else func.lower(v.c.value)
+        match.append(_test(expr, c))
+    return exists(select(v.c.record_id).where(*match))
+
+
+def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Condition]],
+           query: tuple[list[int], str] | None) -> ColumnElement[bool]:
+    clauses = [r.c.account_id == account_id, r.c.object_type == object_type,
+               r.c.archived.is_(False)]
+    if groups:
+        clauses.append(or_(*[and_(*[_condition(account_id, c) for c in g]) for g in groups]))
+    if query is not None:
+        ids, text = query
+        clauses.append(exists(select(v.c.record_id).where(
+            v.c.account_id == account_id, v.c.record_id == r.c.record_id,
+            v.c.property_id.in_(ids), func.lower(v.c.value).like(f"%{text.lower()}%"))))
+    return and_(*clauses)
+
+
+def _order(account_id: int, sorts: Sequence[SortKey]) -> list[ColumnElement[object]]:
+    order: list[ColumnElement[object]] = []
+    for s in sorts:
+        if s.property_id is None:
+            assert s.column is not None
+            expr: ColumnElement[object] = r.c[s.column]
+        else:
+            column = v.c.num if s.numeric else func.lower(v.c.value)
+            expr = select(column).where(
+                v.c.account_id == account_id, v.c.record_id == r.c.record_id,
+                v.c.property_id == s.property_id).scalar_subquery()
+        order.append(case((expr.is_(None), 1), else_=0))  # records without a value come last
+        order.append(expr.desc() if s.descending else expr.asc())
+    order.append(r.c.record_id.asc())
+    return order
+
+
+def search_ids(
+    conn: Connection, account_id: int, object_type: str,
+    groups: Sequence[Sequence[Condition]], sorts: Sequence[SortKey],
+    query: tuple[list[int], str] | None, offset: int, limit: int,
+) -> tuple[int, list[int]]:
+    """``(total, ids of the page)`` of the records matching, in the requested order."""
+    where = _where(account_id, object_type, groups, query)
+    total = conn.execute(select(func.count()).select_from(r).where(where)).scalar_one()
+    ids = conn.execute(select(r.c.record_id).where(where).order_by(*_order(account_id, sorts))
+                       .offset(offset).limit(limit)).scalars().all()
+    return int(total), list(ids)
