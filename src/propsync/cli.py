@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -10,16 +10,22 @@ from rich.console import Console
 from propsync.config import ConfigError, Settings
 from propsync.domain.errors import PropsyncError
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 app = typer.Typer(help="propsync: a CRM record platform with sync properties.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
 users_app = typer.Typer(help="Users of an account.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams of users (for property access rules).",
+                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(teams_app, name="teams")
 
 err = Console(stderr=True)
 
@@ -32,13 +38,20 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from propsync.bootstrap import engine_for
 
-    return engine_for(_settings())
+    try:
+        return engine_for(_settings())
+    except SQLAlchemyError as exc:
+        err.print(f"[red]error:[/red] cannot use the database: {exc.__class__.__name__}: "
+                  f"{str(exc).splitlines()[0]}")
+        raise typer.Exit(2) from None
 
 
-def _fail(exc: PropsyncError) -> None:
+def _fail(exc: PropsyncError) -> NoReturn:
     err.print(f"[red]error:[/red] {exc.message}")
     raise typer.Exit(1)
 
@@ -108,6 +121,48 @@ def tokens_create(
         typer.echo(create_token(_engine(), account, scopes, user, name).token)
     except PropsyncError as exc:
         _fail(exc)
+
+
+@teams_app.command("create")
+def teams_create(
+    name: str,
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+    member: Annotated[list[int] | None, typer.Option(help="A user id (repeat for more).")] = None,
+) -> None:
+    """Create a team; prints its id on the last line."""
+    from propsync.services.accounts import create_team
+
+    try:
+        typer.echo(create_team(_engine(), account, name, member or []))
+    except PropsyncError as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="Seed only if the database has no account yet.")] = False,
+) -> None:
+    """Seed a demo account (companies, contacts, deals, associations); prints a token last."""
+    from propsync.services import demo as seed
+
+    engine = _engine()
+    settings = _settings()
+    existing = seed.find_demo_account(engine)
+    if if_empty and seed.has_accounts(engine):
+        if existing is None:
+            typer.echo("The database already has accounts; create a token with "
+                       "`propsync tokens create --account ID`.")
+            return
+        result = seed.demo_token(engine, existing)
+    else:
+        result = seed.seed_demo(engine)
+    typer.echo(f"Demo account {result.account_id} at http://{settings.host}:{settings.port}")
+    typer.echo(f"  API docs:  http://{settings.host}:{settings.port}/docs")
+    if result.password:
+        typer.echo(f"  Sign in:   {result.email} / {result.password}")
+    typer.echo("  API token (sent as 'Authorization: Bearer <token>'):")
+    typer.echo(result.token)
 
 
 @app.command()

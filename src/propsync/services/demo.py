@@ -1,0 +1,141 @@
+"""The demo account: a few hundred companies, contacts and deals, linked as a CRM would be.
+
+Deterministic (seeded random), built with the same services as the API, in batches.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from propsync.clock import now_ms
+from propsync.domain.associations import AssociationType, user_defined_pair
+from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.history import ValueSource
+from propsync.services import records as record_svc
+from propsync.services.accounts import create_account, create_token, create_user
+from propsync.storage import associations as assoc_store
+from propsync.storage import tables as t
+from propsync.storage.associations import Link
+from propsync.storage.db import read_transaction, write_transaction
+
+DEMO_NAME = "Demo Co"
+DEMO_EMAIL = "admin@demo.propsync.local"
+_WORDS = ("Nordic", "Fjord", "Aurora", "Granite", "Harbor", "Pine", "Summit", "Polar",
+          "Coastal", "Bright", "Iron", "Silver", "Maple", "Delta", "Vista", "Cedar")
+_KINDS = ("Systems", "Logistics", "Analytics", "Foods", "Energy", "Labs", "Media", "Works")
+_FIRST = ("Ada", "Bjørn", "Clara", "David", "Emma", "Frida", "Gustav", "Hanna", "Ivar",
+          "Jonas", "Kari", "Lars", "Maja", "Nora", "Ola", "Per", "Sofie", "Tor")
+_LAST = ("Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Berg")
+_CITIES = ("Oslo", "Bergen", "Trondheim", "Stavanger", "Tromsø", "Stockholm", "Copenhagen")
+_INDUSTRIES = ("Software", "Retail", "Shipping", "Energy", "Finance", "Healthcare")
+_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+           "contractsent", "closedwon", "closedlost")
+SOURCE = ValueSource("IMPORT", "demo", "Demo data")
+
+
+@dataclass(frozen=True)
+class Demo:
+    account_id: int
+    token: str
+    email: str
+    password: str | None  # None when the demo user already existed
+
+
+def find_demo_account(engine: Engine) -> int | None:
+    a = t.accounts
+    with read_transaction(engine) as conn:
+        return conn.execute(select(a.c.account_id).where(a.c.name == DEMO_NAME)
+                            .order_by(a.c.account_id).limit(1)).scalar()
+
+
+def has_accounts(engine: Engine) -> bool:
+    with read_transaction(engine) as conn:
+        return conn.execute(select(t.accounts.c.account_id).limit(1)).first() is not None
+
+
+def demo_token(engine: Engine, account_id: int) -> Demo:
+    """A fresh all-scopes token for the existing demo account's user."""
+    u = t.users
+    with read_transaction(engine) as conn:
+        user_id = conn.execute(select(u.c.user_id).where(
+            u.c.account_id == account_id, u.c.email == DEMO_EMAIL)).scalar()
+    token = create_token(engine, account_id, "all", user_id, "demo").token
+    return Demo(account_id, token, DEMO_EMAIL, None)
+
+
+def seed_demo(engine: Engine, companies: int = 120, contacts: int = 300, deals: int = 150,
+              seed: int = 7) -> Demo:
+    """Create the demo account with its records, associations and a label."""
+    rng = random.Random(seed)
+    account_id = create_account(engine, DEMO_NAME, "enterprise")
+    password = secrets.token_urlsafe(9)
+    user_id = create_user(engine, account_id, DEMO_EMAIL, password, "Demo Admin")
+    principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES))
+    company_ids = _create(engine, principal, "companies", [_company(rng) for _ in
+                                                          range(companies)])
+    contact_ids = _create(engine, principal, "contacts", [_contact(rng) for _ in
+                                                         range(contacts)])
+    deal_ids = _create(engine, principal, "deals", [_deal(rng) for _ in range(deals)])
+    _link_all(engine, account_id, rng, company_ids, contact_ids, deal_ids)
+    token = create_token(engine, account_id, "all", user_id, "demo").token
+    return Demo(account_id, token, DEMO_EMAIL, password)
+
+
+def _create(engine: Engine, principal: Principal, object_type: str,
+            values: list[dict[str, object]]) -> list[int]:
+    ids: list[int] = []
+    for start in range(0, len(values), 100):
+        views = record_svc.create_records(engine, principal, object_type, [
+            record_svc.RecordInput(v) for v in values[start:start + 100]], SOURCE)
+        ids += [v.id for v in views]
+    return ids
+
+
+def _company(rng: random.Random) -> dict[str, object]:
+    name = f"{rng.choice(_WORDS)} {rng.choice(_KINDS)}"
+    domain = name.lower().replace(" ", "") + f"{rng.randrange(100)}.example"
+    return {"name": name, "domain": domain, "city": rng.choice(_CITIES),
+            "industry": rng.choice(_INDUSTRIES), "numberofemployees": rng.randrange(5, 5000)}
+
+
+def _contact(rng: random.Random) -> dict[str, object]:
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    return {"firstname": first, "lastname": last, "city": rng.choice(_CITIES),
+            "email": f"{first}.{last}{rng.randrange(1000)}@example.com".lower()}
+
+
+def _deal(rng: random.Random) -> dict[str, object]:
+    return {"dealname": f"{rng.choice(_WORDS)} renewal", "amount": rng.randrange(1, 500) * 100,
+            "dealstage": rng.choice(_STAGES), "pipeline": "default"}
+
+
+def _link_all(engine: Engine, account_id: int, rng: random.Random, companies: list[int],
+              contacts: list[int], deals: list[int]) -> None:
+    """Contacts get 1–3 companies (one Primary), deals one Primary company and a contact;
+    some contact–company pairs carry the user-defined "Billing contact" label."""
+    with write_transaction(engine) as conn:
+        first = assoc_store.next_user_type_id(conn, account_id)
+        billing, inverse = user_defined_pair("contacts", "companies", first, "Billing contact",
+                                             "Billed company", "billing_contact")
+        assoc_store.insert_user_types(conn, account_id, [billing, inverse])
+        types = assoc_store.load_types(conn, account_id)
+        links: list[Link] = []
+        for contact in contacts:
+            chosen = rng.sample(companies, rng.randint(1, 3))
+            links += _pair("contacts", contact, "companies", chosen[0], (279, 1), types)
+            for other in chosen[1:]:
+                extra = (279, billing.type_id) if rng.random() < 0.3 else (279,)
+                links += _pair("contacts", contact, "companies", other, extra, types)
+        for deal in deals:
+            links += _pair("deals", deal, "companies", rng.choice(companies), (341, 5), types)
+            links += _pair("deals", deal, "contacts", rng.choice(contacts), (3,), types)
+        assoc_store.add_links(conn, account_id, links, types, now_ms())
+
+
+def _pair(from_type: str, from_id: int, to_type: str, to_id: int, type_ids: tuple[int, ...],
+          types: dict[int, AssociationType]) -> list[Link]:
+    return [Link(from_type, from_id, to_type, to_id, types[i]) for i in type_ids]
