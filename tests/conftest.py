@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,13 @@ class RunningServer:
 @pytest.fixture(scope="session")
 def server(engine: Engine) -> Iterator[RunningServer]:
     """A real HTTP server (uvicorn) on a free port, serving the API over ``engine``."""
+    with run_server(engine) as running:
+        yield running
+
+
+@contextmanager
+def run_server(engine: Engine) -> Iterator[RunningServer]:
+    """Serve the API over ``engine`` on a free port (in a thread) until the block ends."""
     port = free_port()
     config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
