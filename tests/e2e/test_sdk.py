@@ -20,8 +20,8 @@ from hubspot.crm.associations.v4.schema import (
 )
 from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInput,
-    BatchInputSimplePublicObjectId,
     BatchInputSimplePublicObjectBatchInputForCreate,
+    BatchInputSimplePublicObjectId,
     BatchReadInputSimplePublicObjectId,
     PublicMergeInput,
     PublicObjectSearchRequest,

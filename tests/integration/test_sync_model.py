@@ -25,13 +25,13 @@ from hypothesis.stateful import (
 )
 
 from propsync.domain.errors import ValidationError
-from propsync.storage.db import read_transaction
-from propsync.storage.records import load_records
 from propsync.services.sync_properties import (
     SourceRequest,
     delete_sync_property,
     redefine_sync_property,
 )
+from propsync.storage.db import read_transaction
+from propsync.storage.records import load_records
 from propsync.sync.verify import verify
 from tests.integration.world import PRIMARY, UNLABELED, World
 

@@ -65,7 +65,8 @@ class AccessRule:
 
 
 def _admits(
-    users: frozenset[int] | None, teams: frozenset[int] | None, user: int, user_teams: frozenset[int]
+    users: frozenset[int] | None, teams: frozenset[int] | None, user: int,
+    user_teams: frozenset[int],
 ) -> bool:
     if users is None and teams is None:
         return True

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from propsync.clock import now_ms
 from propsync.domain.auth import Principal, parse_scopes
 from propsync.domain.errors import (
     AlreadyExistsError,
@@ -17,7 +18,6 @@ from propsync.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from propsync.clock import now_ms
 from propsync.storage import accounts as store
 from propsync.storage.db import read_transaction, write_transaction
 

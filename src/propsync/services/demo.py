@@ -115,8 +115,8 @@ def _deal(rng: random.Random) -> dict[str, object]:
 
 def _link_all(engine: Engine, account_id: int, rng: random.Random, companies: list[int],
               contacts: list[int], deals: list[int]) -> None:
-    """Contacts get 1–3 companies (one Primary), deals one Primary company and a contact;
-    some contact–company pairs carry the user-defined "Billing contact" label."""
+    """Contacts get 1-3 companies (one Primary), deals one Primary company and a contact;
+    some contact-company pairs carry the user-defined "Billing contact" label."""
     with write_transaction(engine) as conn:
         first = assoc_store.next_user_type_id(conn, account_id)
         billing, inverse = user_defined_pair("contacts", "companies", first, "Billing contact",

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
 
+from propsync.clock import now_ms
 from propsync.domain.auth import Principal, object_scope
 from propsync.domain.errors import ErrorDetail, NotFoundError, PropsyncError, ValidationError
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.services.associations import AssociationInput, links_for_inputs
-from propsync.clock import now_ms
 from propsync.services.schema import Catalogue, PropertyWrites
 from propsync.services.views import ReadSpec, RecordView, build_views
 from propsync.storage import associations as assoc_store

@@ -26,8 +26,8 @@ from propsync.domain.sync_rule import (
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
 from propsync.storage import tables as t
-from propsync.storage.changes import lock_definitions
 from propsync.storage.accounts import account_tier
+from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import (
     delete_property,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 
 from propsync.domain.objects import CALCULATED, DEFAULT_PROPERTIES, OBJECT_TYPES
 from propsync.domain.properties import AccessRule, Option, PropertyDefinition
@@ -41,7 +41,9 @@ def seed_defaults(conn: Connection, account_id: int, now_ms: int) -> None:
     ])
 
 
-def load_properties(conn: Connection, account_id: int, object_type: str) -> list[PropertyDefinition]:
+def load_properties(
+    conn: Connection, account_id: int, object_type: str
+) -> list[PropertyDefinition]:
     """Every property of ``object_type`` in the account, in display order then name."""
     rows = conn.execute(
         select(t.properties)
@@ -89,7 +91,7 @@ def delete_property(conn: Connection, account_id: int, property_id: int) -> None
             table.c.account_id == account_id, table.c.property_id == property_id))
 
 
-def load_groups(conn: Connection, account_id: int, object_type: str) -> list[Mapping[str, Any]]:
+def load_groups(conn: Connection, account_id: int, object_type: str) -> list[RowMapping]:
     return list(conn.execute(
         select(t.property_groups)
         .where(t.property_groups.c.account_id == account_id,
@@ -106,7 +108,7 @@ def insert_group(
         display_order=order))
 
 
-def to_definition(row: Mapping[str, Any]) -> PropertyDefinition:
+def to_definition(row: RowMapping) -> PropertyDefinition:
     return PropertyDefinition(
         id=row["property_id"], object_type=row["object_type"], name=row["name"],
         label=row["label"], type=row["type"], field_type=row["field_type"],

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Select, delete, func, insert, select, text, update
 
 from propsync.domain.sync_rule import Selection, SyncDefinition, SyncSource
 from propsync.storage import tables as t
@@ -16,7 +17,7 @@ BACKFILLING = "BACKFILLING"
 LIVE = "LIVE"
 
 
-def _sync_select():  # type: ignore[no-untyped-def]
+def _sync_select() -> Select[Any]:
     sp, p, src = t.sync_properties, t.properties, t.properties.alias("src")
     return (
         select(sp, p.c.name, p.c.label, src.c.name.label("source_name"))

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from propsync.clock import now_ms
 from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.sync_rule import SyncDefinition
-from propsync.clock import now_ms
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
 from propsync.storage.db import is_postgres, write_transaction

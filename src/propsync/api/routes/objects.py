@@ -22,13 +22,13 @@ from propsync.api.schemas.objects import (
     SimplePublicObject,
     to_public,
 )
+from propsync.clock import now_ms
 from propsync.domain.auth import Principal
 from propsync.domain.errors import NotFoundError
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import format_ms
 from propsync.services import records as svc
 from propsync.services.associations import AssociationInput, TypeSpec
-from propsync.clock import now_ms
 from propsync.services.views import ReadSpec
 
 router = APIRouter(tags=["Objects"], responses=ERROR_RESPONSES)

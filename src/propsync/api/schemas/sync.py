@@ -67,7 +67,7 @@ def status_out(s: PropertyStatus, categories: dict[int, str]) -> SyncPropertySta
     d = s.definition
     return SyncPropertyStatusOut(
         objectType=d.target_type, name=d.name, label=d.label,
-        syncSource=sync_source_of(d, categories), state=d.state,  # type: ignore[arg-type]
+        syncSource=sync_source_of(d, categories), state=d.state,
         backfill=Progress(done=min(d.backfill_done, d.backfill_total), total=d.backfill_total),
         filled=s.filled, queued=s.queued, backfillStartedAt=format_ms(d.backfill_started_ms))
 
