@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -198,3 +199,62 @@ def verify(
     typer.echo(f"{len(found)} difference(s)")
     if found and not repair:
         raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    scale: Annotated[str, typer.Option(help="small, medium or large.")] = "small",
+    database_url: Annotated[list[str] | None, typer.Option(
+        "--database-url", help="Database(s) to run on; default: a temporary SQLite file and "
+        "a temporary PostgreSQL database on 127.0.0.1:5432 if one answers.")] = None,
+    output: Annotated[str, typer.Option(help="Where to write the JSON figures.")] =
+        "bench/results/latest.json",
+) -> None:
+    """Measure the sync engine beside the raw database (figures and ratios, one run)."""
+    import tempfile
+    from pathlib import Path
+
+    from propsync import benchmark
+
+    if scale not in benchmark.SCALES:
+        err.print(f"[red]error:[/red] --scale must be one of {', '.join(benchmark.SCALES)}")
+        raise typer.Exit(2)
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for store, url, drop in _bench_targets(database_url, Path(folder)):
+            typer.echo(f"{store}: {url}")
+            try:
+                results[store] = benchmark.run(url, scale, typer.echo)
+            finally:
+                drop()
+    benchmark.write_results(results, scale, Path(output))
+    typer.echo(f"figures written to {output}")
+
+
+def _bench_targets(
+    urls: list[str] | None, folder: object
+) -> list[tuple[str, str, Callable[[], None]]]:
+    """``(store name, url, cleanup)`` for each database to measure."""
+    import uuid
+
+    import psycopg
+
+    if urls:
+        return [("postgres" if u.startswith("postgres") else "sqlite", u, lambda: None)
+                for u in urls]
+    targets: list[tuple[str, str, Callable[[], None]]] = [
+        ("sqlite", f"sqlite:///{folder}/bench.db", lambda: None)]
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    name = f"propsync_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error:
+        return targets
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    targets.append(("postgres", f"postgresql://postgres@127.0.0.1:5432/{name}", drop))
+    return targets

@@ -1,0 +1,106 @@
+"""The ``propsync`` command as a user runs it: a real process per call, on both stores."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from propsync.bootstrap import engine_for
+from propsync.config import Settings
+from tests.conftest import BACKENDS, drop_database, make_database, run_server
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMANDS = ("serve", "worker", "verify", "demo", "bench", "db upgrade", "accounts create",
+            "users create", "teams create", "tokens create")
+
+
+def propsync(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROPSYNC_DATABASE_URL": url}
+    return subprocess.run([sys.executable, "-m", "propsync", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    database = make_database(request.param, tmp_path)
+    yield database
+    drop_database(database)
+
+
+def test_create_account_user_team_and_token_then_use_the_token(url):
+    assert last_line(propsync(url, "db", "upgrade")) == "database is up to date"
+    account = last_line(propsync(url, "accounts", "create", "Acme"))
+    user = last_line(propsync(url, "users", "create", "--account", account, "ada@acme.example",
+                              "--password", "s3cret"))
+    team = last_line(propsync(url, "teams", "create", "--account", account, "Finance",
+                              "--member", user))
+    token = last_line(propsync(url, "tokens", "create", "--account", account, "--scopes",
+                               "crm.objects.contacts.read,crm.objects.contacts.write"))
+    assert account.isdigit() and user.isdigit() and team.isdigit()
+    assert re.fullmatch(r"pat-\d+-[0-9a-f]{40}", token)
+    engine = engine_for(Settings(database_url=url))
+    with run_server(engine) as server:
+        client = httpx.Client(base_url=server.base_url,
+                              headers={"Authorization": f"Bearer {token}"})
+        assert client.post("/crm/v3/objects/contacts", json={"properties": {}}).status_code == 201
+        assert client.get("/crm/v3/objects/companies").status_code == 403
+        client.close()
+    engine.dispose()
+
+
+def test_demo_seeds_once_and_prints_a_working_token_each_time(url):
+    first = propsync(url, "demo", "--if-empty")
+    again = propsync(url, "demo", "--if-empty")
+    assert "admin@demo.propsync.local" in first.stdout
+    tokens = [last_line(first), last_line(again)]
+    assert all(t.startswith("pat-") for t in tokens) and tokens[0] != tokens[1]
+    engine = engine_for(Settings(database_url=url))
+    with run_server(engine) as server:
+        client = httpx.Client(base_url=server.base_url,
+                              headers={"Authorization": f"Bearer {tokens[1]}"})
+        contacts = client.get("/crm/v3/objects/contacts", params={
+            "limit": 1, "associations": "companies"}).json()["results"]
+        assert contacts and contacts[0]["associations"]["companies"]["results"]
+        labels = client.get("/crm/v4/associations/contacts/companies/labels").json()["results"]
+        assert "Billing contact" in {lb["label"] for lb in labels}
+        client.close()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("args", [
+    ("tokens", "create", "--account", "999999"),
+    ("users", "create", "--account", "999999", "x@y.example"),
+    ("users", "create", "--account", "1", "not-an-email"),
+    ("tokens", "create", "--account", "1", "--scopes", "crm.nothing"),
+    ("accounts", "create", "X", "--tier", "platinum"),
+])
+def test_bad_input_fails_with_one_readable_line_and_no_traceback(tmp_path, args):
+    result = propsync(f"sqlite:///{tmp_path / 'cli.db'}", *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_a_bad_database_url_is_explained(tmp_path):
+    result = propsync("mysql://nowhere/db", "db", "upgrade")
+    assert result.returncode == 2 and "PROPSYNC_DATABASE_URL" in result.stderr
+
+
+def test_help_lists_every_command_and_the_readme_documents_each():
+    top = propsync("sqlite:///unused.db", "--help").stdout
+    readme = (ROOT / "README.md").read_text()
+    for command in COMMANDS:
+        assert command.split()[0] in top
+        assert f"propsync {command}" in readme, command
+        assert propsync("sqlite:///unused.db", *command.split(), "--help").returncode == 0
