@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Select, delete, func, insert, select, text, u
 from propsync.domain.sync_rule import Selection, SyncDefinition, SyncSource
 from propsync.storage import tables as t
 from propsync.storage.db import is_postgres
-from propsync.storage.dialects import id_list, insert_ignore
+from propsync.storage.dialects import id_list, in_ids, insert_ignore
 
 BACKFILLING = "BACKFILLING"
 LIVE = "LIVE"
@@ -123,23 +123,23 @@ def enqueue_associated(
 def claim_targets(conn: Connection, limit: int) -> tuple[int, int, list[int]] | None:
     """Take up to ``limit`` queued targets of one sync property: ``(account, property, ids)``.
 
-    The rows are deleted in the caller's transaction, so a crash puts them back.
+    They are deleted in the caller's transaction, so a crash puts them back; on
+    PostgreSQL, rows another worker holds are skipped, not waited for.
     """
-    st = t.sync_targets
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
     head = conn.execute(text(
-        f"SELECT account_id, property_id FROM sync_targets LIMIT 1{lock}")).first()
+        "SELECT account_id, property_id FROM sync_targets "
+        f"ORDER BY account_id, property_id, target_id LIMIT 1{lock}")).first()
     if head is None:
         return None
     account_id, property_id = head
-    rows = conn.execute(text(
+    params = {"a": account_id, "p": property_id, "n": limit}
+    ids = [r[0] for r in conn.execute(text(
         "SELECT target_id FROM sync_targets WHERE account_id = :a AND property_id = :p "
-        f"ORDER BY target_id LIMIT :n{lock}"), {"a": account_id, "p": property_id, "n": limit})
-    ids = [r[0] for r in rows]
-    for start in range(0, len(ids), 1000):
-        conn.execute(delete(st).where(st.c.account_id == account_id,
-                                      st.c.property_id == property_id,
-                                      st.c.target_id.in_(ids[start:start + 1000])))
+        f"ORDER BY target_id LIMIT :n{lock}"), params)]
+    where, param = in_ids(conn, "target_id", ids)
+    conn.execute(text(f"DELETE FROM sync_targets WHERE account_id = :a AND property_id = :p "
+                      f"AND {where}"), {**params, "ids": param})
     return account_id, property_id, ids
 
 
