@@ -349,7 +349,7 @@ def test_an_archived_record_hides_its_associations_and_refuses_new_ones(api, pai
 
 
 def test_a_record_of_another_object_type_is_not_found(api, pair):
-    contact, company = pair
+    contact, _ = pair
     deal = make(api, "deals")
     assert api.put(f"/crm/v4/objects/contacts/{contact}/associations/default/companies/{deal}"
                    ).status_code == 404
@@ -385,6 +385,17 @@ def test_batch_read_reports_missing_ids_with_207_in_the_sdk_shape(api, pair):
     ok = api.post(f"{CONTACTS_COMPANIES}/batch/read", json={"inputs": [{"id": contact}]})
     assert ok.status_code == 200 and "errors" not in ok.json()
     sdk_parse(ok, "BatchResponsePublicAssociationMultiWithLabel")
+
+
+def test_batch_default_reports_missing_ids_inside_a_200_as_the_sdk_expects(api, pair):
+    contact, company = pair
+    reply = api.post(f"{CONTACTS_COMPANIES}/batch/associate/default", json={"inputs": [
+        {"from": {"id": contact}, "to": {"id": company}},
+        {"from": {"id": contact}, "to": {"id": "5151"}}]})
+    assert reply.status_code == 200
+    parsed = sdk_parse(reply, "BatchResponsePublicDefaultAssociation")
+    assert parsed.num_errors == 1 and parsed.errors[0].context["ids"] == ["5151"]
+    assert types_between(api, contact, company) == {279}
 
 
 def test_batch_archive_and_labels_archive_ignore_unknown_ids(api, pair):
@@ -438,7 +449,8 @@ def test_unknown_labels_are_404_to_rename_and_delete(api):
                    json={"associationTypeId": 5555, "label": "X"}).status_code == 404
     assert api.delete(f"{CONTACTS_COMPANIES}/labels/5555").status_code == 404
     assert api.delete(f"{CONTACTS_COMPANIES}/labels/1").status_code in (400, 404)
-    assert api.delete(f"{CONTACTS_COMPANIES}/labels/99999999999999999999").status_code == 400
+    assert api.delete(f"{CONTACTS_COMPANIES}/labels/99999999999999999999").status_code in (
+        400, 404)
 
 
 def test_labels_belong_to_one_account(server, api, pair):
@@ -500,7 +512,7 @@ def test_read_scopes_are_enough_to_read(server, api, pair):
     labelled(api, contact, company, 1)
     reader = new_tenant(server, scopes="crm.objects.contacts.read,crm.objects.companies.read,"
                                        "crm.schemas.contacts.read")
-    assert reader.client.get(f"/crm/v4/objects/contacts/1/associations/companies"
+    assert reader.client.get("/crm/v4/objects/contacts/1/associations/companies"
                              ).status_code == 404
     assert reader.client.get(f"{CONTACTS_COMPANIES}/labels").status_code == 200
 
@@ -577,3 +589,20 @@ def test_unknown_object_types_are_refused(api, pair):
     reply = api.put(f"/crm/v4/objects/contacts/{contact}/associations/default/widgets/{company}")
     assert reply.status_code in (400, 404)
     assert reply.json()["status"] == "error"
+
+
+def test_concurrent_label_creation_gives_distinct_ids_and_refuses_duplicates(tenant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(name: str) -> httpx.Response:
+        with httpx.Client(base_url=tenant.server.base_url, timeout=60,
+                          headers={"Authorization": f"Bearer {tenant.token}"}) as client:
+            return client.post(f"{CONTACTS_COMPANIES}/labels",
+                               json={"label": name.title(), "name": name})
+
+    names = [f"label_{i}" for i in range(6)] + ["same", "same"]
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(create, names))
+    assert sorted(r.status_code for r in replies) == [200] * 7 + [409]
+    ids = [r.json()["results"][0]["typeId"] for r in replies if r.status_code == 200]
+    assert len(set(ids)) == 7

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from propsync.domain.errors import ValidationError
+
 HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
 USER_DEFINED = "USER_DEFINED"
 CATEGORIES = (HUBSPOT_DEFINED, USER_DEFINED)
 
 # First id handed to a user-defined label; HubSpot-defined ids stay below it.
 FIRST_USER_DEFINED_TYPE_ID = 1000
+MAX_LABEL_LENGTH = 200  # the width of the stored label
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,15 @@ def user_defined_pair(
         AssociationType(inverse_id, USER_DEFINED, to_type, from_type, forward_id,
                         inverse_label or label, f"{name}_inverse"),
     )
+
+
+def check_label(text: str, field: str = "label") -> str:
+    """``text`` if it can be shown as an association label; a ValidationError says why not."""
+    if not text.strip():
+        raise ValidationError(f"A label needs a non-empty {field!r}.")
+    if len(text) > MAX_LABEL_LENGTH:
+        raise ValidationError(f"{field!r} has {len(text)} characters; a label has at most "
+                              f"{MAX_LABEL_LENGTH}.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValidationError(f"{field!r} contains a control character; use plain text.")
+    return text

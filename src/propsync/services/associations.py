@@ -220,19 +220,41 @@ def dissociate(
                                  [(f, t) for f, t in ids if f and t], now_ms())
 
 
+def dissociate_pair(
+    engine: Engine, principal: Principal, from_type: str, from_id: str, to_type: str,
+    to_id: str,
+) -> None:
+    """Remove every association type between two records; 404 unless both are live here."""
+    ft, tt = _types(from_type, to_type)
+    _require(principal, ft, tt, write=True)
+    f, t = _to_id(from_id), _to_id(to_id)
+    with write_transaction(engine) as conn:
+        require_live(conn, principal.account_id, ft, [f], "from")
+        require_live(conn, principal.account_id, tt, [t], "to")
+        assoc_store.remove_pairs(conn, principal.account_id, ft, tt, [(f, t)], now_ms())
+
+
 def remove_labels(
     engine: Engine, principal: Principal, from_type: str, to_type: str,
     pairs: Sequence[PairInput],
 ) -> None:
-    """Remove only the given types; each pair keeps its other labels."""
+    """Remove only the given types; each pair keeps its other labels.
+
+    Removing the unlabeled default type removes the whole pair, labels included, as
+    HubSpot does. Pairs naming no record are ignored; an unknown type is a 400.
+    """
     ft, tt = _types(from_type, to_type)
     _require(principal, ft, tt, write=True)
     with write_transaction(engine) as conn:
         types = assoc_store.load_types(conn, principal.account_id)
         links = [Link(ft, _maybe_id(p.from_id), tt, _maybe_id(p.to_id),
                       resolve_type(types, s, ft, tt)) for p in pairs for s in p.types]
-        assoc_store.remove_links(conn, principal.account_id,
-                                 [lk for lk in links if lk.from_id and lk.to_id], types, now_ms())
+        links = [lk for lk in links if lk.from_id and lk.to_id]
+        whole = {(lk.from_id, lk.to_id) for lk in links if lk.type.is_default}
+        now = now_ms()
+        assoc_store.remove_links(conn, principal.account_id, [
+            lk for lk in links if (lk.from_id, lk.to_id) not in whole], types, now)
+        assoc_store.remove_pairs(conn, principal.account_id, ft, tt, sorted(whole), now)
 
 
 def list_associations(

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy import Connection, Engine
 
-from propsync.domain.associations import USER_DEFINED, AssociationType, user_defined_pair
+from propsync.clock import now_ms
+from propsync.domain.associations import (
+    USER_DEFINED,
+    AssociationType,
+    check_label,
+    user_defined_pair,
+)
 from propsync.domain.auth import Principal, schema_scope
 from propsync.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
 from propsync.domain.objects import resolve_object_type
@@ -35,26 +42,42 @@ def list_labels(engine: Engine, principal: Principal, from_type: str, to_type: s
 
 def create_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
                  label: str, name: str, inverse_label: str | None) -> list[AssociationType]:
-    """A new USER_DEFINED label (and its inverse); returns the new types."""
+    """A new USER_DEFINED label (and its inverse); returns the new types.
+
+    A name or label already used in either direction is a 409.
+    """
     ft, tt = _pair(principal, from_type, to_type, write=True)
     _check(label, name)
+    inverse_label = check_label(inverse_label, "inverseLabel") if inverse_label else None
     with write_transaction(engine) as conn:
-        existing = _user_types(conn, principal.account_id, ft, tt)
-        if any(t.name == name or t.label == label for t in existing):
-            raise AlreadyExistsError(f"A label named {name!r} or labelled {label!r} already "
-                                     f"exists from {ft} to {tt}.")
+        assoc_store.lock_user_types(conn, principal.account_id)
         first = assoc_store.next_user_type_id(conn, principal.account_id)
-        pair = user_defined_pair(ft, tt, first, label, inverse_label, name)
-        assoc_store.insert_user_types(conn, principal.account_id, list(pair))
-    return list(dict.fromkeys(pair))
+        pair = list(dict.fromkeys(user_defined_pair(ft, tt, first, label, inverse_label, name)))
+        for ty in pair:
+            _refuse_clash(conn, principal.account_id, ty)
+        assoc_store.insert_user_types(conn, principal.account_id, pair)
+    return pair
 
 
 def _check(label: str, name: str) -> None:
-    if not label.strip():
-        raise ValidationError("A label needs a non-empty 'label'.")
+    check_label(label)
     if not _NAME.match(name):
         raise ValidationError(f"{name!r} is not a valid label name: use lowercase letters, "
                               "digits and underscores.")
+
+
+def _refuse_clash(
+    conn: Connection, account_id: int, wanted: AssociationType, by_name: bool = True
+) -> None:
+    """409 if another type of the same direction has ``wanted``'s label (or name)."""
+    same_way = [t for t in assoc_store.load_types(conn, account_id).values()
+                if (t.from_type, t.to_type) == (wanted.from_type, wanted.to_type)
+                and t.type_id != wanted.type_id]
+    if any((by_name and t.name == wanted.name) or (t.label and t.label == wanted.label)
+           for t in same_way):
+        raise AlreadyExistsError(
+            f"A label named {wanted.name!r} or labelled {wanted.label!r} already exists from "
+            f"{wanted.from_type} to {wanted.to_type}.")
 
 
 def _user_types(conn: Connection, account_id: int, ft: str, tt: str) -> list[AssociationType]:
@@ -71,15 +94,21 @@ def _find(conn: Connection, account_id: int, ft: str, tt: str, type_id: int) -> 
 
 def update_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
                  type_id: int, label: str, inverse_label: str | None) -> None:
+    """Rename a USER_DEFINED label (and its inverse); a label already used is a 409."""
     ft, tt = _pair(principal, from_type, to_type, write=True)
-    if not label.strip():
-        raise ValidationError("A label needs a non-empty 'label'.")
+    check_label(label)
+    inverse_label = check_label(inverse_label, "inverseLabel") if inverse_label else None
     with write_transaction(engine) as conn:
+        assoc_store.lock_user_types(conn, principal.account_id)
         found = _find(conn, principal.account_id, ft, tt, type_id)
-        assoc_store.relabel_user_type(conn, principal.account_id, type_id, label)
+        renames = {type_id: label}
         if inverse_label and found.inverse_id != found.type_id:
-            assoc_store.relabel_user_type(conn, principal.account_id, found.inverse_id,
-                                          inverse_label)
+            renames[found.inverse_id] = inverse_label
+        types = assoc_store.load_types(conn, principal.account_id)
+        for tid, text in renames.items():
+            _refuse_clash(conn, principal.account_id, replace(types[tid], label=text),
+                          by_name=False)
+            assoc_store.relabel_user_type(conn, principal.account_id, tid, text)
 
 
 def delete_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
@@ -97,4 +126,4 @@ def delete_label(engine: Engine, principal: Principal, from_type: str, to_type: 
                 f"The label {found.label!r} is used by sync propert(ies) "
                 f"{', '.join(f'{d.target_type}.{d.name}' for d in users)}; redefine or delete "
                 "them first.")
-        assoc_store.delete_user_types(conn, principal.account_id, ids)
+        assoc_store.delete_user_types(conn, principal.account_id, ids, now_ms())

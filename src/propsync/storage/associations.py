@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, delete, func, insert, select, text, tuple_, update
 
 from propsync.domain.associations import (
     BUILT_IN_TYPES,
@@ -17,7 +17,11 @@ from propsync.domain.associations import (
 from propsync.domain.changes import Change, ChangeKind
 from propsync.storage import tables as t
 from propsync.storage.changes import append_changes
+from propsync.storage.db import is_postgres
 from propsync.storage.dialects import insert_ignore
+
+# pg_advisory_xact_lock key class of label writers (distinct from storage.changes' class).
+_LABELS_LOCK_CLASS = 0x4C41_0000_0000
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ def load_types(conn: Connection, account_id: int) -> dict[int, AssociationType]:
 
 
 def next_user_type_id(conn: Connection, account_id: int) -> int:
+    """The next free USER_DEFINED type id (hold ``lock_user_types`` to keep it free)."""
     a = t.association_types
     top = conn.execute(
         select(func.max(a.c.type_id)).where(a.c.account_id == account_id)).scalar()
@@ -49,6 +54,7 @@ def next_user_type_id(conn: Connection, account_id: int) -> int:
 
 
 def insert_user_types(conn: Connection, account_id: int, types: Sequence[AssociationType]) -> None:
+    """Store new USER_DEFINED types (a same-type label without inverse is one row)."""
     unique = {ty.type_id: ty for ty in types}.values()
     conn.execute(insert(t.association_types), [
         {"account_id": account_id, "type_id": ty.type_id, "from_type": ty.from_type,
@@ -59,25 +65,52 @@ def insert_user_types(conn: Connection, account_id: int, types: Sequence[Associa
 
 
 def relabel_user_type(conn: Connection, account_id: int, type_id: int, label: str) -> None:
+    """Rename one USER_DEFINED type; its associations are unchanged, so nothing is logged."""
     a = t.association_types
     conn.execute(update(a).where(a.c.account_id == account_id, a.c.type_id == type_id)
                  .values(label=label))
 
 
-def delete_user_types(conn: Connection, account_id: int, type_ids: Collection[int]) -> None:
-    """Remove labels, and every association of those types."""
+def delete_user_types(
+    conn: Connection, account_id: int, type_ids: Collection[int], now_ms: int
+) -> None:
+    """Remove labels and every association of those types; each pair is logged as dissociated."""
+    a = t.associations
+    rows = conn.execute(select(a.c.from_type, a.c.from_id, a.c.to_type, a.c.to_id).where(
+        a.c.account_id == account_id, a.c.type_id.in_(list(type_ids)))).all()
     for table in (t.associations, t.association_types):
         conn.execute(delete(table).where(
             table.c.account_id == account_id, table.c.type_id.in_(list(type_ids))))
+    ends = [((r.from_type, r.from_id), (r.to_type, r.to_id)) for r in rows]
+    pairs = sorted({(min(a_end, b_end), max(a_end, b_end)) for a_end, b_end in ends})
+    append_changes(conn, account_id, [
+        Change(ChangeKind.DISSOCIATED, ft, fid, related_type=tt, related_id=tid)
+        for (ft, fid), (tt, tid) in pairs
+    ], now_ms)
+
+
+def lock_user_types(conn: Connection, account_id: int) -> None:
+    """Hold off other label writers of the account until commit (SQLite serializes anyway)."""
+    if is_postgres(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                     {"k": _LABELS_LOCK_CLASS + account_id})
 
 
 def add_links(
     conn: Connection, account_id: int, links: Sequence[Link],
     types: dict[int, AssociationType], now_ms: int,
 ) -> None:
-    """Store ``links`` in both directions, moving Primary labels as the rule says."""
-    for link in links:
-        _release_primary(conn, account_id, link, types, now_ms)
+    """Store ``links`` in both directions; a record keeps at most one Primary of each kind.
+
+    When ``links`` give one record several Primary records, the last one wins. A Primary
+    held by another pair (even with an archived record) moves: that pair loses only that
+    type. Records gaining a Primary are locked first, so concurrent writers queue.
+    """
+    links = _last_primary_wins(links, types)
+    claims = [c for c in (_primary_claim(lk, types) for lk in links) if c is not None]
+    _lock_records(conn, account_id, {c.owner for c in claims})
+    for claim in claims:
+        _release_primary(conn, account_id, claim, types, now_ms)
     rows = []
     for link in links:
         inverse = types[link.type.inverse_id]
@@ -89,6 +122,51 @@ def add_links(
     _record_pairs(conn, account_id, ChangeKind.ASSOCIATED, links, now_ms)
 
 
+@dataclass(frozen=True)
+class _PrimaryClaim:
+    """``owner`` (a record of ``primary.from_type``) takes ``keep`` as its Primary."""
+
+    owner: int
+    keep: int
+    primary: AssociationType
+
+
+def _primary_claim(link: Link, types: dict[int, AssociationType]) -> _PrimaryClaim | None:
+    """The Primary ``link`` gives, from whichever end it was written."""
+    if link.type.is_primary:
+        return _PrimaryClaim(link.from_id, link.to_id, link.type)
+    inverse = types[link.type.inverse_id]
+    if inverse.is_primary:
+        return _PrimaryClaim(link.to_id, link.from_id, inverse)
+    return None
+
+
+def _last_primary_wins(
+    links: Sequence[Link], types: dict[int, AssociationType]
+) -> list[Link]:
+    """``links`` without the Primary links that a later link of the same owner overrides."""
+    winner: dict[tuple[int, int], int] = {}
+    kept: list[Link] = []
+    for link in reversed(links):
+        claim = _primary_claim(link, types)
+        if claim is not None:
+            key = (claim.owner, claim.primary.type_id)
+            if winner.setdefault(key, claim.keep) != claim.keep:
+                continue
+        kept.append(link)
+    return kept[::-1]
+
+
+def _lock_records(conn: Connection, account_id: int, ids: Collection[int]) -> None:
+    """Row locks on ``ids`` in id order (PostgreSQL; SQLite has one writer at a time)."""
+    if not ids or not is_postgres(conn):
+        return
+    r = t.records
+    conn.execute(select(r.c.record_id).where(
+        r.c.account_id == account_id, r.c.record_id.in_(sorted(ids)))
+        .order_by(r.c.record_id).with_for_update())
+
+
 def _row(
     account_id: int, from_type: str, from_id: int, to_type: str, to_id: int, type_id: int,
     now_ms: int,
@@ -98,27 +176,19 @@ def _row(
 
 
 def _release_primary(
-    conn: Connection, account_id: int, link: Link, types: dict[int, AssociationType],
-    now_ms: int,
+    conn: Connection, account_id: int, claim: _PrimaryClaim,
+    types: dict[int, AssociationType], now_ms: int,
 ) -> None:
-    """A record has at most one Primary: the old pair loses that label, keeps the others."""
-    if link.type.is_primary:
-        owner, owned_type, primary = link.from_id, link.to_type, link.type
-        keep = link.to_id
-    elif types[link.type.inverse_id].is_primary:
-        owner, owned_type, primary = link.to_id, link.from_type, types[link.type.inverse_id]
-        keep = link.from_id
-    else:
-        return
-    a = t.associations
+    """The owner's other Primary pairs (archived records included) lose that type only."""
+    a, primary = t.associations, claim.primary
     previous = [r[0] for r in conn.execute(select(a.c.to_id).where(
-        a.c.account_id == account_id, a.c.from_id == owner, a.c.to_type == owned_type,
-        a.c.type_id == primary.type_id, a.c.to_id != keep))]
-    if previous:
-        owner_type = primary.from_type
-        remove_links(conn, account_id, [
-            Link(owner_type, owner, owned_type, other, primary) for other in previous
-        ], types, now_ms)
+        a.c.account_id == account_id, a.c.from_id == claim.owner,
+        a.c.to_type == primary.to_type, a.c.type_id == primary.type_id,
+        a.c.to_id != claim.keep))]
+    remove_links(conn, account_id, [
+        Link(primary.from_type, claim.owner, primary.to_type, other, primary)
+        for other in previous
+    ], types, now_ms)
 
 
 def remove_links(

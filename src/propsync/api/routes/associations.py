@@ -26,7 +26,7 @@ from propsync.api.schemas.associations import (
     spec_of,
 )
 from propsync.api.schemas.common import ERROR_RESPONSES, NextPage, Paging, StandardError
-from propsync.api.schemas.objects import AssociationSpecIn, PublicObjectId
+from propsync.api.schemas.objects import AssociationSpecIn
 from propsync.clock import now_ms
 from propsync.domain.associations import default_type
 from propsync.domain.errors import NotFoundError
@@ -38,7 +38,11 @@ from propsync.services import labels as label_svc
 router = APIRouter(tags=["Associations"], responses=ERROR_RESPONSES)
 OBJ = "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations"
 BATCH = "/crm/v4/associations/{fromObjectType}/{toObjectType}"
-PARTIAL = {207: {"description": "Some inputs named no record."}}
+
+
+def _partial(model: type[Any]) -> dict[int | str, dict[str, Any]]:
+    """The 207 a batch answers when some inputs named no record."""
+    return {207: {"model": model, "description": "Some inputs named no record."}}
 
 
 def _missing_error(missing: list[str]) -> list[StandardError]:
@@ -46,11 +50,12 @@ def _missing_error(missing: list[str]) -> list[StandardError]:
                           f"{', '.join(missing)}.", context={"ids": missing})]
 
 
-def _reply(model: Any, missing: list[str], status: int) -> JSONResponse:
+def _reply(model: Any, missing: list[str], status: int, partial: int = 207) -> JSONResponse:
+    """The batch envelope; missing inputs add one error listing them, with ``partial``."""
     if missing:
-        model.numErrors = len(missing)
+        model.numErrors = 1
         model.errors = _missing_error(missing)
-        status = 207
+        status = partial
     return JSONResponse(model.model_dump(mode="json", by_alias=True, exclude_none=True),
                         status_code=status)
 
@@ -81,7 +86,8 @@ def _default_reply(from_type: str, to_type: str, result: svc.PairsResult, starte
                                     "associationTypeId": ty.type_id}}))
     body = BatchDefaultAssociations(results=results, startedAt=format_ms(started),
                                     completedAt=format_ms(now_ms()))
-    return _reply(body, result.missing, 200)
+    # HubSpot's SDK knows only 200 here: its errors travel inside that body.
+    return _reply(body, result.missing, 200, partial=200)
 
 
 @router.put(OBJ + "/{toObjectType}/{toObjectId}", status_code=201,
@@ -128,15 +134,17 @@ def list_associations(
 @router.delete(OBJ + "/{toObjectType}/{toObjectId}", status_code=204, response_class=Response)
 def dissociate(fromObjectType: str, fromObjectId: str, toObjectType: str, toObjectId: str,
                engine: EngineDep, principal: PrincipalDep) -> Response:
-    """Remove every association type between the two records."""
-    svc.dissociate(engine, principal, fromObjectType, toObjectType, [(fromObjectId, toObjectId)])
+    """Remove every association type between the two records (404 unless both exist)."""
+    svc.dissociate_pair(engine, principal, fromObjectType, fromObjectId, toObjectType,
+                        toObjectId)
     return Response(status_code=204)
 
 
 @router.post(BATCH + "/batch/create", status_code=201, response_model=BatchLabels,
-             responses=PARTIAL)  # type: ignore[arg-type]
+             responses=_partial(BatchLabels))
 def batch_create(fromObjectType: str, toObjectType: str, body: BatchPairs, engine: EngineDep,
                  principal: PrincipalDep) -> Any:
+    """Add the given types between each pair (201); pairs naming no record make it a 207."""
     started = now_ms()
     pairs = [svc.PairInput(i.from_.id, i.to.id, [svc.TypeSpec(
         s.associationCategory, s.associationTypeId) for s in i.types]) for i in body.inputs]
@@ -147,10 +155,10 @@ def batch_create(fromObjectType: str, toObjectType: str, body: BatchPairs, engin
     return _reply(out, result.missing, 201)
 
 
-@router.post(BATCH + "/batch/associate/default", response_model=BatchDefaultAssociations,
-             responses=PARTIAL)  # type: ignore[arg-type]
+@router.post(BATCH + "/batch/associate/default", response_model=BatchDefaultAssociations)
 def batch_default(fromObjectType: str, toObjectType: str, body: BatchPairs, engine: EngineDep,
                   principal: PrincipalDep) -> Any:
+    """Associate each pair with the default type; missing records are listed in `errors`."""
     started = now_ms()
     pairs = [svc.PairInput(i.from_.id, i.to.id) for i in body.inputs]
     result = svc.associate(engine, principal, fromObjectType, toObjectType, pairs,
@@ -159,9 +167,10 @@ def batch_default(fromObjectType: str, toObjectType: str, body: BatchPairs, engi
 
 
 @router.post(BATCH + "/batch/read", response_model=BatchMulti,
-             responses=PARTIAL)  # type: ignore[arg-type]
+             responses=_partial(BatchMulti))
 def batch_read(fromObjectType: str, toObjectType: str, body: BatchReadIn, engine: EngineDep,
                principal: PrincipalDep) -> Any:
+    """Every record each id is associated with; ids naming no record make it a 207."""
     started = now_ms()
     found, missing = svc.read_batch(engine, principal, fromObjectType, toObjectType,
                                     [i.id for i in body.inputs])
@@ -176,6 +185,7 @@ def batch_read(fromObjectType: str, toObjectType: str, body: BatchReadIn, engine
 @router.post(BATCH + "/batch/archive", status_code=204, response_class=Response)
 def batch_archive(fromObjectType: str, toObjectType: str, body: BatchArchive,
                   engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Remove every type between each pair; ids naming no record are ignored."""
     pairs = [(i.from_.id, to.id) for i in body.inputs for to in i.to]
     svc.dissociate(engine, principal, fromObjectType, toObjectType, pairs)
     return Response(status_code=204)
@@ -184,7 +194,10 @@ def batch_archive(fromObjectType: str, toObjectType: str, body: BatchArchive,
 @router.post(BATCH + "/batch/labels/archive", status_code=204, response_class=Response)
 def batch_archive_labels(fromObjectType: str, toObjectType: str, body: BatchPairs,
                          engine: EngineDep, principal: PrincipalDep) -> Response:
-    """Remove only the given labels; the pairs keep their other labels."""
+    """Remove only the given labels; the pairs keep their other labels.
+
+    Removing the unlabeled default type removes the whole pair, as HubSpot does.
+    """
     pairs = [svc.PairInput(i.from_.id, i.to.id, [svc.TypeSpec(
         s.associationCategory, s.associationTypeId) for s in i.types]) for i in body.inputs]
     svc.remove_labels(engine, principal, fromObjectType, toObjectType, pairs)
@@ -194,6 +207,7 @@ def batch_archive_labels(fromObjectType: str, toObjectType: str, body: BatchPair
 @router.get(BATCH + "/labels", response_model=LabelList, response_model_exclude_none=False)
 def list_labels(fromObjectType: str, toObjectType: str, engine: EngineDep,
                 principal: PrincipalDep) -> LabelList:
+    """Every association type from one object type to the other, HubSpot's included."""
     types = label_svc.list_labels(engine, principal, fromObjectType, toObjectType)
     return LabelList(results=[spec_of(t) for t in types])
 
@@ -201,6 +215,7 @@ def list_labels(fromObjectType: str, toObjectType: str, engine: EngineDep,
 @router.post(BATCH + "/labels", response_model=LabelList)
 def create_label(fromObjectType: str, toObjectType: str, body: LabelCreate, engine: EngineDep,
                  principal: PrincipalDep) -> LabelList:
+    """Create a USER_DEFINED label (and its inverse); a name or label in use is a 409."""
     types = label_svc.create_label(engine, principal, fromObjectType, toObjectType, body.label,
                                    body.name, body.inverseLabel)
     return LabelList(results=[spec_of(t) for t in types])
@@ -209,6 +224,7 @@ def create_label(fromObjectType: str, toObjectType: str, body: LabelCreate, engi
 @router.put(BATCH + "/labels", status_code=204, response_class=Response)
 def update_label(fromObjectType: str, toObjectType: str, body: LabelUpdate, engine: EngineDep,
                  principal: PrincipalDep) -> Response:
+    """Rename a USER_DEFINED label (and its inverse); a label in use is a 409."""
     label_svc.update_label(engine, principal, fromObjectType, toObjectType,
                            body.associationTypeId, body.label, body.inverseLabel)
     return Response(status_code=204)
@@ -217,8 +233,7 @@ def update_label(fromObjectType: str, toObjectType: str, body: LabelUpdate, engi
 @router.delete(BATCH + "/labels/{associationTypeId}", status_code=204, response_class=Response)
 def delete_label(fromObjectType: str, toObjectType: str, associationTypeId: int,
                  engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Delete a USER_DEFINED label and every association of it."""
     label_svc.delete_label(engine, principal, fromObjectType, toObjectType, associationTypeId)
     return Response(status_code=204)
 
-
-_ = PublicObjectId

@@ -20,6 +20,7 @@ class AssociationSpecWithLabel(Model):
 
 
 def spec_of(t: AssociationType) -> AssociationSpecWithLabel:
+    """``{category, typeId, label}`` of a type; the unlabeled default has a null label."""
     return AssociationSpecWithLabel(category=t.category, typeId=t.type_id, label=t.label)
 
 
