@@ -115,8 +115,10 @@ def test_unknown_ids_are_404_object_not_found(api):
                      json={"properties": {"firstname": "x"}}).status_code == 404
 
 
-def test_unknown_object_type_is_404(api):
-    assert api.get("/crm/v3/objects/widgets").status_code == 404
+def test_an_unknown_object_type_is_400_as_in_hubspot(api):
+    reply = api.get("/crm/v3/objects/widgets")
+    assert reply.status_code == 400
+    assert reply.json()["errors"][0]["code"] == "UNKNOWN_OBJECT_TYPE"
     assert api.get("/crm/v3/objects/0-1").status_code == 200
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from propsync.domain.errors import NotFoundError
+from propsync.domain.errors import ErrorDetail, ValidationError
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,13 @@ _ALIASES = {
 
 
 def resolve_object_type(name: str) -> ObjectType:
-    """The object type called ``name`` (plural, singular or HubSpot id), or a 404."""
+    """The object type called ``name`` (plural, singular or HubSpot id); as HubSpot does,
+    an unknown name is a 400 ("Unable to infer object type")."""
     canonical = _ALIASES.get(name) or _ALIASES.get(name.lower())
     if canonical is None:
-        raise NotFoundError(
-            f"Unknown object type {name!r}. Use one of: {', '.join(OBJECT_TYPES)}."
-        )
+        message = (f"Unable to infer object type from: {name!r}. Use one of: "
+                   f"{', '.join(OBJECT_TYPES)}.")
+        raise ValidationError(message, [ErrorDetail(message, "UNKNOWN_OBJECT_TYPE")])
     return OBJECT_TYPES[canonical]
 
 

@@ -78,7 +78,7 @@ def check_source(
 def _source_type(raw: str) -> str:
     try:
         return resolve_object_type(raw).name
-    except NotFoundError:
+    except ValidationError:
         raise refuse(f"{raw!r} is not an object type. The source object must be one of: "
                      f"{', '.join(OBJECT_TYPES)}.") from None
 
