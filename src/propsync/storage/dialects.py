@@ -60,7 +60,3 @@ def in_ids(conn: Connection, column: str, ids: Collection[int]) -> tuple[str, ob
         return f"{column} = ANY(CAST(:ids AS BIGINT[]))", list(ids)
     return f"{column} IN (SELECT value FROM json_each(:ids))", json.dumps(list(ids))
 
-
-def distinct_from(conn: Connection) -> str:
-    """The null-safe "differs" operator."""
-    return "IS DISTINCT FROM" if is_postgres(conn) else "IS NOT"

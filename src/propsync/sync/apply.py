@@ -14,6 +14,7 @@ One batch is a handful of statements over a temporary table, whatever its size:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, text
 
 from propsync.domain.sync_rule import Selection, SyncDefinition
 from propsync.storage.db import is_postgres
-from propsync.storage.dialects import distinct_from, id_list, in_ids, next_ids_sql
+from propsync.storage.dialects import in_ids, next_ids_sql
 from propsync.storage.sync import enqueue_targets
 
 _TEMP_PG = (
@@ -101,31 +102,52 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> 
     if prop.association_type_ids is not None:
         listed = ", ".join(str(i) for i in sorted(prop.association_type_ids)) or "NULL"
         type_filter = f"AND a.type_id IN ({listed})"
-    ids_sql, ids_param = id_list(conn, ids)
-    conn.execute(text(f"""
-        INSERT INTO sync_batch (target_id, source_id, value, num)
-        SELECT id, source_id, value, num FROM (
-            SELECT w.id, w.source_id,
-                (SELECT v.value FROM property_values v WHERE v.account_id = :a
-                    AND v.record_id = w.source_id AND v.property_id = :sp) AS value,
-                (SELECT v.num FROM property_values v WHERE v.account_id = :a
-                    AND v.record_id = w.source_id AND v.property_id = :sp) AS num,
-                (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
-                    AND cur.record_id = w.id AND cur.property_id = :p) AS current_value
-            FROM (
-                SELECT tg.id, (
-                    SELECT a.to_id FROM associations a
-                    JOIN records r ON r.account_id = a.account_id AND r.record_id = a.to_id
-                    WHERE a.account_id = :a AND a.from_id = tg.id AND a.to_type = :st
-                      {type_filter} AND r.archived = :no
-                    ORDER BY r.created_ms {order}, a.to_id ASC
-                    LIMIT 1) AS source_id
-                FROM ({ids_sql}) tg
-            ) w
-        ) x
-        WHERE value {distinct_from(conn)} current_value
-    """), {"ids": ids_param, "a": prop.account_id, "st": prop.source_type, "no": False,
-           "sp": prop.source_property_id, "p": prop.property_id})
+    winner = f"""
+        SELECT a.to_id FROM associations a
+        JOIN records r ON r.account_id = a.account_id AND r.record_id = a.to_id
+        WHERE a.account_id = :a AND a.from_id = tg.id AND a.to_type = :st
+          {type_filter} AND r.archived = :no
+        ORDER BY r.created_ms {order}, a.to_id ASC
+        LIMIT 1"""
+    params = {"a": prop.account_id, "st": prop.source_type, "no": False,
+              "sp": prop.source_property_id, "p": prop.property_id}
+    if is_postgres(conn):
+        conn.execute(text(_COMPUTE_PG.format(winner=winner)), {**params, "ids": ids})
+    else:
+        conn.execute(text(_COMPUTE_SQLITE.format(winner=winner)),
+                     {**params, "ids": json.dumps(ids)})
+
+
+# PostgreSQL: correlated lookups (SubPlans) driven by the targets; right after a bulk load
+# the statistics are stale and any join here can degenerate into repeated scans.
+_COMPUTE_PG = """
+    INSERT INTO sync_batch (target_id, source_id, value, num)
+    SELECT id, source_id, value, num FROM (
+        SELECT w.id, w.source_id,
+            (SELECT v.value FROM property_values v WHERE v.account_id = :a
+                AND v.record_id = w.source_id AND v.property_id = :sp) AS value,
+            (SELECT v.num FROM property_values v WHERE v.account_id = :a
+                AND v.record_id = w.source_id AND v.property_id = :sp) AS num,
+            (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
+                AND cur.record_id = w.id AND cur.property_id = :p) AS current_value
+        FROM (SELECT tg.id, ({winner}) AS source_id
+              FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)) w
+    ) x
+    WHERE value IS DISTINCT FROM current_value
+"""
+
+# SQLite: its planner always probes the primary keys for these equality joins.
+_COMPUTE_SQLITE = """
+    INSERT INTO sync_batch (target_id, source_id, value, num)
+    SELECT w.id, w.source_id, v.value, v.num
+    FROM (SELECT tg.id, ({winner}) AS source_id
+          FROM (SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)) tg) w
+    LEFT JOIN property_values v ON v.account_id = :a AND v.record_id = w.source_id
+                               AND v.property_id = :sp
+    LEFT JOIN property_values cur ON cur.account_id = :a AND cur.record_id = w.id
+                                 AND cur.property_id = :p
+    WHERE v.value IS NOT cur.value
+"""
 
 
 def _write(
