@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
 from propsync.domain.auth import Principal, parse_scopes
@@ -105,8 +105,8 @@ def authenticate(engine: Engine, authorization: str | None) -> Principal:
     return Principal(account_id, user_id, teams, frozenset(scopes.split()))
 
 
-def _require_account(conn: object, account_id: int) -> None:
-    if not store.account_exists(conn, account_id):  # type: ignore[arg-type]
+def _require_account(conn: Connection, account_id: int) -> None:
+    if not store.account_exists(conn, account_id):
         raise NotFoundError(f"There is no account {account_id}.")
 
 

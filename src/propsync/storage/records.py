@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Row, and_, delete, insert, select, tuple_, update
 
 from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.history import ValueSource
@@ -71,12 +72,11 @@ def load_records(
     return found
 
 
-def _record(row: object) -> RecordRow:
+def _record(row: Row[Any]) -> RecordRow:
     return RecordRow(
-        id=row.record_id, object_type=row.object_type,  # type: ignore[attr-defined]
-        created_ms=row.created_ms, updated_ms=row.updated_ms,  # type: ignore[attr-defined]
-        archived=bool(row.archived), archived_ms=row.archived_ms,  # type: ignore[attr-defined]
-        merged_into=row.merged_into,  # type: ignore[attr-defined]
+        id=row.record_id, object_type=row.object_type, created_ms=row.created_ms,
+        updated_ms=row.updated_ms, archived=bool(row.archived), archived_ms=row.archived_ms,
+        merged_into=row.merged_into,
     )
 
 

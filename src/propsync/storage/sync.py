@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Row, Select, delete, func, insert, select, text, update
 
 from propsync.domain.sync_rule import Selection, SyncDefinition, SyncSource
 from propsync.storage import tables as t
@@ -35,8 +35,8 @@ def load_sync_properties(conn: Connection, account_id: int) -> list[SyncDefiniti
     return [_to_sync(r) for r in rows]
 
 
-def _to_sync(r: object) -> SyncDefinition:
-    row = r._mapping  # type: ignore[attr-defined]
+def _to_sync(r: Row[Any]) -> SyncDefinition:
+    row = r._mapping
     ids = row["association_type_ids"]
     selection = row["selection"]
     return SyncDefinition(

@@ -8,7 +8,7 @@ engine shows up here as a difference.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
@@ -84,7 +84,7 @@ def _target_batches(conn: Connection, d: SyncDefinition, size: int) -> Iterator[
 
 
 def _diff(conn: Connection, d: SyncDefinition, ids: list[int]) -> list[Difference]:
-    a, r, v = t.associations, t.records, t.property_values
+    a, r = t.associations, t.records
     links: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
     for from_id, to_id, type_id in conn.execute(select(a.c.from_id, a.c.to_id, a.c.type_id).where(
             a.c.account_id == d.account_id, a.c.from_id.in_(ids), a.c.to_type == d.source_type)):
@@ -103,13 +103,14 @@ def _diff(conn: Connection, d: SyncDefinition, ids: list[int]) -> list[Differenc
         if expected != stored.get(tid):
             out.append(Difference(d.account_id, d.name, d.target_type, tid, expected,
                                   stored.get(tid)))
-    _ = v
     return out
 
 
-def _values(conn: Connection, account_id: int, property_id: int, ids: object) -> dict[int, str]:
+def _values(
+    conn: Connection, account_id: int, property_id: int, ids: Collection[int]
+) -> dict[int, str]:
     v = t.property_values
-    id_list = list(ids)  # type: ignore[call-overload]
+    id_list = list(ids)
     found: dict[int, str] = {}
     for start in range(0, len(id_list), 5000):
         found.update(conn.execute(select(v.c.record_id, v.c.value).where(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
@@ -69,10 +70,10 @@ class SyncWorker:
             wake.wait(idle_s)
             wake.clear()
 
-    def _retrying(self, step: object) -> bool:
+    def _retrying(self, step: Callable[[], bool]) -> bool:
         for attempt in range(5):
             try:
-                return bool(step())  # type: ignore[operator]
+                return step()
             except DBAPIError as exc:  # deadlock or serialization failure: try again
                 if not _is_transient(exc) or attempt == 4:
                     raise

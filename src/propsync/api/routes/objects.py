@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
@@ -156,11 +156,12 @@ def batch_reply(result: svc.BatchResult, started: int, status: int = 200) -> JSO
                                         by_alias=True), status_code=status)
 
 
-BATCH_RESPONSES = {207: {"model": BatchResponse, "description": "Some inputs failed."}}
+BATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    207: {"model": BatchResponse, "description": "Some inputs failed."}}
 
 
 @router.post(PATH + "/batch/read", response_model=BatchResponse,
-             responses=BATCH_RESPONSES)  # type: ignore[arg-type]
+             responses=BATCH_RESPONSES)
 def batch_read(
     objectType: str, body: BatchRead, engine: EngineDep, principal: PrincipalDep,
     archived: bool = False,
@@ -173,7 +174,7 @@ def batch_read(
 
 
 @router.post(PATH + "/batch/create", status_code=201, response_model=BatchResponse,
-             responses=BATCH_RESPONSES)  # type: ignore[arg-type]
+             responses=BATCH_RESPONSES)
 def batch_create(
     objectType: str, body: BatchCreate, engine: EngineDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -184,7 +185,7 @@ def batch_create(
 
 
 @router.post(PATH + "/batch/update", response_model=BatchResponse,
-             responses=BATCH_RESPONSES)  # type: ignore[arg-type]
+             responses=BATCH_RESPONSES)
 def batch_update(
     objectType: str, body: BatchUpdate, engine: EngineDep, principal: PrincipalDep
 ) -> JSONResponse:
