@@ -63,8 +63,9 @@ def run(database_url: str, scale: str, say: Callable[[str], None]) -> dict[str, 
     fanout_size = max(n_contacts // 10, 1)
     hub = _hub(bench, fanout_size)
     result: dict[str, object] = {
+        "write_overhead": _write_overhead(engine, edits, say),
         "backfill": _backfill(bench, say), "fanout": _fanout(bench, hub, say),
-              "single_edit": _single_edits(bench, edits, say)}
+        "single_edit": _single_edits(bench, edits, say)}
     engine.dispose()
     return result
 
@@ -226,6 +227,35 @@ def _raw_update(bench: Bench, hub: int) -> float:
         seconds = time.perf_counter() - start
         tx.rollback()
     return seconds
+
+
+def _write_overhead(engine: Engine, writes: int, say: Callable[[str], None]
+                    ) -> dict[str, float]:
+    """API-path write throughput (service layer, one record per write) with 0, 1 and 10 sync
+    properties copying the written property; ratios are 0 / n."""
+    account_id = create_account(engine, f"writes-{uuid.uuid4().hex[:6]}")
+    user_id = create_user(engine, account_id, f"w-{uuid.uuid4().hex[:6]}@example.com")
+    principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES))
+    companies = [v.id for v in records_svc.create_records(
+        engine, principal, "companies", [records_svc.RecordInput({"name": "W"})] * 50, SOURCE)]
+    rates = {}
+    defined = 0
+    for count in (0, 1, 10):
+        for i in range(defined, count):
+            create_sync_property(engine, principal, "contacts", f"sync_{i}", f"Sync {i}",
+                                 SourceRequest("companies", "name", None, "FIRST_CREATED"))
+        defined = count
+        start = time.perf_counter()
+        for i in range(writes):
+            records_svc.update_records(engine, principal, "companies", [(
+                str(companies[i % len(companies)]), {"name": f"W{count}-{i}"})], SOURCE)
+        rates[count] = writes / (time.perf_counter() - start)
+        _drain(engine)
+    figures = {"writes_per_s_0": round(rates[0], 1), "ratio_1": round(rates[0] / rates[1], 3),
+               "ratio_10": round(rates[0] / rates[10], 3)}
+    say(f"  write throughput: {rates[0]:.0f}/s with no sync property; "
+        f"x{figures['ratio_1']} slower with 1, x{figures['ratio_10']} with 10")
+    return figures
 
 
 def _single_edits(bench: Bench, edits: int, say: Callable[[str], None]) -> dict[str, float]:
