@@ -8,11 +8,12 @@ import httpx
 import pytest
 
 from propsync.services.accounts import create_team, create_token, create_user
-from tests.conftest import Tenant, client_for
+from tests.conftest import Tenant, client_for, new_tenant
 
 
 @dataclass
 class Office:
+    tenant: Tenant
     admin: httpx.Client
     outsider: httpx.Client
     team_member: httpx.Client
@@ -43,7 +44,7 @@ def office(tenant: Tenant) -> Office:
     assert reply.status_code == 201, reply.text
     record = admin.post("/crm/v3/objects/deals", json={
         "properties": {"dealname": "Secret deal", "margin": "42"}}).json()["id"]
-    return Office(admin, outsider, member, viewer, record)
+    return Office(tenant, admin, outsider, member, viewer, record)
 
 
 def test_single_list_batch_and_history_reads_hide_the_value(office):
@@ -53,13 +54,16 @@ def test_single_list_batch_and_history_reads_hide_the_value(office):
     seen = office.outsider.get(path, params=params).json()
     assert "margin" not in seen["properties"]
     assert "margin" not in seen.get("propertiesWithHistory", {})
-    listed = office.outsider.get("/crm/v3/objects/deals", params={"properties": "margin"}).json()
-    assert all("margin" not in r["properties"] for r in listed["results"])
+    listed = office.outsider.get("/crm/v3/objects/deals", params=params).json()
+    assert listed["results"] and "margin" not in str(listed)
+    assert "42" in str(office.admin.get("/crm/v3/objects/deals", params=params).json())
     batch = office.outsider.post("/crm/v3/objects/deals/batch/read", json={
         "inputs": [{"id": office.record}], "properties": ["margin"],
         "propertiesWithHistory": ["margin"]}).json()
     assert "margin" not in batch["results"][0]["properties"]
     assert "margin" not in str(batch)
+    everything = office.outsider.get(path).json()
+    assert "margin" not in everything["properties"]
 
 
 def test_search_cannot_filter_sort_or_query_by_a_restricted_property(office):
@@ -77,14 +81,26 @@ def test_search_cannot_filter_sort_or_query_by_a_restricted_property(office):
     assert [r["id"] for r in allowed.json()["results"]] == [office.record]
 
 
-def test_writes_need_edit_access_and_change_nothing_when_refused(office):
+@pytest.mark.parametrize("who", ["viewer", "outsider"])
+def test_writes_need_edit_access_and_change_nothing_when_refused(office, who):
+    client: httpx.Client = getattr(office, who)
     path = f"/crm/v3/objects/deals/{office.record}"
-    for client in (office.viewer, office.outsider):
-        reply = client.patch(path, json={"properties": {"margin": "1"}})
-        assert reply.status_code in (400, 403), reply.text
-    assert office.viewer.patch(path, json={"properties": {"margin": "1"}}).status_code == 403
-    assert office.viewer.get(path, params={"properties": "margin"}).json()[
-        "properties"]["margin"] == "42"
+    for reply in (
+        client.patch(path, json={"properties": {"margin": "1", "dealname": "Renamed"}}),
+        client.post("/crm/v3/objects/deals/batch/update", json={"inputs": [
+            {"id": office.record, "properties": {"margin": "1"}}]}),
+        client.post("/crm/v3/objects/deals", json={"properties": {"margin": "1"}}),
+        client.post("/crm/v3/objects/deals/batch/create", json={"inputs": [
+            {"properties": {"dealname": "New", "margin": "1"}}]}),
+    ):
+        assert reply.status_code == 403, reply.text
+        assert reply.json()["errors"][0]["code"] == "PROPERTY_EDIT_RESTRICTED"
+    seen = office.admin.get(path, params={"properties": "margin,dealname",
+                                          "propertiesWithHistory": "margin"}).json()
+    assert seen["properties"]["margin"] == "42" and seen["properties"]["dealname"] == "Secret deal"
+    assert len(seen["propertiesWithHistory"]["margin"]) == 1
+    listed = office.admin.get("/crm/v3/objects/deals").json()["results"]
+    assert [r["id"] for r in listed] == [office.record]
 
 
 def test_a_team_member_has_the_teams_access(office):
@@ -100,3 +116,42 @@ def test_a_team_member_has_the_teams_access(office):
 def test_the_definition_stays_listed_with_its_rule(office):
     prop = office.outsider.get("/crm/v3/properties/deals/margin").json()
     assert prop["access"]["view"]["everyone"] is False
+    assert prop["access"]["edit"]["teamIds"] == prop["access"]["view"]["teamIds"]
+    listed = office.outsider.get("/crm/v3/properties/deals").json()["results"]
+    assert "margin" in {p["name"] for p in listed}
+
+
+def test_opening_the_rule_shows_the_value_to_everyone(office):
+    path = f"/crm/v3/objects/deals/{office.record}"
+    everyone = {"everyone": True}
+    reply = office.admin.patch("/crm/v3/properties/deals/margin",
+                               json={"access": {"view": everyone, "edit": everyone}})
+    assert reply.status_code == 200 and reply.json()["access"]["view"]["everyone"] is True
+    assert office.outsider.get(path, params={"properties": "margin"}).json()[
+        "properties"]["margin"] == "42"
+    assert office.outsider.patch(path, json={"properties": {"margin": "7"}}).status_code == 200
+
+
+def test_restricting_an_open_property_hides_its_values_at_once(office):
+    path = f"/crm/v3/objects/deals/{office.record}"
+    assert office.outsider.get(path, params={"properties": "dealname"}).json()[
+        "properties"]["dealname"] == "Secret deal"
+    rule = {"view": {"everyone": False, "userIds": [office.tenant.user_id]}}
+    assert office.admin.patch("/crm/v3/properties/deals/dealname",
+                              json={"access": rule}).status_code == 200
+    assert "dealname" not in office.outsider.get(path, params={
+        "properties": "dealname"}).json()["properties"]
+    assert office.admin.get(path, params={"properties": "dealname"}).json()[
+        "properties"]["dealname"] == "Secret deal"
+
+
+def test_a_rule_may_not_name_another_accounts_users_or_teams(office):
+    stranger = new_tenant(office.tenant.server)
+    team = create_team(stranger.server.engine, stranger.account_id, "Theirs", [stranger.user_id])
+    for side in ({"userIds": [stranger.user_id]}, {"teamIds": [team]}):
+        reply = office.admin.patch("/crm/v3/properties/deals/margin", json={
+            "access": {"view": {"everyone": False, **side}}})
+        assert reply.status_code == 400, reply.text
+        assert reply.json()["errors"][0]["code"] == "INVALID_ACCESS"
+    assert office.admin.get("/crm/v3/properties/deals/margin").json()["access"]["view"][
+        "userIds"] != [stranger.user_id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -63,6 +64,22 @@ class AccessRule:
             self.edit_users, self.edit_teams, user_id, team_ids
         )
 
+    @property
+    def admits_nobody(self) -> bool:
+        """A side (view or edit) is restricted but names no user and no team."""
+        return _names_nobody(self.view_users, self.view_teams) or _names_nobody(
+            self.edit_users, self.edit_teams)
+
+    @property
+    def user_ids(self) -> frozenset[int]:
+        """Every user the rule names, on either side."""
+        return (self.view_users or frozenset()) | (self.edit_users or frozenset())
+
+    @property
+    def team_ids(self) -> frozenset[int]:
+        """Every team the rule names, on either side."""
+        return (self.view_teams or frozenset()) | (self.edit_teams or frozenset())
+
 
 def _admits(
     users: frozenset[int] | None, teams: frozenset[int] | None, user: int,
@@ -71,6 +88,11 @@ def _admits(
     if users is None and teams is None:
         return True
     return user in (users or frozenset()) or bool((teams or frozenset()) & user_teams)
+
+
+def _names_nobody(users: frozenset[int] | None, teams: frozenset[int] | None) -> bool:
+    restricted = users is not None or teams is not None
+    return restricted and not (users or teams)
 
 
 EVERYONE = AccessRule()
@@ -213,6 +235,27 @@ def _invalid(prop: PropertyDefinition, raw: object, code: str, expected: str) ->
         message,
         [ErrorDetail(message, code=code, context={"propertyName": [prop.name]})],
     )
+
+
+def renormalize(
+    prop: PropertyDefinition, stored: Iterable[tuple[int, str]]
+) -> tuple[list[tuple[int, StoredValue]], list[tuple[int, str]]]:
+    """Re-read stored values under a changed definition ``prop``.
+
+    Returns the converted ``(record id, value)`` pairs and the ``(record id, text)``
+    pairs that do not fit ``prop`` (a non-number for a number, a removed option, ...).
+    """
+    converted: list[tuple[int, StoredValue]] = []
+    misfits: list[tuple[int, str]] = []
+    for record_id, text in stored:
+        try:
+            value = normalize_value(prop, text)
+        except ValidationError:
+            misfits.append((record_id, text))
+            continue
+        if value is not None:
+            converted.append((record_id, value))
+    return converted, misfits
 
 
 def format_ms(ms: int) -> str:

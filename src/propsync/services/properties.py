@@ -7,11 +7,12 @@ options are always those of its source property.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
 from propsync.domain.auth import Principal, schema_scope
@@ -21,21 +22,23 @@ from propsync.domain.errors import (
     NotFoundError,
     ValidationError,
 )
+from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import (
     FIELD_TYPES,
-    NAME_PATTERN,
     TYPES,
     AccessRule,
     Option,
     PropertyDefinition,
+    renormalize,
 )
 from propsync.domain.sync_rule import SyncDefinition
+from propsync.services import property_groups as groups
 from propsync.services import sync_properties as sync_svc
 from propsync.storage import accounts as account_store
 from propsync.storage import properties as store
+from propsync.storage import records as record_store
 from propsync.storage import sync as sync_store
-from propsync.storage import tables as t
 from propsync.storage.db import read_transaction, write_transaction
 
 _T = TypeVar("_T")
@@ -83,6 +86,8 @@ class PropertyPatch:
 
 
 def list_properties(engine: Engine, principal: Principal, object_type: str) -> list[PropertyView]:
+    """Every property of the type, restricted ones included (access hides values, not
+    definitions)."""
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot))
     with read_transaction(engine) as conn:
@@ -92,6 +97,7 @@ def list_properties(engine: Engine, principal: Principal, object_type: str) -> l
 
 def get_property(engine: Engine, principal: Principal, object_type: str, name: str
                  ) -> PropertyView:
+    """One property of the type; 404 if the account has none of that name."""
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot))
     with read_transaction(engine) as conn:
@@ -127,7 +133,10 @@ def create_property(engine: Engine, principal: Principal, object_type: str,
     """Create an ordinary or a sync property; every check runs before anything is stored."""
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot, write=True))
-    _check_name(given.name)
+    groups.check_name(given.name)
+    if given.has_unique_value:
+        raise _invalid("hasUniqueValue is not enforced by propsync yet, so it cannot be set: "
+                       "leave it false.", "UNSUPPORTED_UNIQUE_VALUE")
     if given.sync_source is not None:
         return _create_sync(engine, principal, ot, given)
     now = now_ms()
@@ -151,7 +160,7 @@ def _create_sync(engine: Engine, principal: Principal, ot: str, given: PropertyI
         raise ValidationError("A sync property is visible to everyone; it cannot have "
                               "restricted access. Leave 'access' out.")
     with read_transaction(engine) as conn:
-        _check_group(conn, principal.account_id, ot, given.group_name)
+        groups.require_group(conn, principal.account_id, ot, given.group_name)
     assert given.sync_source is not None
     prop = sync_svc.create_sync_property(
         engine, principal, ot, given.name, given.label, given.sync_source, given.group_name,
@@ -159,54 +168,61 @@ def _create_sync(engine: Engine, principal: Principal, ot: str, given: PropertyI
     return get_property(engine, principal, ot, prop.name)
 
 
-def _check_name(name: str) -> None:
-    if not NAME_PATTERN.match(name):
-        raise _invalid(f"{name!r} is not a valid internal name: use lowercase letters, digits "
-                       "and underscores, starting with a letter (e.g. 'company_name_sync').",
-                       "INVALID_PROPERTY_NAME")
-
-
 def _check_new(conn: Connection, principal: Principal, ot: str, name: str, group: str) -> None:
     if store.find_property(conn, principal.account_id, ot, name) is not None:
         raise AlreadyExistsError(f"{ot} already has a property named {name!r}; choose another "
                                  "internal name.", context={"propertyName": [name]})
-    _check_group(conn, principal.account_id, ot, group)
-
-
-def _check_group(conn: Connection, account_id: int, ot: str, group: str) -> None:
-    if group not in {g["name"] for g in store.load_groups(conn, account_id, ot)}:
-        raise _invalid(f"{ot} has no property group {group!r}. Create it first "
-                       f"(POST /crm/v3/properties/{ot}/groups) or use an existing one.",
-                       "INVALID_GROUP")
+    groups.require_group(conn, principal.account_id, ot, group)
 
 
 def _validated(prop: PropertyDefinition) -> PropertyDefinition:
-    """Type, field type and options fit together (HubSpot's rules)."""
-    if prop.type not in TYPES:
-        raise _invalid(f"type must be one of {', '.join(TYPES)}, not {prop.type!r}.",
-                       "INVALID_PROPERTY_TYPE")
-    if prop.field_type not in FIELD_TYPES[prop.type]:
-        raise _invalid(f"fieldType {prop.field_type!r} does not fit type {prop.type!r}; use "
-                       f"one of {', '.join(FIELD_TYPES[prop.type])}.", "INVALID_FIELD_TYPE")
+    """Type, field type and options fit together (HubSpot's rules); bool gets Yes/No."""
+    _check_type(prop)
     if prop.type == "bool" and not prop.options:
         prop = replace(prop, options=BOOL_OPTIONS)
     values = [o.value for o in prop.options]
     if prop.type == "enumeration" and not values:
-        raise _invalid("An enumeration property needs at least one option.", "INVALID_OPTIONS")
-    if len(set(values)) != len(values) or any(v == "" for v in values):
-        raise _invalid("Option values must be unique and not empty.", "INVALID_OPTIONS")
+        raise _invalid(f"{prop.name} is an enumeration: give it at least one option "
+                       "({'label': ..., 'value': ...}).", "INVALID_OPTIONS")
+    if values and prop.type not in ("enumeration", "bool"):
+        raise _invalid(f"Options are for enumeration and bool properties; {prop.name} is of "
+                       f"type {prop.type!r}. Leave 'options' out.", "INVALID_OPTIONS")
+    if prop.type == "bool" and sorted(values) != ["false", "true"]:
+        raise _invalid("A bool property has exactly the options 'true' and 'false'; change "
+                       "their labels, not their values.", "INVALID_OPTIONS")
+    duplicates = sorted(v for v, n in Counter(values).items() if n > 1)
+    if duplicates or "" in values:
+        raise _invalid("Option values must be unique and not empty; repeated: "
+                       f"{', '.join(map(repr, duplicates)) or 'none'}.", "INVALID_OPTIONS")
     return prop
 
 
+def _check_type(prop: PropertyDefinition) -> None:
+    if not prop.label.strip():
+        raise _invalid("label must not be empty: it is what users see.", "INVALID_LABEL")
+    if prop.type not in TYPES:
+        given = f"not {prop.type!r}" if prop.type else "and is required without syncSource"
+        raise _invalid(f"type must be one of {', '.join(TYPES)}, {given}.",
+                       "INVALID_PROPERTY_TYPE")
+    if prop.field_type not in FIELD_TYPES[prop.type]:
+        raise _invalid(f"fieldType {prop.field_type!r} does not fit type {prop.type!r}; use "
+                       f"one of {', '.join(FIELD_TYPES[prop.type])}.", "INVALID_FIELD_TYPE")
+
+
 def _check_access(conn: Connection, account_id: int, rule: AccessRule) -> None:
-    users = set(account_store.user_ids(conn, account_id))
-    teams = set(account_store.team_ids(conn, account_id))
-    for kind, wanted, known in (("user", rule.view_users, users), ("user", rule.edit_users, users),
-                                ("team", rule.view_teams, teams), ("team", rule.edit_teams, teams)):
-        unknown = sorted(set(wanted or ()) - known)
+    """Every user and team the rule names belongs to the account, and someone is admitted."""
+    if rule.admits_nobody:
+        raise _invalid("An access side with 'everyone': false must name at least one user "
+                       "(userIds) or team (teamIds); otherwise nobody could use the values.",
+                       "INVALID_ACCESS")
+    for kind, named, known in (
+            ("user", rule.user_ids, account_store.user_ids(conn, account_id)),
+            ("team", rule.team_ids, account_store.team_ids(conn, account_id))):
+        unknown = sorted(named - set(known))
         if unknown:
-            raise _invalid(f"Access names {kind}(s) {', '.join(map(str, unknown))} that this "
-                           "account does not have.", "INVALID_ACCESS")
+            raise _invalid(f"Access names {kind} id(s) {', '.join(map(str, unknown))}, which "
+                           f"this account does not have. Use ids of this account's {kind}s.",
+                           "INVALID_ACCESS")
 
 
 def _invalid(message: str, code: str) -> ValidationError:
@@ -215,6 +231,13 @@ def _invalid(message: str, code: str) -> ValidationError:
 
 def update_property(engine: Engine, principal: Principal, object_type: str, name: str,
                     patch: PropertyPatch) -> PropertyView:
+    """Change a property's definition; all or nothing.
+
+    A new ``type``, ``fieldType`` or ``options`` re-reads every stored value under the
+    new definition: values whose text changes are rewritten (with history, source
+    ``API``), and if any value does not fit (for instance an option still in use is
+    removed) the change is refused with 400 naming how many records hold such values.
+    """
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot, write=True))
     with write_transaction(engine) as conn:
@@ -225,21 +248,22 @@ def update_property(engine: Engine, principal: Principal, object_type: str, name
     with write_transaction(engine) as conn:
         prop = _existing(conn, principal, ot, name)
         updated = _patched(conn, principal, prop, patch)
+        _convert_values(conn, principal, prop, updated)
         store.update_property(conn, principal.account_id, updated)
     return get_property(engine, principal, ot, name)
 
 
 def _patched(conn: Connection, principal: Principal, prop: PropertyDefinition,
              patch: PropertyPatch) -> PropertyDefinition:
+    """``prop`` with ``patch`` applied and validated (nothing is stored here)."""
     if patch.group_name is not None:
-        _check_group(conn, principal.account_id, prop.object_type, patch.group_name)
-    if prop.hubspot_defined and (patch.type or patch.field_type):
-        raise _invalid(f"{prop.name} is a default property; its type cannot change.",
-                       "READ_ONLY_DEFINITION")
-    if patch.type is not None and patch.type != prop.type:
-        _refuse_if_valued(conn, principal.account_id, prop, "its type changed")
-    if patch.options is not None:
-        _refuse_removing_used_options(conn, principal.account_id, prop, patch.options)
+        groups.require_group(conn, principal.account_id, prop.object_type, patch.group_name)
+    retyped = patch.type not in (None, prop.type)
+    if prop.hubspot_defined and (retyped or patch.field_type not in (None, prop.field_type)):
+        raise _invalid(f"{prop.name} is a default property; its type and field type cannot "
+                       "change.", "READ_ONLY_DEFINITION")
+    if retyped:
+        sync_svc.refuse_if_used(conn, principal.account_id, prop, "changed to another type")
     if patch.access is not None and patch.access.is_restricted:
         sync_svc.refuse_if_used(conn, principal.account_id, prop, "restricted")
         _check_access(conn, principal.account_id, patch.access)
@@ -250,6 +274,8 @@ def _patched(conn: Connection, principal: Principal, prop: PropertyDefinition,
         options=_pick(patch.options, prop.options), display_order=_pick(
             patch.display_order, prop.display_order), hidden=_pick(patch.hidden, prop.hidden),
         access=_pick(patch.access, prop.access), updated_ms=now_ms())
+    if retyped and patch.options is None and updated.type != "enumeration":
+        updated = replace(updated, options=())
     return _validated(updated)
 
 
@@ -257,33 +283,44 @@ def _pick(new: _T | None, old: _T) -> _T:
     return old if new is None else new
 
 
-def _count_values(conn: Connection, account_id: int, property_id: int,
-                  values: Sequence[str] | None = None) -> int:
-    v = t.property_values
-    query = select(func.count()).where(v.c.account_id == account_id,
-                                       v.c.property_id == property_id)
-    if values is not None:
-        query = query.where(v.c.value.in_(list(values)))
-    return int(conn.execute(query).scalar_one())
+def _convert_values(conn: Connection, principal: Principal, old: PropertyDefinition,
+                    new: PropertyDefinition) -> None:
+    """Re-read the stored values under ``new``; refuse if any does not fit, else rewrite."""
+    if _keeps_every_value(old, new):
+        return
+    account_id = principal.account_id
+    stored = store.load_value_texts(conn, account_id, old.id)
+    converted, misfits = renormalize(new, stored)
+    if misfits:
+        raise _misfit_error(old, new, misfits)
+    texts = dict(stored)
+    rewritten = [(rid, old.id, v) for rid, v in converted if v.text != texts[rid]]
+    if rewritten:
+        record_store.write_values(conn, account_id, old.object_type, rewritten, ValueSource(
+            "API", f"userId:{principal.user_id}", "property definition change",
+            principal.user_id), now_ms())
+    store.store_numbers(conn, account_id, old.id,
+                        [(rid, v.number) for rid, v in converted if v.text == texts[rid]])
 
 
-def _refuse_if_valued(conn: Connection, account_id: int, prop: PropertyDefinition,
-                      what: str) -> None:
-    count = _count_values(conn, account_id, prop.id)
-    if count:
-        raise _invalid(f"{prop.name} has values on {count} record(s), which would be "
-                       f"reinterpreted if {what}. Create a new property instead.",
-                       "PROPERTY_HAS_VALUES")
+def _keeps_every_value(old: PropertyDefinition, new: PropertyDefinition) -> bool:
+    """Same type and field type, and no option value removed: every value still fits."""
+    return (old.type, old.field_type) == (new.type, new.field_type) and (
+        {o.value for o in old.options} <= {o.value for o in new.options})
 
 
-def _refuse_removing_used_options(conn: Connection, account_id: int, prop: PropertyDefinition,
-                                  options: Sequence[Option]) -> None:
-    removed = sorted({o.value for o in prop.options} - {o.value for o in options})
-    used = _count_values(conn, account_id, prop.id, removed) if removed else 0
-    if used:
-        raise _invalid(f"Options {', '.join(removed)} of {prop.name} are still the value of "
-                       f"{used} record(s). Change those records first, or hide the option.",
-                       "OPTION_IN_USE")
+def _misfit_error(old: PropertyDefinition, new: PropertyDefinition,
+                  misfits: Sequence[tuple[int, str]]) -> ValidationError:
+    removed = sorted({o.value for o in old.options} - {o.value for o in new.options})
+    sample = ", ".join(f"record {rid}: {text[:40]!r}" for rid, text in misfits[:3])
+    if removed and (old.type, old.field_type) == (new.type, new.field_type):
+        return _invalid(f"{len(misfits)} record(s) still use option(s) {', '.join(removed)} of "
+                        f"{old.name} ({sample}). Change those records first, or keep the "
+                        "option and mark it hidden.", "OPTION_IN_USE")
+    return _invalid(f"{len(misfits)} record(s) have values of {old.name} that are not valid "
+                    f"as type {new.type!r} / fieldType {new.field_type!r} ({sample}). Change "
+                    "or clear those values first, or create a new property.",
+                    "PROPERTY_VALUES_DONT_CONVERT")
 
 
 def _update_sync(engine: Engine, principal: Principal, ot: str, prop: PropertyDefinition,
@@ -301,7 +338,7 @@ def _update_sync(engine: Engine, principal: Principal, ot: str, prop: PropertyDe
     with write_transaction(engine) as conn:
         current = _existing(conn, principal, ot, prop.name)
         if patch.group_name is not None:
-            _check_group(conn, principal.account_id, ot, patch.group_name)
+            groups.require_group(conn, principal.account_id, ot, patch.group_name)
         store.update_property(conn, principal.account_id, replace(
             current, label=_pick(patch.label, current.label),
             description=_pick(patch.description, current.description),
@@ -326,30 +363,3 @@ def delete_property(engine: Engine, principal: Principal, object_type: str, name
             store.delete_property(conn, principal.account_id, prop.id)
     if is_sync:
         sync_svc.delete_sync_property(engine, principal, ot, name)
-
-
-@dataclass(frozen=True)
-class Group:
-    name: str
-    label: str
-    display_order: int
-
-
-def list_groups(engine: Engine, principal: Principal, object_type: str) -> list[Group]:
-    ot = resolve_object_type(object_type).name
-    principal.require(schema_scope(ot))
-    with read_transaction(engine) as conn:
-        return [Group(g["name"], g["label"], g["display_order"])
-                for g in store.load_groups(conn, principal.account_id, ot)]
-
-
-def create_group(engine: Engine, principal: Principal, object_type: str, name: str,
-                 label: str, display_order: int = -1) -> Group:
-    ot = resolve_object_type(object_type).name
-    principal.require(schema_scope(ot, write=True))
-    _check_name(name)
-    with write_transaction(engine) as conn:
-        if name in {g["name"] for g in store.load_groups(conn, principal.account_id, ot)}:
-            raise AlreadyExistsError(f"{ot} already has a property group named {name!r}.")
-        store.insert_group(conn, principal.account_id, ot, name, label, display_order)
-    return Group(name, label, display_order)

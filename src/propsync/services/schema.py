@@ -70,6 +70,11 @@ class Catalogue:
 
     def _writable(self, name: str) -> PropertyDefinition:
         prop = self.visible.get(name)
+        if prop is None and name in self.by_name:
+            message = (f"You may not edit property {name!r}: its access is restricted to "
+                       "other users. Ask an administrator for access.")
+            raise PermissionDeniedError(message, [ErrorDetail(
+                message, "PROPERTY_EDIT_RESTRICTED", {"propertyName": [name]})])
         if prop is None:
             message = (f"Property {name!r} does not exist on {self.object_type}. "
                        "Create it first, or check the spelling of its internal name.")

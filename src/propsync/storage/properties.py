@@ -6,7 +6,16 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from propsync.domain.objects import CALCULATED, DEFAULT_PROPERTIES, OBJECT_TYPES
 from propsync.domain.properties import AccessRule, Option, PropertyDefinition
@@ -44,7 +53,7 @@ def seed_defaults(conn: Connection, account_id: int, now_ms: int) -> None:
 def load_properties(
     conn: Connection, account_id: int, object_type: str
 ) -> list[PropertyDefinition]:
-    """Every property of ``object_type`` in the account, in display order then name."""
+    """Every property of ``object_type`` in the account, by name."""
     rows = conn.execute(
         select(t.properties)
         .where(t.properties.c.account_id == account_id,
@@ -91,6 +100,26 @@ def delete_property(conn: Connection, account_id: int, property_id: int) -> None
             table.c.account_id == account_id, table.c.property_id == property_id))
 
 
+def load_value_texts(conn: Connection, account_id: int, property_id: int) -> list[tuple[int, str]]:
+    """Every stored ``(record id, value text)`` of one property."""
+    v = t.property_values
+    rows = conn.execute(select(v.c.record_id, v.c.value).where(
+        v.c.account_id == account_id, v.c.property_id == property_id))
+    return [(int(rid), str(text)) for rid, text in rows]
+
+
+def store_numbers(
+    conn: Connection, account_id: int, property_id: int, numbers: Iterable[tuple[int, float | None]]
+) -> None:
+    """Set the comparable number of values whose text stays the same (a type change)."""
+    v = t.property_values
+    rows = [{"rid": rid, "new_num": num} for rid, num in numbers]
+    if rows:
+        conn.execute(update(v).where(
+            v.c.account_id == account_id, v.c.property_id == property_id,
+            v.c.record_id == bindparam("rid")).values(num=bindparam("new_num")), rows)
+
+
 def load_groups(conn: Connection, account_id: int, object_type: str) -> list[RowMapping]:
     return list(conn.execute(
         select(t.property_groups)
@@ -106,6 +135,29 @@ def insert_group(
     conn.execute(insert(t.property_groups).values(
         account_id=account_id, object_type=object_type, name=name, label=label,
         display_order=order))
+
+
+def find_group(
+    conn: Connection, account_id: int, object_type: str, name: str
+) -> RowMapping | None:
+    return conn.execute(select(t.property_groups).where(
+        *_group_key(account_id, object_type, name))).mappings().first()
+
+
+def update_group(
+    conn: Connection, account_id: int, object_type: str, name: str, label: str, order: int
+) -> None:
+    conn.execute(update(t.property_groups).where(*_group_key(account_id, object_type, name))
+                 .values(label=label, display_order=order))
+
+
+def delete_group(conn: Connection, account_id: int, object_type: str, name: str) -> None:
+    conn.execute(delete(t.property_groups).where(*_group_key(account_id, object_type, name)))
+
+
+def _group_key(account_id: int, object_type: str, name: str) -> tuple[ColumnElement[bool], ...]:
+    g = t.property_groups
+    return (g.c.account_id == account_id, g.c.object_type == object_type, g.c.name == name)
 
 
 def to_definition(row: RowMapping) -> PropertyDefinition:

@@ -10,6 +10,7 @@ from propsync.api.schemas.properties import (
     GroupCreate,
     GroupList,
     GroupOut,
+    GroupUpdate,
     PropertyCreate,
     PropertyList,
     PropertyOut,
@@ -18,6 +19,7 @@ from propsync.api.schemas.properties import (
     property_out,
 )
 from propsync.services import properties as svc
+from propsync.services import property_groups as groups
 from propsync.services.sync_properties import type_categories
 
 router = APIRouter(tags=["Properties"], responses=ERROR_RESPONSES)
@@ -25,10 +27,12 @@ PATH = "/crm/v3/properties/{objectType}"
 
 
 @router.get(PATH, response_model=PropertyList, response_model_exclude_none=True)
-def list_properties(objectType: str, engine: EngineDep, principal: PrincipalDep) -> PropertyList:
+def list_properties(objectType: str, engine: EngineDep, principal: PrincipalDep,
+                    archived: bool = False) -> PropertyList:
+    """Every property (no paging). Deleted properties are not kept: ``archived=true`` lists none."""
+    views = svc.list_properties(engine, principal, objectType)
     categories = type_categories(engine, principal)
-    return PropertyList(results=[property_out(v, categories)
-                                 for v in svc.list_properties(engine, principal, objectType)])
+    return PropertyList(results=[] if archived else [property_out(v, categories) for v in views])
 
 
 @router.post(PATH, status_code=201, response_model=PropertyOut, response_model_exclude_none=True)
@@ -41,15 +45,36 @@ def create_property(objectType: str, body: PropertyCreate, engine: EngineDep,
 
 @router.get(PATH + "/groups", response_model=GroupList)
 def list_groups(objectType: str, engine: EngineDep, principal: PrincipalDep) -> GroupList:
-    return GroupList(results=[group_out(g) for g in svc.list_groups(engine, principal,
+    return GroupList(results=[group_out(g) for g in groups.list_groups(engine, principal,
                                                                      objectType)])
 
 
 @router.post(PATH + "/groups", status_code=201, response_model=GroupOut)
 def create_group(objectType: str, body: GroupCreate, engine: EngineDep,
                  principal: PrincipalDep) -> GroupOut:
-    return group_out(svc.create_group(engine, principal, objectType, body.name, body.label,
+    return group_out(groups.create_group(engine, principal, objectType, body.name, body.label,
                                       body.displayOrder))
+
+
+@router.get(PATH + "/groups/{groupName}", response_model=GroupOut)
+def get_group(objectType: str, groupName: str, engine: EngineDep,
+              principal: PrincipalDep) -> GroupOut:
+    return group_out(groups.get_group(engine, principal, objectType, groupName))
+
+
+@router.patch(PATH + "/groups/{groupName}", response_model=GroupOut)
+def update_group(objectType: str, groupName: str, body: GroupUpdate, engine: EngineDep,
+                 principal: PrincipalDep) -> GroupOut:
+    return group_out(groups.update_group(engine, principal, objectType, groupName, body.label,
+                                      body.displayOrder))
+
+
+@router.delete(PATH + "/groups/{groupName}", status_code=204, response_class=Response)
+def delete_group(objectType: str, groupName: str, engine: EngineDep,
+                 principal: PrincipalDep) -> Response:
+    """Delete an empty, non-default group (400 otherwise)."""
+    groups.delete_group(engine, principal, objectType, groupName)
+    return Response(status_code=204)
 
 
 @router.get(PATH + "/{propertyName}", response_model=PropertyOut,

@@ -3,26 +3,54 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
 
 from propsync.api.schemas.common import Model
 from propsync.api.schemas.sync import SyncSourceBody, sync_source_of
+from propsync.domain.errors import ErrorDetail, ValidationError
 from propsync.domain.properties import AccessRule, Option, format_ms
-from propsync.services.properties import Group, PropertyInput, PropertyPatch, PropertyView
+from propsync.services.properties import PropertyInput, PropertyPatch, PropertyView
+from propsync.services.property_groups import Group
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Label = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
+Name = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
+Order = Annotated[int, Field(ge=-1, le=2**31 - 1)]
 
 
 class OptionBody(Model):
-    label: str
-    value: str
-    displayOrder: int = -1
+    label: Text
+    value: Text
+    displayOrder: Order = -1
     hidden: bool = False
-    description: str = ""
+    description: Text = ""
 
 
 class AccessSide(Model):
+    """``everyone``, or only the listed users and the members of the listed teams."""
+
     everyone: bool = True
     userIds: list[int] = Field(default_factory=list)
     teamIds: list[int] = Field(default_factory=list)
+
+    def restriction(self, side: str) -> tuple[frozenset[int] | None, frozenset[int] | None]:
+        """``(users, teams)`` of the rule; ``(None, None)`` for everyone."""
+        if not self.everyone:
+            return frozenset(self.userIds), frozenset(self.teamIds)
+        if self.userIds or self.teamIds:
+            message = (f"access.{side} says everyone and also lists users or teams: set "
+                       "'everyone': false to restrict, or leave userIds and teamIds empty.")
+            raise ValidationError(message, [ErrorDetail(message, "INVALID_ACCESS")])
+        return None, None
 
 
 class AccessBody(Model):
@@ -32,12 +60,8 @@ class AccessBody(Model):
     edit: AccessSide = Field(default_factory=AccessSide)
 
     def to_rule(self) -> AccessRule:
-        def side(s: AccessSide) -> tuple[frozenset[int] | None, frozenset[int] | None]:
-            if s.everyone:
-                return None, None
-            return frozenset(s.userIds), frozenset(s.teamIds)
-
-        (vu, vt), (eu, et) = side(self.view), side(self.edit)
+        """The domain rule; 400 when a side is contradictory."""
+        (vu, vt), (eu, et) = self.view.restriction("view"), self.edit.restriction("edit")
         return AccessRule(vu, vt, eu, et)
 
 
@@ -53,14 +77,14 @@ def access_of(rule: AccessRule) -> AccessBody:
 
 
 class PropertyCreate(Model):
-    name: str
-    label: str
-    type: str | None = None
-    fieldType: str | None = None
-    groupName: str
-    description: str = ""
+    name: Name
+    label: Label
+    type: Name | None = None
+    fieldType: Name | None = None
+    groupName: Name
+    description: Text = ""
     options: list[OptionBody] = Field(default_factory=list)
-    displayOrder: int = -1
+    displayOrder: Order = -1
     hidden: bool = False
     hasUniqueValue: bool = False
     formField: bool = False
@@ -78,13 +102,13 @@ class PropertyCreate(Model):
 
 
 class PropertyUpdate(Model):
-    label: str | None = None
-    type: str | None = None
-    fieldType: str | None = None
-    groupName: str | None = None
-    description: str | None = None
+    label: Label | None = None
+    type: Name | None = None
+    fieldType: Name | None = None
+    groupName: Name | None = None
+    description: Text | None = None
     options: list[OptionBody] | None = None
-    displayOrder: int | None = None
+    displayOrder: Order | None = None
     hidden: bool | None = None
     formField: bool | None = None
     access: AccessBody | None = None
@@ -157,10 +181,19 @@ def property_out(view: PropertyView, categories: dict[int, str]) -> PropertyOut:
         syncSource=sync_source_of(sync, categories) if sync else None)
 
 
+GroupLabel = Annotated[str, StringConstraints(min_length=1, max_length=200),
+                      AfterValidator(_no_nul)]
+
+
 class GroupCreate(Model):
-    name: str
-    label: str
-    displayOrder: int = -1
+    name: Name
+    label: GroupLabel
+    displayOrder: Order = -1
+
+
+class GroupUpdate(Model):
+    label: GroupLabel | None = None
+    displayOrder: Order | None = None
 
 
 class GroupOut(Model):
