@@ -12,6 +12,7 @@ from propsync.config import ConfigError, Settings
 from propsync.domain.errors import PropsyncError
 
 if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
     from sqlalchemy import Engine
 
 app = typer.Typer(help="propsync: a CRM record platform with sync properties.",
@@ -203,36 +204,49 @@ def verify(
 
 @app.command()
 def bench(
-    scale: Annotated[str, typer.Option(help="small, medium or large.")] = "small",
+    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
     database_url: Annotated[list[str] | None, typer.Option(
-        "--database-url", help="Database(s) to run on; default: a temporary SQLite file and "
-        "a temporary PostgreSQL database on 127.0.0.1:5432 if one answers.")] = None,
-    output: Annotated[str, typer.Option(help="Where to write the JSON figures.")] =
+        "--database-url", help="Run on this database only (repeat for several); default: a "
+        "temporary SQLite file and a temporary PostgreSQL database created (and dropped) on "
+        "postgresql://postgres@127.0.0.1:5432/.")] = None,
+    output: Annotated[str, typer.Option(help="Where to write the JSON figures (the chart "
+                                        "goes beside it, as .png).")] =
         "bench/results/latest.json",
 ) -> None:
-    """Measure the sync engine beside the raw database (figures and ratios, one run)."""
+    """Measure the sync engine beside the raw database, the workflow way and itself without
+    sync properties: a table with each target met or missed, JSON figures and a PNG chart."""
     import tempfile
     from pathlib import Path
+    from typing import Any
 
-    from propsync import benchmark
+    from rich.console import Console
 
-    if scale not in benchmark.SCALES:
-        err.print(f"[red]error:[/red] --scale must be one of {', '.join(benchmark.SCALES)}")
+    from propsync import bench as suite
+    from propsync.bench import report
+
+    if scale not in suite.SCALES:
+        err.print(f"[red]error:[/red] --scale must be one of {', '.join(suite.SCALES)}")
         raise typer.Exit(2)
-    results: dict[str, object] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for store, url, drop in _bench_targets(database_url, Path(folder)):
-            typer.echo(f"{store}: {url}")
+    console = Console()
+    ui = suite.Ui(console)
+    results: dict[str, Any] = {"scale": scale}
+    samples: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory() as folder, ui.progress:
+        for store, url, drop in _bench_targets(database_url, Path(folder), console):
+            console.print(f"[bold]{store}[/bold]: {url}")
             try:
-                results[store] = benchmark.run(url, scale, typer.echo)
+                results[store], samples[store] = suite.run_store(url, store, scale, ui)
             finally:
                 drop()
-    benchmark.write_results(results, scale, Path(output))
-    typer.echo(f"figures written to {output}")
+    report.print_summary(console, results)
+    json_path = Path(output)
+    report.write_json(results, json_path)
+    report.write_png(results, samples, json_path.with_suffix(".png"))
+    console.print(f"figures written to {json_path} and {json_path.with_suffix('.png')}")
 
 
 def _bench_targets(
-    urls: list[str] | None, folder: object
+    urls: list[str] | None, folder: object, console: RichConsole
 ) -> list[tuple[str, str, Callable[[], None]]]:
     """``(store name, url, cleanup)`` for each database to measure."""
     import uuid
@@ -240,7 +254,9 @@ def _bench_targets(
     import psycopg
 
     if urls:
-        return [("postgres" if u.startswith("postgres") else "sqlite", u, lambda: None)
+        # Child processes (server, workers) hand the URL to psycopg: no driver suffix.
+        return [("postgres" if u.startswith("postgres") else "sqlite",
+                 u.replace("postgresql+psycopg://", "postgresql://"), lambda: None)
                 for u in urls]
     targets: list[tuple[str, str, Callable[[], None]]] = [
         ("sqlite", f"sqlite:///{folder}/bench.db", lambda: None)]
@@ -249,7 +265,9 @@ def _bench_targets(
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error:
+    except psycopg.Error as exc:
+        console.print(f"[yellow]PostgreSQL on 127.0.0.1:5432 is not usable ({exc}); "
+                      "measuring SQLite only[/yellow]")
         return targets
 
     def drop() -> None:

@@ -1,0 +1,83 @@
+"""Worker scaling (PostgreSQL): the same work with 1, 2 and 4 ``propsync worker`` processes.
+
+The workers share the queue (``FOR UPDATE SKIP LOCKED``) and wake on LISTEN/NOTIFY. Per
+worker count:
+
+- fan-out: rename the hub (service layer); seconds until nothing is pending;
+- steady stream: ``edits`` single-record renames of companies with a few Primary contacts
+  each, one transaction apiece, committed while the workers are paused (SIGSTOP), then
+  resumed: edits propagated per second from resume to nothing pending. Pausing makes the
+  figure the workers' own throughput, not the writer's (on a 2-core machine a writer
+  running alongside would take the CPU the workers are meant to scale on).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from propsync.bench.dataset import Dataset
+from propsync.bench.processes import Child, pause, resume, workers
+from propsync.bench.scenarios import SOURCE, wait_synced
+from propsync.services import records as records_svc
+
+COUNTS = (1, 2, 4)
+
+
+def worker_scaling(data: Dataset, database_url: str, edits: int,
+                   tick: Callable[[], None]) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    companies = data.small_companies()[:edits]
+    for count in COUNTS:
+        with workers(database_url, count) as started:
+            _until_listening(data.engine, started, count)
+            start = time.perf_counter()
+            records_svc.update_records(data.engine, data.principal, "companies",
+                                       [(str(data.hub), {"name": f"Hub with {count}"})], SOURCE)
+            wait_synced(data.engine, data.principal, poll_s=0.01)
+            fan = time.perf_counter() - start
+            tick()
+            pause(started)
+            for i, company in enumerate(companies):
+                records_svc.update_records(data.engine, data.principal, "companies",
+                                           [(str(company), {"name": f"S{count}-{i}"})], SOURCE)
+            start = time.perf_counter()
+            resume(started)
+            wait_synced(data.engine, data.principal, poll_s=0.01)
+            drained = time.perf_counter() - start
+            tick()
+        figures[str(count)] = {"fanout_targets": data.fanout_targets,
+                               "fanout_seconds": round(fan, 3),
+                               "stream_edits": len(companies),
+                               "stream_seconds": round(drained, 3),
+                               "stream_edits_per_s": round(len(companies) / drained, 1)}
+    one, four = figures["1"], figures["4"]
+    figures["speedup_4"] = round(four["stream_edits_per_s"] / one["stream_edits_per_s"], 2)
+    figures["fanout_seconds"] = [figures[str(c)]["fanout_seconds"] for c in COUNTS]
+    figures["fanout_speedup_4"] = round(one["fanout_seconds"] / four["fanout_seconds"], 2)
+    figures["method"] = ("stream: single-record edits committed while the workers are paused "
+                         "(SIGSTOP), then drained after SIGCONT; fan-out: one rename, workers "
+                         "running")
+    return figures
+
+
+def _until_listening(engine: Engine, started: list[Child], count: int,
+                     timeout: float = 60) -> None:
+    """Until ``count`` worker processes LISTEN on this database (they are then ready)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as conn:
+            listening = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND query LIKE 'LISTEN %'")).scalar_one()
+        if listening >= count:
+            return
+        dead = [c for c in started if c.process.poll() is not None]
+        if dead:
+            raise RuntimeError(f"a propsync worker exited: {dead[0].log_tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {listening} of {count} workers started within {timeout} s")
+        time.sleep(0.1)

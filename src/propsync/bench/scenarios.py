@@ -1,0 +1,312 @@
+"""The engine's scenarios, each beside a baseline measured in the same run on the same rows.
+
+- backfill: create a sync property over every contact, drained by a child process (so its
+  peak RSS is the backfill's alone), against one ``INSERT ... SELECT`` doing the same copy;
+- fan-out: rename the hub company, against one set-based ``UPDATE`` of the same rows;
+- single edit: through the HTTP API, from a source edit's response to the new value being
+  readable on every target through the API, idle and under a steady background load;
+- write overhead: API write throughput with 0, 1 and 10 sync properties defined.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection as Pipe
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, text
+
+from propsync.bench.dataset import Dataset, new_account
+from propsync.bench.processes import Server
+from propsync.bootstrap import engine_for
+from propsync.config import Settings
+from propsync.domain.auth import Principal
+from propsync.domain.history import ValueSource
+from propsync.services import records as records_svc
+from propsync.services.associations import AssociationInput, TypeSpec
+from propsync.services.sync_properties import (
+    SourceRequest,
+    account_status,
+    create_sync_property,
+)
+from propsync.sync.worker import SyncWorker
+
+SOURCE = ValueSource("IMPORT", "bench")
+SYNC_NAME = "company_name_sync"
+PRIMARY_ONLY = [("HUBSPOT_DEFINED", 1)]
+
+Say = Callable[[str], None]
+
+
+def wait_synced(engine: Engine, principal: Principal, timeout: float = 600,
+                poll_s: float = 0.005) -> None:
+    """Until the account has no pending sync work (the public status of the engine)."""
+    deadline = time.monotonic() + timeout
+    while account_status(engine, principal).pending:
+        if time.monotonic() > deadline:
+            raise TimeoutError("sync work still pending after the timeout")
+        time.sleep(poll_s)
+
+
+def ratio(value: float, baseline: float) -> float:
+    return round(value / baseline, 2) if baseline > 0 else float("inf")
+
+
+# -- backfill --------------------------------------------------------------------------------
+
+def backfill(data: Dataset, database_url: str) -> dict[str, Any]:
+    """Define ``company_name_sync`` (Primary company's name) and let a child process drain it."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=_backfill_child, args=(database_url, theirs), daemon=True)
+    child.start()
+    try:
+        if not ours.poll(120) or ours.recv() != "ready":
+            raise RuntimeError("the backfill process did not start")
+        start = time.perf_counter()
+        create_sync_property(data.engine, data.principal, "contacts", SYNC_NAME,
+                             "Company name (sync)", SourceRequest("companies", "name",
+                                                                  PRIMARY_ONLY, None))
+        ours.send("go")
+        if not ours.poll(3600):
+            raise RuntimeError("the backfill process did not finish within an hour")
+        peak_kb, error = ours.recv()
+        seconds = time.perf_counter() - start
+    finally:
+        child.join(30)
+    if error:
+        raise RuntimeError(f"the backfill process failed: {error}")
+    wait_synced(data.engine, data.principal)
+    raw = _raw_copy(data)
+    targets = len(data.contacts)
+    return {"targets": targets, "seconds": round(seconds, 3), "rows_per_s": round(
+        targets / seconds), "raw_sql_seconds": round(raw, 3), "ratio": ratio(seconds, raw),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_of": "a child process running SyncWorker(engine).drain() (interpreter, "
+                       "imports and engine included)"}
+
+
+def _backfill_child(database_url: str, pipe: Pipe) -> None:
+    """Child process: build the engine, say ready, drain on "go", report the peak RSS."""
+    engine = engine_for(Settings(database_url=database_url), migrate=False)
+    pipe.send("ready")
+    pipe.recv()
+    error = ""
+    try:
+        SyncWorker(engine).drain()
+    except Exception as exc:  # reported to the parent, which fails the run
+        error = f"{exc.__class__.__name__}: {exc}"
+    pipe.send((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, error))
+    engine.dispose()
+
+
+def _raw_copy(data: Dataset) -> float:
+    """One hand-written SQL copy of each contact's Primary company's name (rolled back)."""
+    with data.engine.connect() as conn, conn.begin() as tx:
+        start = time.perf_counter()
+        conn.execute(text(
+            "INSERT INTO property_values (account_id, record_id, property_id, value) "
+            "SELECT a.account_id, a.from_id, -1, v.value FROM associations a "
+            "JOIN property_values v ON v.account_id = a.account_id AND v.record_id = a.to_id "
+            "JOIN properties p ON p.account_id = a.account_id AND p.property_id = v.property_id "
+            "AND p.name = 'name' AND p.object_type = 'companies' "
+            "WHERE a.account_id = :a AND a.from_type = 'contacts' AND a.to_type = 'companies' "
+            "AND a.type_id = 1"), {"a": data.account_id})
+        seconds = time.perf_counter() - start
+        tx.rollback()
+    return seconds
+
+
+# -- fan-out ---------------------------------------------------------------------------------
+
+def fanout(data: Dataset) -> dict[str, Any]:
+    """Rename the hub (service layer) and drain in this process; raw: one UPDATE."""
+    start = time.perf_counter()
+    records_svc.update_records(data.engine, data.principal, "companies",
+                               [(str(data.hub), {"name": "Renamed hub"})], SOURCE)
+    SyncWorker(data.engine).drain()
+    seconds = time.perf_counter() - start
+    raw = _raw_update(data)
+    return {"targets": data.fanout_targets, "seconds": round(seconds, 3),
+            "raw_sql_seconds": round(raw, 3), "ratio": ratio(seconds, raw)}
+
+
+def _raw_update(data: Dataset) -> float:
+    """One hand-written UPDATE of the same rows (rolled back)."""
+    with data.engine.connect() as conn, conn.begin() as tx:
+        start = time.perf_counter()
+        conn.execute(text(
+            "UPDATE property_values SET value = 'Raw rename' WHERE account_id = :a "
+            "AND property_id = (SELECT property_id FROM properties WHERE account_id = :a "
+            "AND object_type = 'contacts' AND name = :n) "
+            "AND record_id IN (SELECT to_id FROM associations WHERE account_id = :a "
+            "AND from_id = :h AND to_type = 'contacts' AND type_id = 2)"),
+            {"a": data.account_id, "h": data.hub, "n": SYNC_NAME})
+        seconds = time.perf_counter() - start
+        tx.rollback()
+    return seconds
+
+
+def api_fanout(data: Dataset, client: httpx.Client, name: str) -> float:
+    """Rename the hub through the API; seconds until the API reports nothing pending."""
+    start = time.perf_counter()
+    client.patch(f"/crm/v3/objects/companies/{data.hub}",
+                 json={"properties": {"name": name}}).raise_for_status()
+    wait_api_synced(client)
+    return time.perf_counter() - start
+
+
+def wait_api_synced(client: httpx.Client, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while client.get("/propsync/v1/sync/status").json()["pendingChanges"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("sync work still pending after the timeout")
+        time.sleep(0.01)
+
+
+# -- single edit -----------------------------------------------------------------------------
+
+@dataclass(eq=False)  # a thread must stay hashable
+class Load(threading.Thread):
+    """Steady writes to other records through the API, paced at ``rate`` per second."""
+
+    server: Server
+    token: str
+    companies: Sequence[int]
+    rate: float
+    done: threading.Event = field(default_factory=threading.Event)
+    writes: int = 0
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__init__(name="bench-load", daemon=True)
+
+    def run(self) -> None:
+        start = next_at = time.monotonic()
+        with self.server.client(self.token) as client:
+            while not self.done.is_set():
+                company = self.companies[self.writes % len(self.companies)]
+                client.patch(f"/crm/v3/objects/companies/{company}",
+                             json={"properties": {"name": f"Load {self.writes}"}})
+                self.writes += 1
+                next_at += 1 / self.rate
+                self.done.wait(max(0.0, next_at - time.monotonic()))
+        self.seconds = time.monotonic() - start
+
+
+def edit_latencies(data: Dataset, server: Server, edits: int, load_rate: float | None,
+                   tick: Callable[[], None]) -> tuple[list[float], float | None]:
+    """Milliseconds from each edit's API response to its value on every target (API reads);
+    with ``load_rate``, also the write rate the background load achieved."""
+    pool = data.small_companies()
+    measured, others = pool[0::2], pool[1::2] or pool
+    load = Load(server, data.token, others, load_rate) if load_rate else None
+    if load is not None:
+        load.start()
+    latencies = []
+    tag = "load" if load else "idle"
+    try:
+        with server.client(data.token) as client:
+            for i in range(edits):
+                company = measured[i % len(measured)]
+                value = f"Edit {tag} {i}"
+                client.patch(f"/crm/v3/objects/companies/{company}",
+                             json={"properties": {"name": value}}).raise_for_status()
+                start = time.perf_counter()
+                _until_visible(client, data.primary_of[company], value)
+                latencies.append((time.perf_counter() - start) * 1000)
+                tick()
+    finally:
+        if load is not None:
+            load.done.set()
+            load.join(30)
+    rate = load.writes / load.seconds if load is not None and load.seconds else None
+    return latencies, rate
+
+
+def _until_visible(client: httpx.Client, targets: list[int], value: str,
+                   timeout: float = 60) -> None:
+    body = {"inputs": [{"id": str(t)} for t in targets], "properties": [SYNC_NAME]}
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = client.post("/crm/v3/objects/contacts/batch/read", json=body)
+        reply.raise_for_status()
+        results = reply.json()["results"]
+        if len(results) == len(targets) and all(
+                r["properties"].get(SYNC_NAME) == value for r in results):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{value!r} did not reach every target within {timeout} s")
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    if len(latencies) < 2:
+        only = round(latencies[0], 2) if latencies else 0.0
+        return {"p50_ms": only, "p95_ms": only, "p99_ms": only}
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2)}
+
+
+# -- write overhead --------------------------------------------------------------------------
+
+@dataclass
+class _WriteAccount:
+    sync_properties: int
+    token: str
+    companies: list[int]
+    writes: int = 0
+    seconds: float = 0.0
+
+
+def write_overhead(engine: Engine, server: Server, writes: int, tick: Callable[[], None]
+                   ) -> dict[str, Any]:
+    """PATCH throughput through the API into three accounts alike but for the number of sync
+    properties copying the written property (0, 1, 10); measured in blocks ordered
+    0, 1, 10, 10, 1, 0 so that drift on a shared machine cancels, waiting for the sync work
+    of each block to finish (untimed) before the next one."""
+    accounts = [_write_account(engine, n) for n in (0, 1, 10)]
+    block = max(writes // 2, 1)
+    for account in [*accounts, *reversed(accounts)]:
+        with server.client(account.token) as client:
+            start = time.perf_counter()
+            for i in range(block):
+                company = account.companies[(account.writes + i) % len(account.companies)]
+                client.patch(f"/crm/v3/objects/companies/{company}",
+                             json={"properties": {"name": f"W{account.writes + i}"}}
+                             ).raise_for_status()
+                tick()
+            account.seconds += time.perf_counter() - start
+            account.writes += block
+            wait_api_synced(client)
+    rate = {a.sync_properties: a.writes / a.seconds for a in accounts}
+    return {"writes": accounts[0].writes, "writes_per_s_0": round(rate[0], 1),
+            "writes_per_s_1": round(rate[1], 1), "writes_per_s_10": round(rate[10], 1),
+            "ratio_1": round(rate[0] / rate[1], 3), "ratio_10": round(rate[0] / rate[10], 3),
+            "method": "PATCH of a company name through the HTTP API, one record per request, "
+                      "into 50 companies with 2 contacts each; the server's embedded worker "
+                      "propagates concurrently"}
+
+
+def _write_account(engine: Engine, count: int) -> _WriteAccount:
+    principal, token = new_account(engine, f"writes{count}")
+    companies = [v.id for v in records_svc.create_records(
+        engine, principal, "companies",
+        [records_svc.RecordInput({"name": f"W{i}"}) for i in range(50)], SOURCE)]
+    primary, unlabeled = TypeSpec("HUBSPOT_DEFINED", 1), TypeSpec("HUBSPOT_DEFINED", 279)
+    records_svc.create_records(engine, principal, "contacts", [
+        records_svc.RecordInput({"email": f"w{i}@example.com"}, [AssociationInput(
+            str(companies[i // 2]), (primary,) if i % 2 == 0 else (unlabeled,))])
+        for i in range(100)], SOURCE)
+    for i in range(count):
+        request = (SourceRequest("companies", "name", PRIMARY_ONLY, None) if i % 2 == 0 else
+                   SourceRequest("companies", "name", None, "FIRST_CREATED"))
+        create_sync_property(engine, principal, "contacts", f"sync_{i}", f"Sync {i}", request)
+    SyncWorker(engine).drain()
+    return _WriteAccount(count, token, companies)
