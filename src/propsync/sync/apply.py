@@ -103,7 +103,7 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> 
         listed = ", ".join(str(i) for i in sorted(prop.association_type_ids)) or "NULL"
         type_filter = f"AND a.type_id IN ({listed})"
     winner = f"""
-        SELECT a.to_id FROM associations a
+        SELECT a.to_id AS source_id FROM associations a
         JOIN records r ON r.account_id = a.account_id AND r.record_id = a.to_id
         WHERE a.account_id = :a AND a.from_id = tg.id AND a.to_type = :st
           {type_filter} AND r.archived = :no
@@ -118,30 +118,30 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> 
                      {**params, "ids": json.dumps(ids)})
 
 
-# PostgreSQL: correlated lookups (SubPlans) driven by the targets; right after a bulk load
-# the statistics are stale and any join here can degenerate into repeated scans.
+# PostgreSQL: index lookups driven by the targets, whatever the statistics say right after
+# a bulk load. Each LATERAL runs once per target (a correlated subquery in a flattened
+# subquery's select list would run once per reference); LIMIT keeps the planner from
+# pulling a lookup up into an ordinary join, which stale statistics turn into scans.
 _COMPUTE_PG = """
     INSERT INTO sync_batch (target_id, source_id, value, num)
-    SELECT id, source_id, value, num FROM (
-        SELECT w.id, w.source_id,
-            (SELECT v.value FROM property_values v WHERE v.account_id = :a
-                AND v.record_id = w.source_id AND v.property_id = :sp) AS value,
-            (SELECT v.num FROM property_values v WHERE v.account_id = :a
-                AND v.record_id = w.source_id AND v.property_id = :sp) AS num,
-            (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
-                AND cur.record_id = w.id AND cur.property_id = :p) AS current_value
-        FROM (SELECT tg.id, ({winner}) AS source_id
-              FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)) w
-    ) x
-    WHERE value IS DISTINCT FROM current_value
+    SELECT tg.id, w.source_id, v.value, v.num
+    FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)
+    LEFT JOIN LATERAL ({winner}) w ON true
+    LEFT JOIN LATERAL (SELECT v.value, v.num FROM property_values v WHERE v.account_id = :a
+        AND v.record_id = w.source_id AND v.property_id = :sp LIMIT 1) v ON true
+    LEFT JOIN LATERAL (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
+        AND cur.record_id = tg.id AND cur.property_id = :p LIMIT 1) cur ON true
+    WHERE v.value IS DISTINCT FROM cur.value
 """
 
-# SQLite: its planner always probes the primary keys for these equality joins.
+# SQLite: its planner probes the primary keys for these equality joins; the winners are
+# materialized first so that each target's winner is looked up once, not once per use.
 _COMPUTE_SQLITE = """
+    WITH w AS MATERIALIZED (
+        SELECT tg.id, ({winner}) AS source_id
+        FROM (SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)) tg)
     INSERT INTO sync_batch (target_id, source_id, value, num)
-    SELECT w.id, w.source_id, v.value, v.num
-    FROM (SELECT tg.id, ({winner}) AS source_id
-          FROM (SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)) tg) w
+    SELECT w.id, w.source_id, v.value, v.num FROM w
     LEFT JOIN property_values v ON v.account_id = :a AND v.record_id = w.source_id
                                AND v.property_id = :sp
     LEFT JOIN property_values cur ON cur.account_id = :a AND cur.record_id = w.id
