@@ -160,9 +160,9 @@ def demo(
     else:
         result = seed.seed_demo(engine)
     typer.echo(f"Demo account {result.account_id} at http://{settings.host}:{settings.port}")
+    typer.echo(f"  Web UI:    http://{settings.host}:{settings.port}/ui/")
+    typer.echo(f"  Sign in:   {result.email} / {result.password}")
     typer.echo(f"  API docs:  http://{settings.host}:{settings.port}/docs")
-    if result.password:
-        typer.echo(f"  Sign in:   {result.email} / {result.password}")
     typer.echo("  API token (sent as 'Authorization: Bearer <token>'):")
     typer.echo(result.token)
 

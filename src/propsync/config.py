@@ -21,6 +21,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = 10
+    secret_key: str | None = None  # signs the web UI's session cookies
 
     def __post_init__(self) -> None:
         scheme = urlsplit(self.database_url).scheme.split("+")[0]
@@ -31,6 +32,8 @@ class Settings:
             )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
+        if self.secret_key is not None and len(self.secret_key) < 16:
+            raise ConfigError("PROPSYNC_SECRET_KEY must be at least 16 characters long")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -53,6 +56,7 @@ class Settings:
             "database_url": os.environ.get("PROPSYNC_DATABASE_URL", DEFAULT_DATABASE_URL),
             "host": os.environ.get("PROPSYNC_HOST", "127.0.0.1"),
             "port": _int_env("PROPSYNC_PORT", 8000),
+            "secret_key": os.environ.get("PROPSYNC_SECRET_KEY") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -10,18 +10,21 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
+from propsync import web
 from propsync.api.errors import install_error_handlers
 from propsync.api.routes import associations, objects, properties, search, sync
 from propsync.sync.runner import start_worker
 
 
 def create_app(
-    engine: Engine, run_worker: bool = True, listen_url: str | None = None
+    engine: Engine, run_worker: bool = True, listen_url: str | None = None,
+    session_secret: str | None = None,
 ) -> FastAPI:
-    """An app serving the API over ``engine``; nothing is built at import time.
+    """An app serving the API and the web UI over ``engine``; nothing is built at import.
 
     With ``run_worker`` the app runs a sync worker thread while it serves
     (embedded mode); ``listen_url`` lets it also hear other processes' NOTIFY.
+    ``session_secret`` signs the UI's session cookies (random per process if unset).
     """
 
     @asynccontextmanager
@@ -44,6 +47,7 @@ def create_app(
     install_error_handlers(app)
     for module in (search, objects, properties, associations, sync):
         app.include_router(module.router)
+    web.install(app, session_secret)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

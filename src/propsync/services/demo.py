@@ -9,14 +9,14 @@ import random
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from propsync.clock import now_ms
 from propsync.domain.associations import AssociationType, user_defined_pair
 from propsync.domain.auth import ALL_SCOPES, Principal
 from propsync.domain.history import ValueSource
 from propsync.services import records as record_svc
-from propsync.services.accounts import create_account, create_token, create_user
+from propsync.services.accounts import create_account, create_token, create_user, hash_password
 from propsync.storage import associations as assoc_store
 from propsync.storage import tables as t
 from propsync.storage.associations import Link
@@ -42,7 +42,7 @@ class Demo:
     account_id: int
     token: str
     email: str
-    password: str | None  # None when the demo user already existed
+    password: str
 
 
 def find_demo_account(engine: Engine) -> int | None:
@@ -58,13 +58,17 @@ def has_accounts(engine: Engine) -> bool:
 
 
 def demo_token(engine: Engine, account_id: int) -> Demo:
-    """A fresh all-scopes token for the existing demo account's user."""
+    """A fresh all-scopes token and a fresh password for the existing demo account's user
+    (only a hash of the first password was kept, so it cannot be shown again)."""
     u = t.users
-    with read_transaction(engine) as conn:
+    password = secrets.token_urlsafe(9)
+    with write_transaction(engine) as conn:
         user_id = conn.execute(select(u.c.user_id).where(
             u.c.account_id == account_id, u.c.email == DEMO_EMAIL)).scalar()
+        conn.execute(update(u).where(u.c.account_id == account_id, u.c.user_id == user_id)
+                     .values(password_hash=hash_password(password)))
     token = create_token(engine, account_id, "all", user_id, "demo").token
-    return Demo(account_id, token, DEMO_EMAIL, None)
+    return Demo(account_id, token, DEMO_EMAIL, password)
 
 
 def seed_demo(engine: Engine, companies: int = 120, contacts: int = 300, deals: int = 150,

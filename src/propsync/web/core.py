@@ -1,0 +1,215 @@
+"""What every page shares: the signed-in context, forms with CSRF, templates, errors.
+
+Pages are an adapter like the API: a handler turns a request into service calls and
+renders a template. Errors the services raise (``PropsyncError``) are shown as a page
+or inline message in their own words, never as a stack trace.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+
+from propsync.domain.auth import Principal
+from propsync.domain.errors import AuthenticationError, PropsyncError
+from propsync.domain.objects import OBJECT_TYPES
+from propsync.services.users import principal_of
+from propsync.web import session as sessions
+from propsync.web.session import Session
+
+HERE = Path(__file__).parent
+TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
+                        autoescape=select_autoescape(["html"]), trim_blocks=True,
+                        lstrip_blocks=True)
+RECORD_TYPES = tuple(OBJECT_TYPES)
+# The properties that name a record, in the order a title is made of them.
+TITLE_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "contacts": ("firstname", "lastname", "email"), "companies": ("name", "domain"),
+    "deals": ("dealname",), "tickets": ("subject",)}
+
+
+class Redirect(Exception):
+    """Answer with a 303 to ``location``."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+class CsrfRefused(Exception):
+    """A POST without this session's CSRF token."""
+
+
+class Form:
+    """A parsed ``application/x-www-form-urlencoded`` body."""
+
+    def __init__(self, fields: Mapping[str, list[str]]) -> None:
+        self.fields = dict(fields)
+
+    def get(self, name: str, default: str = "") -> str:
+        values = self.fields.get(name)
+        return values[-1].strip() if values else default
+
+    def getlist(self, name: str) -> list[str]:
+        return [v.strip() for v in self.fields.get(name, [])]
+
+    def has(self, name: str) -> bool:
+        return name in self.fields
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """A signed-in request: the engine, the session and the principal acting."""
+
+    request: Request
+    engine: Engine
+    session: Session
+    principal: Principal
+
+
+def current_session(request: Request) -> Session:
+    """The request's session; a new anonymous one (stored on answer) if it has none."""
+    found = getattr(request.state, "session", None)
+    if isinstance(found, Session):
+        return found
+    decoded = sessions.decode(request.cookies.get(sessions.COOKIE), _secret(request))
+    if decoded is None:
+        decoded = Session.anonymous()
+        request.state.new_session = decoded
+    request.state.session = decoded
+    return decoded
+
+
+def start_session(request: Request, session: Session) -> None:
+    """Replace the request's session; the answer carries the new cookie."""
+    request.state.session = session
+    request.state.new_session = session
+
+
+def _secret(request: Request) -> bytes:
+    secret: bytes = request.app.state.session_secret
+    return secret
+
+
+def signed_in(request: Request) -> Ctx:
+    """The signed-in context, or a redirect to the sign-in page."""
+    session = current_session(request)
+    engine: Engine = request.app.state.engine
+    target = f"/ui/login?next={quote(str(request.url.path))}"
+    if not session.signed_in:
+        raise Redirect(target)
+    assert session.account_id is not None and session.user_id is not None
+    try:
+        principal = principal_of(engine, session.account_id, session.user_id)
+    except AuthenticationError:
+        start_session(request, Session.anonymous())
+        raise Redirect(target) from None
+    return Ctx(request, engine, session, principal)
+
+
+async def posted_form(request: Request) -> Form:
+    """The POSTed form, refused unless it carries this session's CSRF token."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    form = Form(parse_qs(body, keep_blank_values=True))
+    if not current_session(request).accepts(form.get("csrf")):
+        raise CsrfRefused()
+    return form
+
+
+CtxDep = Annotated[Ctx, Depends(signed_in)]
+FormDep = Annotated[Form, Depends(posted_form)]
+
+
+def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """The page ``template`` with the values every page needs."""
+    session = current_session(request)
+    html = TEMPLATES.get_template(template).render(
+        csrf=session.csrf, signed_in=session.signed_in, path=request.url.path,
+        record_types=RECORD_TYPES, **values)
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+class WebRoute(APIRoute):
+    """A page route: redirects, refusals and service errors become pages; the session
+    cookie is (re)issued when the session changed."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await original(request)
+            except Redirect as jump:
+                response = RedirectResponse(jump.location, status_code=303)
+            except CsrfRefused:
+                response = error_page(request, 403, "This form has expired or did not come "
+                                      "from propsync. Go back, reload the page and try again.")
+            except PropsyncError as exc:
+                response = error_page(request, exc.status, exc.message)
+            _store_session(request, response)
+            return response
+
+        return handler
+
+
+def _store_session(request: Request, response: Response) -> None:
+    new = getattr(request.state, "new_session", None)
+    if isinstance(new, Session):
+        response.set_cookie(sessions.COOKIE, sessions.encode(new, _secret(request)),
+                            max_age=sessions.MAX_AGE_S, httponly=True, samesite="lax", path="/")
+
+
+def new_secret(configured: str | None) -> bytes:
+    """The server secret that signs sessions: the configured one, or a random one."""
+    return configured.encode() if configured else secrets.token_bytes(32)
+
+
+def when(ms: int | None) -> str:
+    """Epoch milliseconds as a short UTC date and time."""
+    if not ms:
+        return "—"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def record_title(object_type: str, record_id: int, values: Mapping[str, str | None]) -> str:
+    """How a record is named on pages: a contact by its full name (or e-mail), others by
+    their first name property that has a value, else by type and id."""
+    if object_type == "contacts":
+        full = " ".join(v for v in (values.get("firstname"), values.get("lastname")) if v)
+        if full or values.get("email"):
+            return full or str(values.get("email"))
+    names = [values.get(n) for n in TITLE_PROPERTIES.get(object_type, ())]
+    return next((n for n in names if n), None) or (
+        f"{OBJECT_TYPES[object_type].singular.capitalize()} {record_id}")
+
+
+def duration(ms: int | None) -> str:
+    """A lag as people say it: "none", "850 ms", "3.2 s", "4 min"."""
+    if ms is None:
+        return "none"
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms // 60_000} min"
+
+
+TEMPLATES.filters["when"] = when
+TEMPLATES.filters["duration"] = duration
+TEMPLATES.globals["singular"] = lambda ot: OBJECT_TYPES[ot].singular if ot in OBJECT_TYPES else ot
+TEMPLATES.globals["title_case"] = lambda ot: ot.capitalize()

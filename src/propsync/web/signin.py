@@ -1,0 +1,51 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from propsync.domain.errors import AuthenticationError
+from propsync.services.users import sign_in
+from propsync.web.core import FormDep, WebRoute, current_session, render, start_session
+from propsync.web.session import Session
+
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
+
+
+def _safe_next(raw: str) -> str:
+    """Only a path inside the UI: never an open redirect to another site."""
+    return raw if raw.startswith("/ui/") and not raw.startswith("//") else "/ui/"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/ui/") -> Response:
+    if current_session(request).signed_in:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", next=_safe_next(next), email="", error=None)
+
+
+@router.post("/login")
+async def login(request: Request, form: FormDep) -> Response:
+    email, target = form.get("email"), _safe_next(form.get("next", "/ui/"))
+    try:
+        principal = await run_in_threadpool(sign_in, request.app.state.engine, email,
+                                            form.get("password"))
+    except AuthenticationError as exc:
+        return render(request, "login.html", status=401, next=target, email=email,
+                      error=exc.message)
+    start_session(request, current_session(request).for_user(principal.account_id,
+                                                             principal.user_id))
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, form: FormDep) -> Response:
+    start_session(request, Session.anonymous())
+    return RedirectResponse("/ui/login", status_code=303)
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/ui/records/contacts", status_code=303)
