@@ -125,4 +125,5 @@ def shoot(page: Page, name: str) -> None:
     """Keep a screenshot of the page when PROPSYNC_SCREENSHOTS names a folder."""
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
