@@ -24,8 +24,8 @@ lint: install
 test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-bench: install
-	$(BIN)/propsync bench --scale small
+bench: install  # make bench [SCALE=tiny|small|medium|large] [ARGS="--database-url ..."]
+	$(BIN)/propsync bench --scale $(or $(SCALE),small) $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -228,6 +228,8 @@ def bench(
         err.print(f"[red]error:[/red] --scale must be one of {', '.join(suite.SCALES)}")
         raise typer.Exit(2)
     console = Console()
+    if not console.is_terminal:  # piped or logged: wide enough for the table
+        console = Console(width=120)
     ui = suite.Ui(console)
     results: dict[str, Any] = {"scale": scale}
     samples: dict[str, dict[str, list[float]]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -104,3 +105,39 @@ def test_help_lists_every_command_and_the_readme_documents_each():
         assert command.split()[0] in top
         assert f"propsync {command}" in readme, command
         assert propsync("sqlite:///unused.db", *command.split(), "--help").returncode == 0
+
+
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
+def test_bench_at_tiny_scale_writes_figures_in_the_shape_of_the_issue(store, tmp_path):
+    """A program, not a test of speed: no figure is compared with a time, only the shape.
+    SQLite is the quick one; PostgreSQL adds worker scaling (four worker processes)."""
+    url = make_database(store, tmp_path)
+    try:
+        _bench_tiny(url, store, tmp_path)
+    finally:
+        drop_database(url)
+
+
+def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
+    out = tmp_path / "results" / "latest.json"
+    result = propsync(url, "bench", "--scale", "tiny", "--database-url", url,
+                      "--output", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stands in for copy-value workflows" in result.stdout
+    assert re.search(r"\b(met|missed)\b", result.stdout)
+    assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+    figures = json.loads(out.read_text())
+    assert figures["scale"] == "tiny" and {"platform", "cpus"} <= set(figures["machine"])
+    shape = {
+        "single_edit": {"p50_ms", "p99_ms", "p99_under_load_ms"},
+        "fanout": {"targets", "seconds", "raw_sql_seconds", "ratio"},
+        "backfill": {"targets", "seconds", "raw_sql_seconds", "ratio", "peak_rss_mb"},
+        "vs_workflow": {"fanout_speedup", "stream_speedup"},
+        "write_overhead": {"ratio_1", "ratio_10"},
+        **({"worker_scaling": {"1", "2", "4", "speedup_4"}} if store == "postgres" else {}),
+    }
+    for member, keys in shape.items():
+        assert keys <= set(figures[store][member]), member
+        assert all(isinstance(figures[store][member][k], int | float | dict) for k in keys)
+    assert figures[store]["fanout"]["targets"] == 100
+    assert figures[store]["backfill"]["targets"] == 1000

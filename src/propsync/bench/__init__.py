@@ -44,12 +44,12 @@ class Scale:
     stream_edits: int  # renames in the workflow-vs-sync stream
     writes: int  # API writes per account in the write-overhead scenario
     scaling_edits: int  # renames in the worker-scaling stream (PostgreSQL)
-    load_rate: float = 50.0  # background writes per second for "under load"
+    load_rate: float = 20.0  # background writes per second for "under load"
 
 
 SCALES = {
-    "tiny": Scale(200, 20, 100, 10, 20, 100),
-    "small": Scale(2_000, 200, 1_000, 40, 200, 500),
+    "tiny": Scale(200, 10, 20, 5, 10, 50),
+    "small": Scale(2_000, 200, 1_000, 40, 200, 300),
     "medium": Scale(20_000, 1_000, 2_000, 100, 400, 2_000),
     "large": Scale(200_000, 1_000, 2_000, 100, 400, 2_000),
 }

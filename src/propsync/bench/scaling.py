@@ -1,12 +1,15 @@
 """Worker scaling (PostgreSQL): the same work with 1, 2 and 4 ``propsync worker`` processes.
 
-The workers share the queue (``FOR UPDATE SKIP LOCKED``) and wake on LISTEN/NOTIFY. Per
-worker count:
+The workers share the queue (``FOR UPDATE SKIP LOCKED``) and wake on LISTEN/NOTIFY. Four
+processes are started once (starting seven would cost more than the measurements); for
+``n`` workers the other ``4 - n`` are paused with SIGSTOP while nothing is pending, so
+they hold no work. Per worker count:
 
 - fan-out: rename the hub (service layer); seconds until nothing is pending;
-- steady stream: ``edits`` single-record renames of companies with a few Primary contacts
-  each, one transaction apiece, committed while the workers are paused (SIGSTOP), then
-  resumed: edits propagated per second from resume to nothing pending. Pausing makes the
+- steady stream: ``edits`` renames of distinct companies with a few Primary contacts each
+  (one change apiece, committed 50 to a transaction to build the backlog quickly) while
+  the workers are paused (SIGSTOP), then resumed: edits propagated per second from resume
+  to nothing pending. Pausing makes the
   figure the workers' own throughput, not the writer's (on a 2-core machine a writer
   running alongside would take the CPU the workers are meant to scale on).
 """
@@ -25,42 +28,50 @@ from propsync.bench.scenarios import SOURCE, wait_synced
 from propsync.services import records as records_svc
 
 COUNTS = (1, 2, 4)
+WRITE_BATCH = 50  # renames per transaction while the workers are paused (one change each)
 
 
 def worker_scaling(data: Dataset, database_url: str, edits: int,
                    tick: Callable[[], None]) -> dict[str, Any]:
+    """Four ``propsync worker`` processes are started once; for ``n`` workers the other
+    ``4 - n`` stay paused (SIGSTOP) while nothing is pending, so they hold no work."""
     figures: dict[str, Any] = {}
     companies = data.small_companies()[:edits]
-    for count in COUNTS:
-        with workers(database_url, count) as started:
-            _until_listening(data.engine, started, count)
+    with workers(database_url, max(COUNTS)) as started:
+        _until_listening(data.engine, started, len(started))
+        for count in COUNTS:
+            active, idle = started[:count], started[count:]
+            pause(idle)
+            resume(active)
             start = time.perf_counter()
             records_svc.update_records(data.engine, data.principal, "companies",
                                        [(str(data.hub), {"name": f"Hub with {count}"})], SOURCE)
             wait_synced(data.engine, data.principal, poll_s=0.01)
             fan = time.perf_counter() - start
             tick()
-            pause(started)
-            for i, company in enumerate(companies):
-                records_svc.update_records(data.engine, data.principal, "companies",
-                                           [(str(company), {"name": f"S{count}-{i}"})], SOURCE)
+            pause(active)
+            for first in range(0, len(companies), WRITE_BATCH):
+                records_svc.update_records(data.engine, data.principal, "companies", [
+                    (str(company), {"name": f"S{count}-{first + i}"})
+                    for i, company in enumerate(companies[first:first + WRITE_BATCH])], SOURCE)
             start = time.perf_counter()
-            resume(started)
+            resume(active)
             wait_synced(data.engine, data.principal, poll_s=0.01)
             drained = time.perf_counter() - start
             tick()
-        figures[str(count)] = {"fanout_targets": data.fanout_targets,
-                               "fanout_seconds": round(fan, 3),
-                               "stream_edits": len(companies),
-                               "stream_seconds": round(drained, 3),
-                               "stream_edits_per_s": round(len(companies) / drained, 1)}
+            figures[str(count)] = {"fanout_targets": data.fanout_targets,
+                                   "fanout_seconds": round(fan, 3),
+                                   "stream_edits": len(companies),
+                                   "stream_seconds": round(drained, 3),
+                                   "stream_edits_per_s": round(len(companies) / drained, 1)}
     one, four = figures["1"], figures["4"]
     figures["speedup_4"] = round(four["stream_edits_per_s"] / one["stream_edits_per_s"], 2)
     figures["fanout_seconds"] = [figures[str(c)]["fanout_seconds"] for c in COUNTS]
     figures["fanout_speedup_4"] = round(one["fanout_seconds"] / four["fanout_seconds"], 2)
-    figures["method"] = ("stream: single-record edits committed while the workers are paused "
-                         "(SIGSTOP), then drained after SIGCONT; fan-out: one rename, workers "
-                         "running")
+    figures["method"] = ("four propsync worker processes, of which 4 - n are paused (SIGSTOP) "
+                         "while idle; stream: renames of distinct companies (50 per "
+                         "transaction) committed while the n are paused too, then drained "
+                         "after SIGCONT; fan-out: one rename, the n running")
     return figures
 
 

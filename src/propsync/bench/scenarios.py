@@ -10,14 +10,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import resource
+import json
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 import httpx
@@ -25,8 +25,6 @@ from sqlalchemy import Engine, text
 
 from propsync.bench.dataset import Dataset, new_account
 from propsync.bench.processes import Server
-from propsync.bootstrap import engine_for
-from propsync.config import Settings
 from propsync.domain.auth import Principal
 from propsync.domain.history import ValueSource
 from propsync.services import records as records_svc
@@ -62,49 +60,35 @@ def ratio(value: float, baseline: float) -> float:
 # -- backfill --------------------------------------------------------------------------------
 
 def backfill(data: Dataset, database_url: str) -> dict[str, Any]:
-    """Define ``company_name_sync`` (Primary company's name) and let a child process drain it."""
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    child = context.Process(target=_backfill_child, args=(database_url, theirs), daemon=True)
-    child.start()
+    """Define ``company_name_sync`` (Primary company's name); a child process drains it."""
+    child = subprocess.Popen([sys.executable, "-m", "propsync.bench.child", database_url],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
     try:
-        if not ours.poll(120) or ours.recv() != "ready":
+        if child.stdout.readline().strip() != "ready":
             raise RuntimeError("the backfill process did not start")
         start = time.perf_counter()
         create_sync_property(data.engine, data.principal, "contacts", SYNC_NAME,
                              "Company name (sync)", SourceRequest("companies", "name",
                                                                   PRIMARY_ONLY, None))
-        ours.send("go")
-        if not ours.poll(3600):
-            raise RuntimeError("the backfill process did not finish within an hour")
-        peak_kb, error = ours.recv()
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        report = json.loads(child.stdout.readline() or "{}")
         seconds = time.perf_counter() - start
     finally:
-        child.join(30)
-    if error:
-        raise RuntimeError(f"the backfill process failed: {error}")
+        child.stdin.close()
+        child.wait(60)
+        child.stdout.close()
+    if not report or report["error"]:
+        raise RuntimeError(f"the backfill process failed: {report.get('error')}")
     wait_synced(data.engine, data.principal)
     raw = _raw_copy(data)
     targets = len(data.contacts)
     return {"targets": targets, "seconds": round(seconds, 3), "rows_per_s": round(
         targets / seconds), "raw_sql_seconds": round(raw, 3), "ratio": ratio(seconds, raw),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_mb": round(report["peak_rss_kb"] / 1024, 1),
         "peak_rss_of": "a child process running SyncWorker(engine).drain() (interpreter, "
                        "imports and engine included)"}
-
-
-def _backfill_child(database_url: str, pipe: Pipe) -> None:
-    """Child process: build the engine, say ready, drain on "go", report the peak RSS."""
-    engine = engine_for(Settings(database_url=database_url), migrate=False)
-    pipe.send("ready")
-    pipe.recv()
-    error = ""
-    try:
-        SyncWorker(engine).drain()
-    except Exception as exc:  # reported to the parent, which fails the run
-        error = f"{exc.__class__.__name__}: {exc}"
-    pipe.send((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, error))
-    engine.dispose()
 
 
 def _raw_copy(data: Dataset) -> float:
@@ -196,8 +180,9 @@ class Load(threading.Thread):
                 client.patch(f"/crm/v3/objects/companies/{company}",
                              json={"properties": {"name": f"Load {self.writes}"}})
                 self.writes += 1
-                next_at += 1 / self.rate
-                self.done.wait(max(0.0, next_at - time.monotonic()))
+                # Steady, never a burst to catch up: a slow write delays the next one.
+                next_at = max(next_at + 1 / self.rate, time.monotonic())
+                self.done.wait(next_at - time.monotonic())
         self.seconds = time.monotonic() - start
 
 
