@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
 
 from propsync.bootstrap import engine_for
@@ -32,11 +33,6 @@ PRIMARY = TypeSpec("HUBSPOT_DEFINED", 1)
 UNLABELED = TypeSpec("HUBSPOT_DEFINED", 279)
 SEED = ValueSource("IMPORT", "ui-test")
 
-if not CHROMIUM.exists():
-    pytest.skip("The browser tests need Debian's Chromium at /usr/bin/chromium "
-                "(apt-get install chromium); it is not installed here.", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +46,9 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("The browser tests need Debian's Chromium at /usr/bin/chromium "
+                    "(apt-get install chromium); it is not installed here.")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                               args=["--no-sandbox"])

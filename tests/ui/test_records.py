@@ -7,10 +7,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.history import ValueSource
+from propsync.domain.properties import AccessRule
 from propsync.services import properties as prop_svc
+from propsync.services import records as record_svc
+from propsync.services.accounts import create_user
 from propsync.services.associations import TypeSpec
 from propsync.services.sync_properties import SourceRequest
-from tests.ui.conftest import PRIMARY, Admin, shoot
+from tests.seed import seed_contacts_of
+from tests.ui.conftest import PRIMARY, Admin, shoot, sign_in
 
 pytestmark = pytest.mark.xdist_group("ui")
 DEAL_TO_CONTACT = TypeSpec("HUBSPOT_DEFINED", 3)  # the unlabeled default
@@ -154,3 +160,38 @@ def test_the_sync_overview_draws_chains(page: Page, admin: Admin,
     shoot(page, "sync-overview")
     page.goto(f"/ui/records/deals/{deal}")
     expect(page.locator("#prop-contact_company_city .prop-value")).to_have_text("Bergen")
+
+
+def test_a_restricted_value_is_shown_only_to_the_users_it_names(
+        page: Page, admin: Admin, synced: tuple[int, int]) -> None:
+    _, contact = synced
+    other = create_user(admin.engine, admin.account_id, f"hr-{admin.user_id}@example.com",
+                        "another good password", "HR")
+    prop_svc.create_property(admin.engine, admin.principal, "contacts", prop_svc.PropertyInput(
+        name="salary", label="Salary", type="number", field_type="number",
+        group_name="contactinformation", access=AccessRule(view_users=frozenset({other}),
+                                                           edit_users=frozenset({other}))))
+    hr = Principal(admin.account_id, other, frozenset(), frozenset(ALL_SCOPES))
+    record_svc.update_records(admin.engine, hr, "contacts", [(str(contact), {"salary": 1000})],
+                              ValueSource("API"))
+    page.goto(f"/ui/records/contacts/{contact}")
+    expect(page.locator("#prop-firstname")).to_be_visible()
+    expect(page.locator("#prop-salary")).to_have_count(0)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, f"hr-{admin.user_id}@example.com", "another good password")
+    page.goto(f"/ui/records/contacts/{contact}")
+    expect(page.locator("#prop-salary .prop-value")).to_have_text("1000")
+
+
+def test_a_new_sync_property_page_follows_its_backfill_until_live(page: Page,
+                                                                  admin: Admin) -> None:
+    company = admin.create("companies", {"name": "Big Co"})
+    seed_contacts_of(admin.engine, admin.account_id, company, 3000)
+    sync_property(admin, "contacts", "big_company", "companies", "name",
+                  [("HUBSPOT_DEFINED", 1)])
+    with page.expect_response("**/big_company/status.json"):
+        page.goto("/ui/settings/properties/contacts/big_company")
+    expect(page.locator('[data-field="state"]')).to_have_text("LIVE", timeout=30_000)
+    expect(page.locator('[data-field="done"]')).to_have_text("3000")
+    expect(page.locator('[data-field="filled"]')).to_have_text("3000")
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "3000")

@@ -145,3 +145,24 @@ def test_a_restricted_property_is_listed_but_disabled_with_the_reason(page: Page
     expect(restricted).to_be_disabled()
     expect(page.locator("#why-credit_limit")).to_contain_text("Restricted view or edit access")
     expect(page.get_by_role("radio", name=re.compile(r"^Company name name"))).to_be_enabled()
+
+
+def test_the_wizard_works_from_the_keyboard(page: Page, admin: Admin) -> None:
+    page.goto("/ui/settings/properties/new?objectType=deals")
+    page.get_by_label("Deal").focus()
+    page.keyboard.press("ArrowUp")  # radios move with the arrow keys: Deal → Company
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the default button is Next
+    step(page, "Basic info")
+    expect(page.get_by_text("Object type: Company")).to_be_visible()
+    expect(page.get_by_label("Label")).to_be_focused()
+    page.keyboard.type("Main contact email")
+    expect(page.get_by_label("Internal name")).to_have_value("main_contact_email")
+    page.keyboard.press("Enter")
+    step(page, "Field type")
+    page.get_by_label("Single-line text").focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("Property sync")).to_be_checked()
+    page.keyboard.press("Enter")
+    step(page, "Source object")

@@ -7,6 +7,7 @@ or inline message in their own words, never as a stack trace.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from propsync.services.users import principal_of
 from propsync.web import session as sessions
 from propsync.web.session import Session
 
+log = logging.getLogger("propsync.web")
 HERE = Path(__file__).parent
 TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,
@@ -161,6 +163,10 @@ class WebRoute(APIRoute):
                                       "from propsync. Go back, reload the page and try again.")
             except PropsyncError as exc:
                 response = error_page(request, exc.status, exc.message)
+            except Exception:  # a bug: logged, and shown as a page rather than JSON
+                log.exception("unexpected error on %s", request.url.path)
+                response = error_page(request, 500, "Something went wrong inside propsync; "
+                                      "nothing more was changed. Try again, or reload the page.")
             _store_session(request, response)
             return response
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from propsync.services import sync_properties as sync_svc
 from propsync.web.core import CtxDep, WebRoute, render
+from propsync.web.properties import label_names
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 
@@ -41,5 +42,6 @@ def sync_overview(ctx: CtxDep) -> Response:
     status = sync_svc.account_status(ctx.engine, ctx.principal)
     ordered = sorted(status.properties, key=lambda s: (s.definition.target_type,
                                                        s.definition.label.lower()))
-    return render(ctx.request, "sync.html", account=status, statuses=ordered,
+    labels = {s.definition.property_id: label_names(ctx, s.definition) for s in ordered}
+    return render(ctx.request, "sync.html", account=status, statuses=ordered, labels=labels,
                   tree=dependency_tree(ordered), section="sync")

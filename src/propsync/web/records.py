@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from propsync.domain.errors import PropsyncError
+from propsync.domain.errors import NotFoundError, PropsyncError
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition
@@ -147,10 +147,12 @@ def set_value(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Res
     source = ValueSource("UI", f"userId:{ctx.principal.user_id}", "web UI",
                          ctx.principal.user_id)
     try:
-        record_svc.update_records(ctx.engine, ctx.principal, ot,
-                                  [(recordId, {name: form.get("value") or None})], source)
+        done = record_svc.update_records(ctx.engine, ctx.principal, ot,
+                                         [(recordId, {name: form.get("value") or None})], source)
     except PropsyncError as exc:
         return _page(ctx, ot, recordId, status=exc.status, error=(name, exc.message))
+    if done.missing:
+        raise NotFoundError(f"No {ot} record has the id {recordId}; nothing was saved.")
     return RedirectResponse(f"/ui/records/{ot}/{recordId}?notice=Saved.#prop-{name}",
                             status_code=303)
 
