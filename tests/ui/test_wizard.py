@@ -166,3 +166,23 @@ def test_the_wizard_works_from_the_keyboard(page: Page, admin: Admin) -> None:
     expect(page.get_by_label("Property sync")).to_be_checked()
     page.keyboard.press("Enter")
     step(page, "Source object")
+
+
+def test_the_source_properties_can_be_filtered_and_labels_show_when_selecting(
+        page: Page, admin: Admin) -> None:
+    page.goto("/ui/settings/properties/new?objectType=contacts")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Label").fill("Primary company domain")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Property sync").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Company", exact=True).check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_placeholder("Filter properties").fill("domain")
+    expect(page.get_by_role("radio", name=re.compile(r"^Company name name"))).to_be_hidden()
+    page.get_by_role("radio", name=re.compile(r"^Company domain name")).check()
+    page.get_by_role("button", name="Next").click()
+    primary = page.get_by_role("checkbox", name=re.compile(r"^Primary"))
+    expect(primary).to_be_hidden()
+    page.get_by_label("Select association labels").check()
+    expect(primary).to_be_visible()
