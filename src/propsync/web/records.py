@@ -80,11 +80,12 @@ class Row:
     synced: SyncedFrom | None
 
 
-def _record(ctx: Ctx, ot: str, record_id: str) -> tuple[RecordView, list[PropertyDefinition]]:
+def _record(ctx: Ctx, ot: str, record_id: str, history: bool = True
+            ) -> tuple[RecordView, list[PropertyDefinition]]:
     props = [v.definition for v in prop_svc.list_properties(ctx.engine, ctx.principal, ot)]
     names = [p.name for p in props]
     view = record_svc.get_record(ctx.engine, ctx.principal, ot, record_id,
-                                 ReadSpec(properties=names, with_history=names))
+                                 ReadSpec(properties=names, with_history=names if history else ()))
     return view, [p for p in props if p.name in view.properties]
 
 
@@ -161,7 +162,7 @@ def set_value(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Res
 def values_json(ctx: CtxDep, objectType: str, recordId: str) -> Response:
     """The record's current values and sync origins, for the page to follow live."""
     ot = resolve_object_type(objectType).name
-    view, props = _record(ctx, ot, recordId)
+    view, props = _record(ctx, ot, recordId, history=False)
     synced: dict[str, Any] = {}
     for row in _rows(ctx, ot, view, props):
         if row.synced is not None:
