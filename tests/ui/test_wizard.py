@@ -30,6 +30,7 @@ def step(page: Page, title: str) -> None:
 def open_wizard(page: Page) -> None:
     """Settings icon in the top bar → Properties → Create property."""
     page.get_by_role("link", name="Settings").click()
+    page.locator(".sidebar").get_by_role("link", name="Properties").click()
     expect(page.get_by_role("heading", name="Properties")).to_be_visible()
     page.get_by_role("link", name="Create property").click()
 
@@ -186,3 +187,25 @@ def test_the_source_properties_can_be_filtered_and_labels_show_when_selecting(
     expect(primary).to_be_hidden()
     page.get_by_label("Select association labels").check()
     expect(primary).to_be_visible()
+
+
+def test_without_labels_between_the_objects_the_labels_step_is_skipped(page: Page,
+                                                                      admin: Admin) -> None:
+    page.goto("/ui/settings/properties/new?objectType=deals")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Label").fill("Contact e-mail")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Property sync").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Contact", exact=True).check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("radio", name=re.compile(r"^Email email")).check()
+    page.get_by_role("button", name="Next").click()
+    step(page, "Record to sync from")
+    expect(page.locator(".stepper")).not_to_contain_text("Association labels")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("alert")).to_contain_text("Several contact records can qualify")
+    page.get_by_label("Choose which contact to sync from").select_option(label="First created")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="Contact e-mail")).to_be_visible()
+    expect(page.get_by_text("First created record")).to_be_visible()
