@@ -66,9 +66,6 @@ class Form:
     def getlist(self, name: str) -> list[str]:
         return [v.strip() for v in self.fields.get(name, [])]
 
-    def has(self, name: str) -> bool:
-        return name in self.fields
-
 
 @dataclass(frozen=True)
 class Ctx:
