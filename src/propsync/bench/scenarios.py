@@ -186,20 +186,25 @@ class Load(threading.Thread):
         self.seconds = time.monotonic() - start
 
 
-def edit_latencies(data: Dataset, server: Server, edits: int, load_rate: float | None,
-                   tick: Callable[[], None]) -> tuple[list[float], float | None]:
-    """Milliseconds from each edit's API response to its value on every target (API reads);
-    with ``load_rate``, also the write rate the background load achieved."""
+def edit_latencies(data: Dataset, server: Server, edits: int, max_seconds: float,
+                   load_rate: float | None, tick: Callable[[], None]
+                   ) -> tuple[list[float], float | None]:
+    """Milliseconds from each edit's API response to its value on every target (API reads),
+    for ``edits`` edits or until ``max_seconds`` have passed; with ``load_rate``, also the
+    write rate the background load achieved."""
     pool = data.small_companies()
     measured, others = pool[0::2], pool[1::2] or pool
     load = Load(server, data.token, others, load_rate) if load_rate else None
     if load is not None:
         load.start()
-    latencies = []
+    latencies: list[float] = []
     tag = "load" if load else "idle"
+    stop_at = time.monotonic() + max_seconds
     try:
         with server.client(data.token) as client:
             for i in range(edits):
+                if time.monotonic() > stop_at and len(latencies) >= 2:
+                    break
                 company = measured[i % len(measured)]
                 value = f"Edit {tag} {i}"
                 client.patch(f"/crm/v3/objects/companies/{company}",
