@@ -29,8 +29,8 @@ from rich.progress import (
 from sqlalchemy import text
 
 from propsync.bench import scaling, scenarios, workflow
-from propsync.bench.dataset import seed
-from propsync.bench.processes import api_server
+from propsync.bench.dataset import Dataset, seed
+from propsync.bench.processes import Server, api_server
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
 from propsync.storage.db import is_postgres_engine
@@ -109,8 +109,9 @@ def run_store(database_url: str, store: str, scale_name: str, ui: Ui
 
 
 def _api_scenarios(figures: dict[str, Any], samples: dict[str, list[float]],
-                   data: Any, server: Any, store: str, scale: Scale, scale_name: str,
+                   data: Dataset, server: Server, store: str, scale: Scale, scale_name: str,
                    ui: Ui) -> None:
+    """Single edits, the workflow way and write overhead, through one ``propsync serve``."""
     with ui.phase(f"{store}: single edits through the API, idle", scale.edits) as tick:
         idle, _ = scenarios.edit_latencies(data, server, scale.edits, scale.edit_seconds,
                                            None, tick)
