@@ -46,7 +46,7 @@ def worker_scaling(data: Dataset, database_url: str, edits: int,
             start = time.perf_counter()
             records_svc.update_records(data.engine, data.principal, "companies",
                                        [(str(data.hub), {"name": f"Hub with {count}"})], SOURCE)
-            wait_synced(data.engine, data.principal, poll_s=0.01)
+            wait_synced(data.engine, data.principal)
             fan = time.perf_counter() - start
             tick()
             pause(active)
@@ -56,7 +56,7 @@ def worker_scaling(data: Dataset, database_url: str, edits: int,
                     for i, company in enumerate(companies[first:first + WRITE_BATCH])], SOURCE)
             start = time.perf_counter()
             resume(active)
-            wait_synced(data.engine, data.principal, poll_s=0.01)
+            wait_synced(data.engine, data.principal)
             drained = time.perf_counter() - start
             tick()
             figures[str(count)] = {"fanout_targets": data.fanout_targets,
