@@ -280,3 +280,26 @@ def _ratio_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> None
     ax.set_ylabel("ratio (red: target, at most)")
     ax.set_title("Ratios to the baseline measured in the same run")
     ax.legend(fontsize=8)
+
+
+def markdown(results: Mapping[str, Any]) -> str:
+    """The table as Markdown, for docs/PERFORMANCE.md:
+    ``python -c 'import json, sys; from propsync.bench.report import markdown;
+    print(markdown(json.load(open(sys.argv[1]))))' bench/results/latest.json``."""
+    stores = [s for s in STORES if isinstance(results.get(s), Mapping)]
+    names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+    lines = ["| figure | " + " | ".join(names[s] for s in stores) + " | target |",
+             "|---|" + "---:|" * len(stores) + "---:|"]
+    for row in ROWS:
+        cells = []
+        for store in stores:
+            value = row.value(results[store])
+            verdict = row.verdict(value)
+            text = _show(value, row.unit)
+            if verdict is not None:
+                text += f" **{verdict[1]}**"
+            cells.append(text)
+        if any(cells):
+            lines.append(f"| {row.label.strip()} | " + " | ".join(cells) +
+                         f" | {row.target()} |")
+    return "\n".join(lines)
