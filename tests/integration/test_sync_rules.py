@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from propsync.sync.worker import SyncWorker, WorkerConfig
 from tests.integration.world import PRIMARY, UNLABELED, World
 
 
@@ -184,3 +185,67 @@ def test_same_type_sync_over_a_labelled_association(w):
     w.settle()
     assert w.value("contacts", worker, "manager_name") == "Boss"
     assert w.value("contacts", boss, "manager_name") is None
+
+
+def test_a_source_edit_changes_only_the_targets_it_wins(w):
+    won, other = w.one("companies", name="Won"), w.one("companies", name="Other")
+    mine, theirs = w.one("contacts"), w.one("contacts")
+    w.link("contacts", mine, "companies", won, [PRIMARY])
+    w.link("contacts", theirs, "companies", other, [PRIMARY])
+    w.link("contacts", theirs, "companies", won, [UNLABELED])
+    w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
+    w.settle()
+    before = (w.history_length("contacts", theirs, "primary_name"), w.updated_ms(theirs))
+    w.set("companies", won, name="Won 2")
+    w.settle()
+    assert w.value("contacts", mine, "primary_name") == "Won 2"
+    assert w.value("contacts", theirs, "primary_name") == "Other"
+    assert (w.history_length("contacts", theirs, "primary_name"), w.updated_ms(theirs)) == before
+
+
+def test_a_new_winner_with_the_same_value_is_followed_afterwards(w):
+    old, new = w.one("companies", name="Same"), w.one("companies", name="Same")
+    contact = w.one("contacts")
+    w.link("contacts", contact, "companies", old, [PRIMARY])
+    w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
+    w.settle()
+    entries = w.history_length("contacts", contact, "primary_name")
+    w.link("contacts", contact, "companies", new, [PRIMARY])  # Primary moves; value stays
+    w.settle()
+    assert w.history_length("contacts", contact, "primary_name") == entries
+    w.set("companies", old, name="Old renamed")
+    w.settle()
+    assert w.value("contacts", contact, "primary_name") == "Same"
+    w.set("companies", new, name="New renamed")
+    w.settle()
+    assert w.value("contacts", contact, "primary_name") == "New renamed"
+
+
+def test_a_source_set_after_being_empty_reaches_the_targets_it_wins(w):
+    company = w.one("companies")
+    contacts = w.create("contacts", 3)
+    for contact in contacts:
+        w.link("contacts", contact, "companies", company, [PRIMARY])
+    w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
+    w.settle()
+    w.set("companies", company, name="Named at last")
+    w.settle()
+    assert [w.value("contacts", c, "primary_name") for c in contacts] == ["Named at last"] * 3
+
+
+def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w):
+    company = w.one("companies", name="v1")
+    contacts = w.create("contacts", 10)
+    for contact in contacts:
+        w.link("contacts", contact, "companies", company, [PRIMARY])
+    w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
+    w.settle()
+    worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3))
+    w.set("companies", company, name="v2")
+    assert worker.plan_changes() and worker.fan_out()  # the first 3 targets have v2
+    assert [w.value("contacts", c, "primary_name") for c in contacts[:3]] == ["v2"] * 3
+    w.set("companies", company, name="v3")
+    w.set("companies", company, name="v4")
+    worker.drain()
+    w.settle()
+    assert [w.value("contacts", c, "primary_name") for c in contacts] == ["v4"] * 10

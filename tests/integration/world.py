@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from propsync.domain.associations import BUILT_IN_TYPES, user_defined_pair
 from propsync.domain.auth import ALL_SCOPES, Principal
@@ -17,6 +17,7 @@ from propsync.services.accounts import create_account, create_user
 from propsync.services.sync_properties import SourceRequest, create_sync_property
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as sync_store
+from propsync.storage import tables as t
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import find_property
 from propsync.storage.records import load_values
@@ -127,6 +128,23 @@ class World:
             assert prop is not None
             return load_values(conn, self.account_id, [record_id], [prop.id]).get(
                 record_id, {}).get(prop.id)
+
+
+    def history_length(self, object_type: str, record_id: int, name: str) -> int:
+        """How many history entries the record's property has."""
+        h = t.property_history
+        with read_transaction(self.engine) as conn:
+            prop = find_property(conn, self.account_id, object_type, name)
+            assert prop is not None
+            return int(conn.execute(select(func.count()).where(
+                h.c.account_id == self.account_id, h.c.record_id == record_id,
+                h.c.property_id == prop.id)).scalar_one())
+
+    def updated_ms(self, record_id: int) -> int:
+        r = t.records
+        with read_transaction(self.engine) as conn:
+            return int(conn.execute(select(r.c.updated_ms).where(
+                r.c.account_id == self.account_id, r.c.record_id == record_id)).scalar_one())
 
 
 def _now() -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from propsync.domain.sync_rule import Selection, SyncDefinition, SyncSource
 from propsync.storage import tables as t
@@ -73,10 +74,14 @@ def save_definition(
                                        created_ms=now_ms, generation=1, **values))
     else:
         conn.execute(update(sp).where(key).values(generation=sp.c.generation + 1, **values))
+        # The backfill recomputes every target, winners included: pending copies are moot.
+        fo = t.sync_fanouts
+        conn.execute(delete(fo).where(fo.c.account_id == account_id,
+                                      fo.c.property_id == property_id))
 
 
 def delete_definition(conn: Connection, account_id: int, property_id: int) -> None:
-    for table in (t.sync_targets, t.sync_properties):
+    for table in (t.sync_targets, t.sync_fanouts, t.sync_properties):
         conn.execute(delete(table).where(table.c.account_id == account_id,
                                          table.c.property_id == property_id))
 
@@ -118,6 +123,82 @@ def enqueue_associated(
         f"WHERE a.account_id = :a AND a.from_id IN ({ids_sql}) AND a.to_type = :tt {type_filter} "
         f"{conflict}"
     ), params)
+
+
+def enqueue_fanouts(
+    conn: Connection, prop: SyncDefinition, source_ids: Collection[int],
+    inverse_type_ids: frozenset[int] | None, now_ms: int,
+) -> None:
+    """The values of ``source_ids`` changed: copy them to the targets they win.
+
+    A fan-out job per source walks the targets whose stored winner it is; a job that
+    is already under way starts over, so the last pass reads the newest value. Targets
+    associated with a source that hold no value (their winner may have been empty) are
+    queued for a full recomputation instead, since no stored winner names them.
+    """
+    if not source_ids:
+        return
+    rows = [{"account_id": prop.account_id, "property_id": prop.property_id, "source_id": sid,
+             "cursor": 0, "queued_ms": now_ms} for sid in sorted(set(source_ids))]
+    module: Any = postgresql if is_postgres(conn) else sqlite
+    stmt = module.insert(t.sync_fanouts)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["account_id", "property_id", "source_id"],
+        set_={"cursor": 0, "queued_ms": stmt.excluded.queued_ms}), rows)
+    type_filter = ""
+    if inverse_type_ids is not None:
+        type_filter = f"AND a.type_id IN ({', '.join(str(i) for i in sorted(inverse_type_ids))})"
+    ids_sql, ids_param = id_list(conn, source_ids)
+    value_row = "SELECT 1 AS found FROM property_values v WHERE v.account_id = :a " \
+        "AND v.record_id = a.to_id AND v.property_id = :p LIMIT 1"
+    # PostgreSQL: a LATERAL lookup per association; an anti-join planned on the stale
+    # statistics of a fresh property can scan property_values once per association.
+    no_value = (f"LEFT JOIN LATERAL ({value_row}) v ON true WHERE v.found IS NULL AND"
+                if is_postgres(conn) else f"WHERE NOT EXISTS ({value_row}) AND")
+    conn.execute(text(
+        "INSERT INTO sync_targets (account_id, property_id, target_id, queued_ms) "
+        f"SELECT DISTINCT :a, :p, a.to_id, :now FROM associations a {no_value} "
+        f"a.account_id = :a AND a.from_id IN ({ids_sql}) AND a.to_type = :tt {type_filter} "
+        "ON CONFLICT DO NOTHING"
+    ), {"a": prop.account_id, "p": prop.property_id, "now": now_ms, "tt": prop.target_type,
+        "ids": ids_param})
+
+
+@dataclass(frozen=True)
+class Fanout:
+    account_id: int
+    property_id: int
+    source_id: int
+    cursor: int
+
+
+def claim_fanout(conn: Connection) -> Fanout | None:
+    """A fan-out job, locked for this transaction (skipping busy ones): jobs not started
+    go first, so that a large fan-out under way does not hold back single edits."""
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
+    row = conn.execute(text(
+        "SELECT account_id, property_id, source_id, cursor FROM sync_fanouts "
+        f"ORDER BY cursor, queued_ms LIMIT 1{lock}")).first()
+    return Fanout(*row) if row else None
+
+
+def fanout_batch(conn: Connection, job: Fanout, limit: int) -> list[int]:
+    """The next targets (by id) whose stored winner is the job's source."""
+    v = t.property_values
+    return list(conn.execute(select(v.c.record_id).where(
+        v.c.account_id == job.account_id, v.c.property_id == job.property_id,
+        v.c.source_id == job.source_id, v.c.source_id.is_not(None),
+        v.c.record_id > job.cursor).order_by(v.c.record_id).limit(limit)).scalars())
+
+
+def advance_fanout(conn: Connection, job: Fanout, cursor: int, finished: bool) -> None:
+    fo = t.sync_fanouts
+    key = (fo.c.account_id == job.account_id, fo.c.property_id == job.property_id,
+           fo.c.source_id == job.source_id)
+    if finished:
+        conn.execute(delete(fo).where(*key))
+    else:
+        conn.execute(update(fo).where(*key).values(cursor=cursor))
 
 
 def claim_targets(conn: Connection, limit: int) -> tuple[int, int, list[int]] | None:
@@ -183,13 +264,15 @@ class Pending:
 
 def pending(conn: Connection, account_id: int) -> Pending:
     """How much sync work the account has waiting, and since when."""
-    c, st = t.change_log, t.sync_targets
+    c, st, fo = t.change_log, t.sync_targets, t.sync_fanouts
     changes, oldest_change = conn.execute(select(func.count(), func.min(c.c.created_ms)).where(
         c.c.account_id == account_id)).one()
     targets, oldest_target = conn.execute(select(func.count(), func.min(st.c.queued_ms)).where(
         st.c.account_id == account_id)).one()
-    stamps = [s for s in (oldest_change, oldest_target) if s is not None]
-    return Pending(int(changes), int(targets), min(stamps) if stamps else None)
+    fanouts, oldest_fanout = conn.execute(select(func.count(), func.min(fo.c.queued_ms)).where(
+        fo.c.account_id == account_id)).one()
+    stamps = [s for s in (oldest_change, oldest_target, oldest_fanout) if s is not None]
+    return Pending(int(changes), int(targets) + int(fanouts), min(stamps) if stamps else None)
 
 
 def queued_ids(conn: Connection, account_id: int, property_id: int) -> Sequence[int]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -157,8 +158,13 @@ property_values = Table(
     Column("property_id", BigInteger, nullable=False),
     Column("value", Text, nullable=False),
     Column("num", Float),  # numbers, and dates as epoch ms: what comparisons and sorts use
+    # A sync value's winner (the source record it copies); NULL for ordinary values.
+    Column("source_id", BigInteger),
     PrimaryKeyConstraint("account_id", "record_id", "property_id"),
     Index(None, "account_id", "property_id", "record_id"),
+    Index("ix_property_values_synced_from", "account_id", "property_id", "source_id",
+          "record_id", postgresql_where=text("source_id IS NOT NULL"),
+          sqlite_where=text("source_id IS NOT NULL")),
 )
 
 property_history = Table(
@@ -248,6 +254,17 @@ sync_targets = Table(
     Column("target_id", BigInteger, nullable=False),
     Column("queued_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "property_id", "target_id"),
+)
+
+sync_fanouts = Table(
+    "sync_fanouts",
+    metadata,
+    _account(),
+    Column("property_id", BigInteger, nullable=False),
+    Column("source_id", BigInteger, nullable=False),  # whose new value goes to its targets
+    Column("cursor", BigInteger, nullable=False, server_default="0"),  # targets done: ids <=
+    Column("queued_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "property_id", "source_id"),
 )
 
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes")

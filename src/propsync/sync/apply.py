@@ -1,15 +1,21 @@
-"""Recompute one sync property for a set of targets, in set-based SQL, idempotently.
+"""Bring sync values up to date for a set of targets, in set-based SQL, idempotently.
 
-One batch is a handful of statements over a temporary table, whatever its size:
+Two kinds of batch, each a handful of statements over a temporary table whatever
+its size:
 
-1. (PostgreSQL) lock the target records, skipping those another worker holds —
-   they go back on the queue — so that every recomputation of a target reads a
-   state at least as new as the one before it, and a newer value is never
-   overwritten by an older one;
-2. compute each target's winner and value by the rule, keeping only the targets
-   whose stored value differs;
-3. write values, history (``SYNC``), ``updatedAt``, and — when another sync
-   property copies this one — the change rows that carry the chain on.
+- ``recompute``: select each target's winner by the rule (SPEC 3.2) and copy its
+  value;
+- ``fan_out``: a source's value changed; copy it to the next targets whose stored
+  winner is that source (a stored winner is always the rule's winner, or a change
+  that moved it is pending and will recompute the target).
+
+Both (PostgreSQL) lock the target records first, skipping those another worker
+holds — they go back on the queue — so that every write to a target reads a state
+at least as new as the one before it, and a newer value is never overwritten by an
+older one. Both then write values with their winners, history (``SYNC``),
+``updatedAt``, and — when another sync property copies this one — the change rows
+that carry the chain on. A target whose value stays and only its winner changes
+(two sources with the same value) gets its new winner recorded and nothing else.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ from sqlalchemy import Connection, text
 from propsync.domain.sync_rule import Selection, SyncDefinition
 from propsync.storage.db import is_postgres
 from propsync.storage.dialects import in_ids, next_ids_sql
-from propsync.storage.sync import enqueue_targets
+from propsync.storage.sync import Fanout, advance_fanout, enqueue_targets, fanout_batch
 
+# ``changed``: the value differs from the stored one (false: only the winner moved).
 _TEMP_PG = (
-    "CREATE TEMP TABLE IF NOT EXISTS sync_batch (target_id BIGINT PRIMARY KEY, "
-    "source_id BIGINT, value TEXT, num DOUBLE PRECISION) ON COMMIT DELETE ROWS"
+    "CREATE TEMP TABLE IF NOT EXISTS sync_work (target_id BIGINT PRIMARY KEY, "
+    "source_id BIGINT, value TEXT, num DOUBLE PRECISION, changed BOOLEAN NOT NULL) "
+    "ON COMMIT DELETE ROWS"
 )
 _TEMP_SQLITE = (
-    "CREATE TEMP TABLE IF NOT EXISTS sync_batch (target_id INTEGER PRIMARY KEY, "
-    "source_id INTEGER, value TEXT, num REAL)"
+    "CREATE TEMP TABLE IF NOT EXISTS sync_work (target_id INTEGER PRIMARY KEY, "
+    "source_id INTEGER, value TEXT, num REAL, changed INTEGER NOT NULL)"
 )
 
 
@@ -55,11 +63,44 @@ def recompute(
     ids, requeued = _lock_targets(conn, prop, ids, now_ms)
     _prepare_batch(conn)
     _compute_changes(conn, prop, ids)
-    changed = [(r[0], r[1]) for r in conn.execute(
-        text("SELECT target_id, value IS NULL FROM sync_batch ORDER BY target_id"))]
-    if changed:
-        _write(conn, prop, changed, now_ms, has_dependents)
-    return Applied(len(ids), len(changed), requeued)
+    return Applied(len(ids), _write(conn, prop, now_ms, has_dependents), requeued)
+
+
+def fan_out(
+    conn: Connection, prop: SyncDefinition, job: Fanout, limit: int, now_ms: int,
+    has_dependents: bool,
+) -> Applied:
+    """Copy the job's source value to its next ``limit`` won targets; advance the job."""
+    batch = fanout_batch(conn, job, limit)
+    advance_fanout(conn, job, batch[-1] if batch else job.cursor, len(batch) < limit)
+    if not batch:
+        return Applied(0, 0, 0)
+    ids, requeued = _lock_targets(conn, prop, batch, now_ms)
+    _prepare_batch(conn)
+    params = {"a": prop.account_id, "p": prop.property_id, "x": job.source_id}
+    value, num = conn.execute(text(
+        "SELECT value, num FROM property_values WHERE account_id = :a AND record_id = :x "
+        "AND property_id = :sp"), {**params, "sp": prop.source_property_id}).first() or (None, None)
+    if is_postgres(conn):  # driven by the targets, like _COMPUTE_PG
+        conn.execute(text("""
+            INSERT INTO sync_work (target_id, source_id, value, num, changed)
+            SELECT tg.id, :x, CAST(:v AS TEXT), CAST(:num AS DOUBLE PRECISION), TRUE
+            FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)
+            JOIN LATERAL (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
+                AND cur.record_id = tg.id AND cur.property_id = :p AND cur.source_id = :x
+                LIMIT 1) cur ON true
+            WHERE cur.value IS DISTINCT FROM CAST(:v AS TEXT)
+        """), {**params, "v": value, "num": num, "ids": ids})
+    else:  # CROSS JOIN: SQLite keeps this order (the targets drive)
+        conn.execute(text("""
+            INSERT INTO sync_work (target_id, source_id, value, num, changed)
+            SELECT cur.record_id, :x, :v, :num, TRUE
+            FROM (SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)) tg
+            CROSS JOIN property_values cur ON cur.account_id = :a AND cur.record_id = tg.id
+                                    AND cur.property_id = :p
+            WHERE cur.source_id = :x AND cur.value IS NOT :v
+        """), {**params, "v": value, "num": num, "ids": json.dumps(ids)})
+    return Applied(len(ids), _write(conn, prop, now_ms, has_dependents), requeued)
 
 
 def _lock_targets(
@@ -87,12 +128,12 @@ def _prepare_batch(conn: Connection) -> None:
         conn.execute(text(_TEMP_PG))
     else:
         conn.execute(text(_TEMP_SQLITE))
-        conn.execute(text("DELETE FROM sync_batch"))
+        conn.execute(text("DELETE FROM sync_work"))
 
 
 def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> None:
-    """Fill ``sync_batch`` with the targets whose value by the rule (SPEC 3.2) differs from
-    the stored one, with their winner and new value.
+    """Fill ``sync_work`` with the targets whose value or winner by the rule (SPEC 3.2)
+    differs from the stored one, with their winner and new value.
 
     The winner is a correlated "first by createdAt, then id" per target: index lookups
     driven by the targets, whatever the planner's statistics say about table sizes.
@@ -123,15 +164,17 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> 
 # subquery's select list would run once per reference); LIMIT keeps the planner from
 # pulling a lookup up into an ordinary join, which stale statistics turn into scans.
 _COMPUTE_PG = """
-    INSERT INTO sync_batch (target_id, source_id, value, num)
-    SELECT tg.id, w.source_id, v.value, v.num
+    INSERT INTO sync_work (target_id, source_id, value, num, changed)
+    SELECT tg.id, w.source_id, v.value, v.num, v.value IS DISTINCT FROM cur.value
     FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)
     LEFT JOIN LATERAL ({winner}) w ON true
     LEFT JOIN LATERAL (SELECT v.value, v.num FROM property_values v WHERE v.account_id = :a
         AND v.record_id = w.source_id AND v.property_id = :sp LIMIT 1) v ON true
-    LEFT JOIN LATERAL (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
-        AND cur.record_id = tg.id AND cur.property_id = :p LIMIT 1) cur ON true
+    LEFT JOIN LATERAL (SELECT cur.value, cur.source_id FROM property_values cur
+        WHERE cur.account_id = :a AND cur.record_id = tg.id AND cur.property_id = :p
+        LIMIT 1) cur ON true
     WHERE v.value IS DISTINCT FROM cur.value
+       OR (v.value IS NOT NULL AND w.source_id IS DISTINCT FROM cur.source_id)
 """
 
 # SQLite: its planner probes the primary keys for these equality joins; the winners are
@@ -140,38 +183,45 @@ _COMPUTE_SQLITE = """
     WITH w AS MATERIALIZED (
         SELECT tg.id, ({winner}) AS source_id
         FROM (SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)) tg)
-    INSERT INTO sync_batch (target_id, source_id, value, num)
-    SELECT w.id, w.source_id, v.value, v.num FROM w
+    INSERT INTO sync_work (target_id, source_id, value, num, changed)
+    SELECT w.id, w.source_id, v.value, v.num, v.value IS NOT cur.value FROM w
     LEFT JOIN property_values v ON v.account_id = :a AND v.record_id = w.source_id
                                AND v.property_id = :sp
     LEFT JOIN property_values cur ON cur.account_id = :a AND cur.record_id = w.id
                                  AND cur.property_id = :p
     WHERE v.value IS NOT cur.value
+       OR (v.value IS NOT NULL AND w.source_id IS NOT cur.source_id)
 """
 
 
 def _write(
-    conn: Connection, prop: SyncDefinition, changed: list[tuple[int, bool]], now_ms: int,
-    has_dependents: bool,
-) -> None:
+    conn: Connection, prop: SyncDefinition, now_ms: int, has_dependents: bool
+) -> int:
+    """Store what ``sync_work`` holds; returns how many values changed."""
     params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id, "now": now_ms}
+    rows = conn.execute(text(
+        "SELECT target_id, value IS NULL FROM sync_work WHERE changed ORDER BY target_id")).all()
+    changed = [tid for tid, _ in rows]
     conn.execute(text("""
-        INSERT INTO property_values (account_id, record_id, property_id, value, num)
-        SELECT :a, target_id, :p, value, num FROM sync_batch WHERE value IS NOT NULL
+        INSERT INTO property_values (account_id, record_id, property_id, value, num, source_id)
+        SELECT :a, target_id, :p, value, num, source_id FROM sync_work WHERE value IS NOT NULL
         ON CONFLICT (account_id, record_id, property_id)
-        DO UPDATE SET value = excluded.value, num = excluded.num
+        DO UPDATE SET value = excluded.value, num = excluded.num, source_id = excluded.source_id
     """), params)
-    cleared = [tid for tid, is_empty in changed if is_empty]
+    if not changed:
+        return 0
+    cleared = [tid for tid, is_empty in rows if is_empty]
     if cleared:
         where, param = in_ids(conn, "record_id", cleared)
         conn.execute(text(f"DELETE FROM property_values WHERE account_id = :a "
                           f"AND property_id = :p AND {where}"), {**params, "ids": param})
     _write_history(conn, prop, len(changed), params)
-    where, param = in_ids(conn, "record_id", [tid for tid, _ in changed])
+    where, param = in_ids(conn, "record_id", changed)
     conn.execute(text(f"UPDATE records SET updated_ms = :now WHERE account_id = :a "
                       f"AND {where} AND updated_ms < :now"), {**params, "ids": param})
     if has_dependents:
         _chain(conn, prop, len(changed), params)
+    return len(changed)
 
 
 def _write_history(
@@ -186,7 +236,7 @@ def _write_history(
                CASE WHEN source_id IS NULL THEN :name
                     ELSE :name || ':' || :st || ':' || CAST(source_id AS TEXT) END,
                :label
-        FROM sync_batch
+        FROM sync_work WHERE changed
     """), {**params, "id_base": base, "name": prop.name, "st": prop.source_type,
            "label": prop.label})
 
@@ -197,5 +247,5 @@ def _chain(conn: Connection, prop: SyncDefinition, changed: int, params: dict[st
     conn.execute(text(f"""
         INSERT INTO change_log (account_id, change_id, created_ms, kind, object_type, record_id,
                                 property_id)
-        SELECT :a, {cid}, :now, 'value', :tt, target_id, :p FROM sync_batch
+        SELECT :a, {cid}, :now, 'value', :tt, target_id, :p FROM sync_work WHERE changed
     """), {**params, "id_base": base, "tt": prop.target_type})

@@ -1,10 +1,11 @@
 """From recorded changes to the targets each sync property must recompute (pure).
 
-A change names what moved; the plan names, per sync property, either explicit
-targets or source records whose associated targets must all be re-selected.
-Re-selecting every target associated with a source (not only those it currently
-wins) is what keeps the engine right while other changes are in flight: the
-association set read after a change committed is all the truth it needs.
+A change names what moved; the plan names, per sync property, explicit targets to
+re-select, source records whose associated targets must all be re-selected (the
+source was archived, restored or merged), and source records whose new value is
+copied to the targets they currently win (fan-out). Copying only to current winners
+is right while other changes are in flight because any change that moves a winner
+re-selects that target itself, after reading the state it left behind.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ _TARGET_LIFECYCLE = (ChangeKind.CREATED, ChangeKind.RESTORED)
 
 @dataclass
 class Plan:
-    """Per sync property id: explicit targets, and sources whose targets all recompute."""
+    """Per sync property id: explicit targets, sources whose targets all recompute, and
+    sources whose value goes to the targets they win."""
 
     targets: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     via_sources: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    fanouts: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     @property
     def is_empty(self) -> bool:
-        return not any(self.targets.values()) and not any(self.via_sources.values())
+        return not any(self.targets.values()) and not any(self.via_sources.values()) and \
+            not any(self.fanouts.values())
 
 
 def plan(changes: Iterable[Change], definitions: Iterable[SyncDefinition]) -> Plan:
@@ -46,7 +50,7 @@ def _plan_one(change: Change, d: SyncDefinition, result: Plan) -> None:
     kind, here = change.kind, change.object_type
     if kind is ChangeKind.VALUE:
         if here == d.source_type and change.property_id == d.source_property_id:
-            result.via_sources[d.property_id].add(change.record_id)
+            result.fanouts[d.property_id].add(change.record_id)
     elif kind in (ChangeKind.ASSOCIATED, ChangeKind.DISSOCIATED):
         _plan_association(change, d, result)
     else:

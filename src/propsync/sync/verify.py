@@ -1,8 +1,9 @@
 """Recompute every sync value from scratch, independently of the engine, and compare.
 
-The expected value comes from the pure rule (``domain.sync_rule.sync_value``)
-over data read in batches, not from the SQL the engine uses, so a bug in the
-engine shows up here as a difference.
+The expected value comes from the pure rule (``domain.sync_rule``) over data read
+in batches, not from the SQL the engine uses, so a bug in the engine shows up here
+as a difference. The winner stored beside each value is checked too: fan-outs
+trust it, so a wrong one would make a later source edit go astray.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, select
 
 from propsync.clock import now_ms
-from propsync.domain.sync_rule import Candidate, SyncDefinition, sync_value
+from propsync.domain.sync_rule import Candidate, SyncDefinition, sync_value, winner
 from propsync.storage import sync as store
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction, write_transaction
@@ -93,27 +94,37 @@ def _diff(conn: Connection, d: SyncDefinition, ids: list[int]) -> list[Differenc
     rows = {i: (c, bool(arch)) for i, c, arch in conn.execute(
         select(r.c.record_id, r.c.created_ms, r.c.archived).where(
             r.c.account_id == d.account_id, r.c.record_id.in_(sources)))} if sources else {}
-    values = _values(conn, d.account_id, d.source_property_id, sources)
+    values = {k: value for k, (value, _) in
+              _values(conn, d.account_id, d.source_property_id, sources).items()}
     stored = _values(conn, d.account_id, d.property_id, ids)
     out = []
     for tid in ids:
         candidates = [Candidate(s, rows[s][0], rows[s][1], frozenset(types))
                       for s, types in links.get(tid, {}).items() if s in rows]
         expected = sync_value(d.source, candidates, values)
-        if expected != stored.get(tid):
-            out.append(Difference(d.account_id, d.name, d.target_type, tid, expected,
-                                  stored.get(tid)))
+        actual, actual_winner = stored.get(tid, (None, None))
+        if expected != actual:
+            out.append(Difference(d.account_id, d.name, d.target_type, tid, expected, actual))
+        elif actual is not None:
+            chosen = winner(d.source, candidates)
+            if chosen is None or chosen.record_id != actual_winner:
+                out.append(Difference(
+                    d.account_id, d.name, d.target_type, tid,
+                    f"{expected} (from record {chosen.record_id if chosen else None})",
+                    f"{actual} (from record {actual_winner})"))
     return out
 
 
 def _values(
     conn: Connection, account_id: int, property_id: int, ids: Collection[int]
-) -> dict[int, str]:
+) -> dict[int, tuple[str, int | None]]:
+    """``{record id: (value, stored winner)}`` of one property."""
     v = t.property_values
     id_list = list(ids)
-    found: dict[int, str] = {}
+    found: dict[int, tuple[str, int | None]] = {}
     for start in range(0, len(id_list), 5000):
-        found.update(conn.execute(select(v.c.record_id, v.c.value).where(
-            v.c.account_id == account_id, v.c.property_id == property_id,
-            v.c.record_id.in_(id_list[start:start + 5000]))).all())
+        found.update((rid, (value, source)) for rid, value, source in conn.execute(
+            select(v.c.record_id, v.c.value, v.c.source_id).where(
+                v.c.account_id == account_id, v.c.property_id == property_id,
+                v.c.record_id.in_(id_list[start:start + 5000]))))
     return found

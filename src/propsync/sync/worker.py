@@ -5,9 +5,11 @@ what it had claimed rolls back onto the queue and the next worker redoes it.
 Recomputation reads the current state, so redoing is harmless and order is
 irrelevant. Steps, most urgent first:
 
-1. plan: claim recorded changes, queue the targets they affect (set-based);
+1. plan: claim recorded changes, queue the targets they affect (set-based) and
+   the fan-out jobs of changed source values;
 2. apply: claim a batch of queued targets of one sync property, recompute them;
-3. backfill: recompute the next batch of a new or redefined sync property.
+3. fan out: copy a changed source value to the next batch of targets it wins;
+4. backfill: recompute the next batch of a new or redefined sync property.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from propsync.domain.sync_rule import SyncDefinition
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
 from propsync.storage.db import is_postgres, write_transaction
-from propsync.sync.apply import recompute
+from propsync.sync.apply import fan_out, recompute
 from propsync.sync.planner import dependents, inverse_ids, plan
 
 log = logging.getLogger("propsync.sync")
@@ -37,6 +39,7 @@ log = logging.getLogger("propsync.sync")
 class WorkerConfig:
     change_batch: int = 2000
     target_batch: int = 2000
+    fanout_batch: int = 5000
     backfill_batch: int = 2000
 
 
@@ -50,7 +53,7 @@ class SyncWorker:
     def step(self) -> bool:
         """Do one unit of work; ``False`` when there was none."""
         return self._retrying(self.plan_changes) or self._retrying(self.apply_targets) or \
-            self._retrying(self.backfill_batch)
+            self._retrying(self.fan_out) or self._retrying(self.backfill_batch)
 
     def drain(self, max_steps: int = 1_000_000) -> int:
         """Work until nothing is pending (or ``max_steps``); returns the steps taken."""
@@ -103,6 +106,20 @@ class SyncWorker:
                 recompute(conn, prop, ids, now_ms(), bool(dependents(defs, property_id)))
         return True
 
+    def fan_out(self) -> bool:
+        with write_transaction(self.engine) as conn:
+            job = store.claim_fanout(conn)
+            if job is None:
+                return False
+            defs = store.load_sync_properties(conn, job.account_id)
+            prop = next((d for d in defs if d.property_id == job.property_id), None)
+            if prop is None:  # deleted meanwhile
+                store.advance_fanout(conn, job, job.cursor, finished=True)
+            else:
+                fan_out(conn, prop, job, self.config.fanout_batch, now_ms(),
+                        bool(dependents(defs, job.property_id)))
+        return True
+
     def backfill_batch(self) -> bool:
         with write_transaction(self.engine) as conn:
             prop = store.claim_backfill(conn)
@@ -148,6 +165,9 @@ def _enqueue(conn: Connection, account_id: int, changes: list[Change]) -> None:
     for property_id, sources in work.via_sources.items():
         prop = by_id[property_id]
         store.enqueue_associated(conn, prop, sources, inverse_ids(prop, inverses), now)
+    for property_id, sources in work.fanouts.items():
+        prop = by_id[property_id]
+        store.enqueue_fanouts(conn, prop, sources, inverse_ids(prop, inverses), now)
 
 
 def _is_transient(exc: DBAPIError) -> bool:
