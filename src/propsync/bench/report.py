@@ -51,7 +51,7 @@ class Row:
         if value == 0:
             return False, "missed"
         factor = value / self.limit if self.op == "<=" else self.limit / value
-        return False, f"missed by {factor:.1f}x"
+        return False, f"missed by {factor:.2f}x" if factor < 2 else f"missed by {factor:.1f}x"
 
 
 ROWS = (
@@ -260,8 +260,8 @@ def _scaling_panel(ax: Any, results: Mapping[str, Any]) -> None:
     other.set_ylabel("fan-out seconds")
     ax.set_ylim(bottom=0)
     other.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize=8)
-    other.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
+    other.legend(loc="lower right", fontsize=8)
 
 
 def _ratio_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> None:
@@ -277,7 +277,8 @@ def _ratio_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> None
                   linestyles=":")
     ax.set_xticks([i + width * (len(stores) - 1) / 2 for i in range(len(items))])
     ax.set_xticklabels([label for label, _, _ in items], fontsize=8)
-    ax.set_ylabel("ratio (red: target, at most)")
+    ax.set_yscale("log")
+    ax.set_ylabel("ratio, log scale (red: target, at most)")
     ax.set_title("Ratios to the baseline measured in the same run")
     ax.legend(fontsize=8)
 
