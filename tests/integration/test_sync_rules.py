@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from propsync.sync.worker import SyncWorker, WorkerConfig
 from tests.integration.world import PRIMARY, UNLABELED, World
 
 
@@ -232,20 +231,3 @@ def test_a_source_set_after_being_empty_reaches_the_targets_it_wins(w):
     w.settle()
     assert [w.value("contacts", c, "primary_name") for c in contacts] == ["Named at last"] * 3
 
-
-def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w):
-    company = w.one("companies", name="v1")
-    contacts = w.create("contacts", 10)
-    for contact in contacts:
-        w.link("contacts", contact, "companies", company, [PRIMARY])
-    w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
-    w.settle()
-    worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3))
-    w.set("companies", company, name="v2")
-    assert worker.plan_changes() and worker.fan_out()  # the first 3 targets have v2
-    assert [w.value("contacts", c, "primary_name") for c in contacts[:3]] == ["v2"] * 3
-    w.set("companies", company, name="v3")
-    w.set("companies", company, name="v4")
-    worker.drain()
-    w.settle()
-    assert [w.value("contacts", c, "primary_name") for c in contacts] == ["v4"] * 10
