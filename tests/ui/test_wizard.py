@@ -76,6 +76,10 @@ def test_all_labels_and_last_created_syncs_the_newest_company(page: Page, admin:
     expect(page.locator('[data-field="state"]')).to_have_text("LIVE")
     expect(page.locator('[data-field="filled"]')).to_have_text("1")
     shoot(page, "wizard-8-created")
+    page.get_by_role("link", name="History").click()
+    expect(page.locator("#definition-history")).to_contain_text(
+        "Created as a sync property: copies companies · Company name over all association "
+        "labels, last created")
     page.goto(f"/ui/records/contacts/{contact}")
     row = page.locator("#prop-company_name_sync")
     expect(row.locator(".prop-value")).to_have_text("Beta")

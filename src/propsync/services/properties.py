@@ -33,6 +33,7 @@ from propsync.domain.properties import (
     renormalize,
 )
 from propsync.domain.sync_rule import SyncDefinition
+from propsync.services import definition_log
 from propsync.services import property_groups as groups
 from propsync.services import sync_properties as sync_svc
 from propsync.storage import accounts as account_store
@@ -151,6 +152,9 @@ def create_property(engine: Engine, principal: Principal, object_type: str,
             created_ms=now, updated_ms=now))
         _check_access(conn, principal.account_id, prop.access)
         prop = replace(prop, id=store.insert_property(conn, principal.account_id, prop))
+        definition_log.record(conn, principal, prop, definition_log.CREATED,
+                              f"Created: {prop.type} / {prop.field_type} in group "
+                              f"{prop.group_name!r}")
     return PropertyView(prop, None)
 
 
@@ -250,7 +254,16 @@ def update_property(engine: Engine, principal: Principal, object_type: str, name
         updated = _patched(conn, principal, prop, patch)
         _convert_values(conn, principal, prop, updated)
         store.update_property(conn, principal.account_id, updated)
+        _log_update(conn, principal, prop, updated)
     return get_property(engine, principal, ot, name)
+
+
+def _log_update(conn: Connection, principal: Principal, old: PropertyDefinition,
+                new: PropertyDefinition) -> None:
+    said = definition_log.changes(old, new)
+    if said:
+        definition_log.record(conn, principal, new, definition_log.UPDATED,
+                              said[0].upper() + said[1:])
 
 
 def _patched(conn: Connection, principal: Principal, prop: PropertyDefinition,
@@ -339,12 +352,14 @@ def _update_sync(engine: Engine, principal: Principal, ot: str, prop: PropertyDe
         current = _existing(conn, principal, ot, prop.name)
         if patch.group_name is not None:
             groups.require_group(conn, principal.account_id, ot, patch.group_name)
-        store.update_property(conn, principal.account_id, replace(
+        updated = replace(
             current, label=_pick(patch.label, current.label),
             description=_pick(patch.description, current.description),
             group_name=_pick(patch.group_name, current.group_name),
             display_order=_pick(patch.display_order, current.display_order),
-            hidden=_pick(patch.hidden, current.hidden), updated_ms=now_ms()))
+            hidden=_pick(patch.hidden, current.hidden), updated_ms=now_ms())
+        store.update_property(conn, principal.account_id, updated)
+        _log_update(conn, principal, current, updated)
     return get_property(engine, principal, ot, prop.name)
 
 
@@ -361,5 +376,6 @@ def delete_property(engine: Engine, principal: Principal, object_type: str, name
                                "READ_ONLY_DEFINITION")
             sync_svc.refuse_if_used(conn, principal.account_id, prop, "deleted")
             store.delete_property(conn, principal.account_id, prop.id)
+            definition_log.record(conn, principal, prop, definition_log.DELETED, "Deleted")
     if is_sync:
         sync_svc.delete_sync_property(engine, principal, ot, name)

@@ -23,6 +23,7 @@ from propsync.domain.sync_rule import (
     winner,
     would_cycle,
 )
+from propsync.services import definition_log
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
 from propsync.storage import tables as t
@@ -268,7 +269,23 @@ def create_sync_property(
             description=description, options=source.options, created_ms=now, updated_ms=now)
         pid = insert_property(conn, principal.account_id, prop)
         define(conn, principal, pid, target, checked, account_tier(conn, principal.account_id))
+        definition_log.record(conn, principal, replace(prop, id=pid), definition_log.CREATED,
+                              "Created as a sync property: " + describe_source(conn, principal,
+                                                                               checked))
     return replace(prop, id=pid)
+
+
+def describe_source(conn: Connection, principal: Principal, checked: CheckedSource) -> str:
+    """``copies companies · name over Primary, first created`` — for the definition log."""
+    s = checked.source
+    if s.association_type_ids is None:
+        labels = "all association labels"
+    else:
+        types = assoc_store.load_types(conn, principal.account_id)
+        labels = ", ".join(types[i].label or "Unlabeled" if i in types else str(i)
+                           for i in sorted(s.association_type_ids))
+    chosen = f", {s.selection.value.replace('_', ' ').lower()}" if s.selection else ""
+    return f"copies {s.source_type} · {checked.source_property.label} over {labels}{chosen}"
 
 
 def redefine_sync_property(
@@ -285,6 +302,8 @@ def redefine_sync_property(
         updated = replace(prop, type=source.type, field_type=source.field_type,
                           options=source.options, updated_ms=now_ms())
         update_property(conn, principal.account_id, updated)
+        definition_log.record(conn, principal, updated, definition_log.UPDATED,
+                              "Source changed: " + describe_source(conn, principal, checked))
     return updated
 
 
@@ -298,6 +317,7 @@ def delete_sync_property(engine: Engine, principal: Principal, target_type: str,
         refuse_if_used(conn, principal.account_id, prop, "deleted")
         store.delete_definition(conn, principal.account_id, prop.id)
         delete_property(conn, principal.account_id, prop.id)
+        definition_log.record(conn, principal, prop, definition_log.DELETED, "Deleted")
 
 
 def _existing(

@@ -213,3 +213,24 @@ def _access_from_json(raw: str | None) -> AccessRule:
     return AccessRule(**{
         f: frozenset(data[f]) if data.get(f) is not None else None for f in _ACCESS_FIELDS
     })
+
+
+def log_definition_change(
+    conn: Connection, account_id: int, prop: PropertyDefinition, at_ms: int,
+    user_id: int | None, action: str, summary: str,
+) -> None:
+    (entry_id,) = allocate_ids(conn, "history", 1)
+    conn.execute(insert(t.property_definition_log).values(
+        account_id=account_id, entry_id=entry_id, property_id=prop.id,
+        object_type=prop.object_type, property_name=prop.name, at_ms=at_ms, user_id=user_id,
+        action=action, summary=summary))
+
+
+def load_definition_log(conn: Connection, account_id: int, property_id: int
+                        ) -> list[tuple[int, int | None, str, str]]:
+    """``(at_ms, user_id, action, summary)`` of each change of the property, oldest first."""
+    log = t.property_definition_log
+    return [(r.at_ms, r.user_id, r.action, r.summary) for r in conn.execute(
+        select(log.c.at_ms, log.c.user_id, log.c.action, log.c.summary)
+        .where(log.c.account_id == account_id, log.c.property_id == property_id)
+        .order_by(log.c.entry_id))]

@@ -267,4 +267,20 @@ sync_fanouts = Table(
     PrimaryKeyConstraint("account_id", "property_id", "source_id"),
 )
 
+property_definition_log = Table(
+    "property_definition_log",
+    metadata,
+    _account(),
+    Column("entry_id", BigInteger, nullable=False),
+    Column("property_id", BigInteger, nullable=False),  # kept after the property is deleted
+    Column("object_type", String(40), nullable=False),
+    Column("property_name", String(200), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("user_id", BigInteger),
+    Column("action", String(20), nullable=False),  # CREATED / UPDATED / DELETED
+    Column("summary", Text, nullable=False),  # what changed, in words
+    PrimaryKeyConstraint("account_id", "entry_id"),
+    Index(None, "account_id", "property_id", "entry_id"),
+)
+
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes")

@@ -11,6 +11,7 @@ from propsync.domain.errors import PropsyncError
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import AccessRule
 from propsync.domain.sync_rule import SyncDefinition
+from propsync.services import definition_log
 from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
 from propsync.services import property_groups as group_svc
@@ -62,6 +63,8 @@ def _page_values(ctx: Ctx, ot: str, name: str, tab: str) -> dict[str, Any]:
         "users_of": used_in(ctx.engine, ctx.principal, ot, name),
         "groups": group_svc.list_groups(ctx.engine, ctx.principal, ot),
         "users": list_users(ctx.engine, ctx.principal),
+        "definition_log": definition_log.definition_log(ctx.engine, ctx.principal, ot,
+                                                        view.definition.id),
         "tab": tab if tab in TABS else "details", "section": "settings",
     }
 
