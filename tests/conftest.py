@@ -48,6 +48,18 @@ def drop_database(url: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def quiet_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[Engine]:
+    """A database of the test module's own: no worker (such as the test server's) consumes
+    its change log or its sync queues."""
+    url = make_database(request.param, tmp_path_factory.mktemp("quiet"))
+    engine = engine_for(Settings(database_url=url))
+    yield engine
+    engine.dispose()
+    drop_database(url)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:

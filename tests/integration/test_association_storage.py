@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine, select
 
-from propsync.bootstrap import engine_for
-from propsync.config import Settings
 from propsync.domain.auth import ALL_SCOPES, Principal
 from propsync.domain.history import ValueSource
 from propsync.services import associations as assoc_svc
@@ -20,21 +16,14 @@ from propsync.storage import associations as store
 from propsync.storage import tables as t
 from propsync.storage.associations import Link
 from propsync.storage.db import read_transaction, write_transaction
-from tests.conftest import BACKENDS, drop_database, make_database
 
 SOURCE = ValueSource("API")
 PRIMARY = assoc_svc.TypeSpec("HUBSPOT_DEFINED", 1)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Engine]:
-    """A database of its own: no worker consumes its change log."""
-    url = make_database(request.param, tmp_path_factory.mktemp("associations"))
-    engine = engine_for(Settings(database_url=url))
-    yield engine
-    engine.dispose()
-    drop_database(url)
+@pytest.fixture
+def engine(quiet_engine: Engine) -> Engine:
+    return quiet_engine
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine, select
 
-from propsync.bootstrap import engine_for
-from propsync.config import Settings
 from propsync.domain.auth import ALL_SCOPES, Principal
 from propsync.domain.errors import ValidationError
 from propsync.domain.history import ValueSource
@@ -17,20 +13,10 @@ from propsync.services.accounts import create_account, create_user
 from propsync.services.associations import AssociationInput, TypeSpec
 from propsync.services.sync_properties import SourceRequest, create_sync_property
 from propsync.storage import tables as t
-from tests.conftest import BACKENDS, drop_database, make_database
 
 SOURCE = ValueSource("API")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def quiet_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[Engine]:
-    """A database of its own: no worker (such as the test server's) consumes its change log."""
-    url = make_database(request.param, tmp_path_factory.mktemp("changes"))
-    engine = engine_for(Settings(database_url=url))
-    yield engine
-    engine.dispose()
-    drop_database(url)
 
 
 @pytest.fixture

@@ -3,26 +3,11 @@ test server's) may take a step in between."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 
-from propsync.bootstrap import engine_for
-from propsync.config import Settings
 from propsync.sync.worker import SyncWorker, WorkerConfig
-from tests.conftest import BACKENDS, drop_database, make_database
 from tests.integration.world import PRIMARY, World
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def quiet_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[Engine]:
-    url = make_database(request.param, tmp_path_factory.mktemp("fanout"))
-    engine = engine_for(Settings(database_url=url))
-    yield engine
-    engine.dispose()
-    drop_database(url)
 
 
 @pytest.fixture

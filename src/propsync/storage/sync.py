@@ -109,11 +109,9 @@ def enqueue_associated(
     """Queue every target associated with any of ``source_ids`` (one set-based INSERT)."""
     if not source_ids:
         return
-    type_filter = ""
+    type_filter = _type_filter(inverse_type_ids)
     params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id, "now": now_ms,
                                  "tt": prop.target_type}
-    if inverse_type_ids is not None:
-        type_filter = f"AND a.type_id IN ({', '.join(str(i) for i in sorted(inverse_type_ids))})"
     ids_sql, ids_param = id_list(conn, source_ids)
     params["ids"] = ids_param
     conflict = "ON CONFLICT DO NOTHING"
@@ -145,9 +143,7 @@ def enqueue_fanouts(
     conn.execute(stmt.on_conflict_do_update(
         index_elements=["account_id", "property_id", "source_id"],
         set_={"cursor": 0, "queued_ms": stmt.excluded.queued_ms}), rows)
-    type_filter = ""
-    if inverse_type_ids is not None:
-        type_filter = f"AND a.type_id IN ({', '.join(str(i) for i in sorted(inverse_type_ids))})"
+    type_filter = _type_filter(inverse_type_ids)
     ids_sql, ids_param = id_list(conn, source_ids)
     value_row = "SELECT 1 AS found FROM property_values v WHERE v.account_id = :a " \
         "AND v.record_id = a.to_id AND v.property_id = :p LIMIT 1"
@@ -162,6 +158,13 @@ def enqueue_fanouts(
         "ON CONFLICT DO NOTHING"
     ), {"a": prop.account_id, "p": prop.property_id, "now": now_ms, "tt": prop.target_type,
         "ids": ids_param})
+
+
+def _type_filter(type_ids: frozenset[int] | None) -> str:
+    """``a.type_id`` among the admitted types (nothing when every type counts)."""
+    if type_ids is None:
+        return ""
+    return f"AND a.type_id IN ({', '.join(str(i) for i in sorted(type_ids)) or 'NULL'})"
 
 
 @dataclass(frozen=True)
