@@ -101,6 +101,18 @@ def test_a_value_that_feeds_a_sync_property_is_recorded_and_others_are_not(engin
     assert changes(engine, admin.account_id)[before:] == [("value", "contacts", rec.id, None)]
 
 
+def test_a_value_that_was_there_before_is_recorded_as_replaced(engine, admin):
+    """Changing or clearing a value says so: the engine then skips looking for targets
+    that hold no value, none of which can have been copying it."""
+    rec = svc.create_records(engine, admin, "contacts", [svc.RecordInput({"email": "a@x.com"})],
+                             SOURCE)[0]
+    before = len(changes(engine, admin.account_id))
+    for email in ("b@x.com", None, "c@x.com"):
+        svc.update_records(engine, admin, "contacts", [(str(rec.id), {"email": email})], SOURCE)
+    assert [kind for kind, *_ in changes(engine, admin.account_id)[before:]] == [
+        "replaced", "replaced", "value"]
+
+
 def test_without_sync_properties_writes_record_nothing(engine, bare):
     company = svc.create_records(engine, bare, "companies", [svc.RecordInput({"name": "A"})],
                                  SOURCE)[0]

@@ -10,7 +10,8 @@ from enum import StrEnum
 
 
 class ChangeKind(StrEnum):
-    VALUE = "value"  # a stored value was set, changed or cleared
+    VALUE = "value"  # a value was set where there was none (or may have been none)
+    REPLACED = "replaced"  # a stored value was changed or cleared
     CREATED = "created"  # a record was created
     ARCHIVED = "archived"
     RESTORED = "restored"
@@ -21,6 +22,9 @@ class ChangeKind(StrEnum):
 
 @dataclass(frozen=True)
 class Change:
+    """One recorded change. ``REPLACED`` is the narrower ``VALUE``: the record had a value
+    before, so no target lacking a sync value can have been copying it."""
+
     kind: ChangeKind
     object_type: str
     record_id: int

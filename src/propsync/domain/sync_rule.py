@@ -89,7 +89,7 @@ class Relevance:
         )
 
     def matters(self, change: Change) -> bool:
-        if change.kind is ChangeKind.VALUE:
+        if change.kind in (ChangeKind.VALUE, ChangeKind.REPLACED):
             return change.property_id in self.source_property_ids
         if change.kind in (ChangeKind.ASSOCIATED, ChangeKind.DISSOCIATED):
             pair = (change.object_type, change.related_type or "")

@@ -42,16 +42,17 @@ def id_list(conn: Connection, ids: Collection[int]) -> tuple[str, object]:
     return "SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)", json.dumps(list(ids))
 
 
-def next_ids_sql(conn: Connection, kind: str, count: int, order_by: str) -> tuple[str, int]:
+def next_ids_sql(conn: Connection, kind: str, count: int, order_by: str,
+                 param: str = "id_base") -> tuple[str, int]:
     """An SQL expression giving each row of an ``INSERT ... SELECT`` a fresh id of ``kind``.
 
-    PostgreSQL draws from the sequence per row; SQLite numbers the rows from a range
-    allocated up front (``:id_base``), ordered by ``order_by``.
+    PostgreSQL draws from the sequence per row; SQLite numbers the (at most ``count``)
+    rows from a range allocated up front (bound as ``:param``), ordered by ``order_by``.
     """
     if is_postgres(conn):
         return f"nextval('seq_{kind}')", 0
     base = allocate_ids(conn, kind, count)[0] if count else 0
-    return f"(:id_base + ROW_NUMBER() OVER (ORDER BY {order_by}) - 1)", base
+    return f"(:{param} + ROW_NUMBER() OVER (ORDER BY {order_by}) - 1)", base
 
 
 def in_ids(conn: Connection, column: str, ids: Collection[int]) -> tuple[str, object]:

@@ -148,7 +148,9 @@ def write_values(
     history: list[HistoryRow] = [(rid, pid, new.text if new else None) for rid, pid, new in changed]
     append_history(conn, account_id, history, source, now_ms)
     touch_records(conn, account_id, {rid for rid, _, _ in changed}, now_ms)
-    changes = [Change(ChangeKind.VALUE, object_type, rid, pid) for rid, pid, _ in changed]
+    changes = [Change(ChangeKind.VALUE if current.get(rid, {}).get(pid) is None
+                      else ChangeKind.REPLACED, object_type, rid, pid)
+               for rid, pid, _ in changed]
     append_changes(conn, account_id, changes, now_ms)
     return changes
 

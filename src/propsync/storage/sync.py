@@ -124,15 +124,12 @@ def enqueue_associated(
 
 
 def enqueue_fanouts(
-    conn: Connection, prop: SyncDefinition, source_ids: Collection[int],
-    inverse_type_ids: frozenset[int] | None, now_ms: int,
+    conn: Connection, prop: SyncDefinition, source_ids: Collection[int], now_ms: int
 ) -> None:
     """The values of ``source_ids`` changed: copy them to the targets they win.
 
     A fan-out job per source walks the targets whose stored winner it is; a job that
-    is already under way starts over, so the last pass reads the newest value. Targets
-    associated with a source that hold no value (their winner may have been empty) are
-    queued for a full recomputation instead, since no stored winner names them.
+    is already under way starts over, so the last pass reads the newest value.
     """
     if not source_ids:
         return
@@ -143,6 +140,17 @@ def enqueue_fanouts(
     conn.execute(stmt.on_conflict_do_update(
         index_elements=["account_id", "property_id", "source_id"],
         set_={"cursor": 0, "queued_ms": stmt.excluded.queued_ms}), rows)
+
+
+def enqueue_valueless(
+    conn: Connection, prop: SyncDefinition, source_ids: Collection[int],
+    inverse_type_ids: frozenset[int] | None, now_ms: int,
+) -> None:
+    """The values of ``source_ids`` appeared: queue their associated targets that hold no
+    value for a full recomputation (their winner may be one of them, and no stored winner
+    names them)."""
+    if not source_ids:
+        return
     type_filter = _type_filter(inverse_type_ids)
     ids_sql, ids_param = id_list(conn, source_ids)
     value_row = "SELECT 1 AS found FROM property_values v WHERE v.account_id = :a " \
@@ -192,6 +200,17 @@ def fanout_batch(conn: Connection, job: Fanout, limit: int) -> list[int]:
         v.c.account_id == job.account_id, v.c.property_id == job.property_id,
         v.c.source_id == job.source_id, v.c.source_id.is_not(None),
         v.c.record_id > job.cursor).order_by(v.c.record_id).limit(limit)).scalars())
+
+
+def fanout_bound(conn: Connection, job: Fanout, limit: int) -> int | None:
+    """The ``limit``-th target (by id) after the cursor whose stored winner is the job's
+    source; ``None`` when fewer remain (the next batch is the last)."""
+    v = t.property_values
+    return conn.execute(select(v.c.record_id).where(
+        v.c.account_id == job.account_id, v.c.property_id == job.property_id,
+        v.c.source_id == job.source_id, v.c.source_id.is_not(None),
+        v.c.record_id > job.cursor).order_by(v.c.record_id).offset(limit - 1).limit(1)
+    ).scalar()
 
 
 def advance_fanout(conn: Connection, job: Fanout, cursor: int, finished: bool) -> None:

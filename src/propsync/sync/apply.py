@@ -26,10 +26,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from propsync.domain.changes import ChangeKind
 from propsync.domain.sync_rule import Selection, SyncDefinition
 from propsync.storage.db import is_postgres
 from propsync.storage.dialects import in_ids, next_ids_sql
-from propsync.storage.sync import Fanout, advance_fanout, enqueue_targets, fanout_batch
+from propsync.storage.sync import (
+    Fanout,
+    advance_fanout,
+    enqueue_targets,
+    fanout_batch,
+    fanout_bound,
+)
 
 # ``changed``: the value differs from the stored one (false: only the winner moved).
 _TEMP_PG = (
@@ -70,37 +77,83 @@ def fan_out(
     conn: Connection, prop: SyncDefinition, job: Fanout, limit: int, now_ms: int,
     has_dependents: bool,
 ) -> Applied:
-    """Copy the job's source value to its next ``limit`` won targets; advance the job."""
-    batch = fanout_batch(conn, job, limit)
-    advance_fanout(conn, job, batch[-1] if batch else job.cursor, len(batch) < limit)
-    if not batch:
-        return Applied(0, 0, 0)
-    ids, requeued = _lock_targets(conn, prop, batch, now_ms)
-    _prepare_batch(conn)
-    params = {"a": prop.account_id, "p": prop.property_id, "x": job.source_id}
+    """Copy the job's source value to its next ``limit`` won targets; advance the job.
+
+    The targets keep their rows and their winner, so the copy is one ``UPDATE`` of the
+    value alone (no index covers it), the hand-written statement's twin, with the
+    history, ``updatedAt`` and chain rows of the targets it changes.
+    """
+    params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id,
+                                 "x": job.source_id, "now": now_ms, "lo": job.cursor}
+    requeued = 0
+    if is_postgres(conn):
+        batch = fanout_batch(conn, job, limit)
+        bound = batch[-1] if len(batch) == limit else None
+        ids, requeued = _lock_targets(conn, prop, batch, now_ms)
+        params["ids"] = ids
+        won = _WON_PG
+    else:  # a range of target ids: none passes through Python
+        bound = fanout_bound(conn, job, limit)
+        where = "account_id = :a AND property_id = :p AND source_id = :x AND record_id > :lo"
+        if bound is not None:
+            where += " AND record_id <= :hi"
+            params["hi"] = bound
+        won = f"SELECT record_id FROM property_values WHERE {where}"
+    advance_fanout(conn, job, job.cursor if bound is None else bound, bound is None)
     value, num = conn.execute(text(
         "SELECT value, num FROM property_values WHERE account_id = :a AND record_id = :x "
         "AND property_id = :sp"), {**params, "sp": prop.source_property_id}).first() or (None, None)
-    if is_postgres(conn):  # driven by the targets, like _COMPUTE_PG
-        conn.execute(text("""
-            INSERT INTO sync_work (target_id, source_id, value, num, changed)
-            SELECT tg.id, :x, CAST(:v AS TEXT), CAST(:num AS DOUBLE PRECISION), TRUE
-            FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)
-            JOIN LATERAL (SELECT cur.value FROM property_values cur WHERE cur.account_id = :a
-                AND cur.record_id = tg.id AND cur.property_id = :p AND cur.source_id = :x
-                LIMIT 1) cur ON true
-            WHERE cur.value IS DISTINCT FROM CAST(:v AS TEXT)
-        """), {**params, "v": value, "num": num, "ids": ids})
-    else:  # CROSS JOIN: SQLite keeps this order (the targets drive)
-        conn.execute(text("""
-            INSERT INTO sync_work (target_id, source_id, value, num, changed)
-            SELECT cur.record_id, :x, :v, :num, TRUE
-            FROM (SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)) tg
-            CROSS JOIN property_values cur ON cur.account_id = :a AND cur.record_id = tg.id
-                                    AND cur.property_id = :p
-            WHERE cur.source_id = :x AND cur.value IS NOT :v
-        """), {**params, "v": value, "num": num, "ids": json.dumps(ids)})
-    return Applied(len(ids), _write(conn, prop, now_ms, has_dependents), requeued)
+    if value is None:  # cleared: the targets' rows go, through the general path
+        _prepare_batch(conn)
+        conn.execute(text("INSERT INTO sync_work (target_id, source_id, value, num, changed) "
+                          f"SELECT record_id, :x, NULL, NULL, TRUE FROM ({won}) w"), params)
+        return Applied(0, _write(conn, prop, now_ms, has_dependents), requeued)
+    params.update(v=value, num=num)
+    if is_postgres(conn):
+        copy = ("UPDATE property_values SET value = :v, num = :num "
+                f"WHERE ctid = ANY(ARRAY(SELECT tid FROM ({won}) w)) AND value <> :v")
+        return Applied(0, _copy_pg(conn, prop, copy, params, has_dependents), requeued)
+    # SQLite, one writer: the rows about to change first, then the change itself.
+    rows = ("SELECT record_id AS target_id, :v AS value, :x AS source_id FROM property_values "
+            f"WHERE {where} AND value <> :v")
+    _write_history(conn, prop, limit, params, rows)
+    conn.execute(text("UPDATE records SET updated_ms = :now WHERE account_id = :a "
+                      f"AND record_id IN (SELECT target_id FROM ({rows}) t) "
+                      "AND updated_ms < :now"), params)
+    if has_dependents:
+        _chain(conn, prop, limit, params, rows, ChangeKind.REPLACED)
+    return Applied(0, conn.execute(text(
+        f"UPDATE property_values SET value = :v, num = :num WHERE {where} AND value <> :v"),
+        params).rowcount, requeued)
+
+
+# PostgreSQL: a lookup per locked id, whatever the statistics of a fresh sync property say
+# (planned on them, "source_id = :x AND record_id = ANY(:ids)" scans every row the source
+# wins, and the dead ones each batch leaves); ``tid`` addresses the row for the UPDATE.
+_WON_PG = """
+    SELECT cur.ctid AS tid, tg.id AS record_id FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)
+    JOIN LATERAL (SELECT ctid FROM property_values cur WHERE cur.account_id = :a
+        AND cur.record_id = tg.id AND cur.property_id = :p AND cur.source_id = :x
+        LIMIT 1) cur ON true
+"""
+
+
+def _copy_pg(conn: Connection, prop: SyncDefinition, copy: str, params: dict[str, object],
+             has_dependents: bool) -> int:
+    """The copy and what follows from it, in one statement: the ``UPDATE``'s returned rows
+    feed the history, ``updatedAt`` and the chain; returns how many values changed."""
+    rows = "SELECT target_id, value, source_id FROM changed"
+    history, extra = _history_insert(conn, prop, 0, rows)
+    parts = [f"changed AS ({copy} RETURNING record_id AS target_id, value, source_id)",
+             f"h AS ({history})",
+             "r AS (UPDATE records SET updated_ms = :now WHERE account_id = :a "
+             "AND record_id = ANY(ARRAY(SELECT target_id FROM changed)) AND updated_ms < :now)"]
+    if has_dependents:
+        chain, more = _chain_insert(conn, prop, 0, rows, ChangeKind.REPLACED)
+        parts.append(f"c AS ({chain})")
+        extra.update(more)
+    return int(conn.execute(text(f"WITH {', '.join(parts)} SELECT count(*) FROM changed"),
+                            {**params, **extra}).scalar_one())
 
 
 def _lock_targets(
@@ -215,37 +268,64 @@ def _write(
         where, param = in_ids(conn, "record_id", cleared)
         conn.execute(text(f"DELETE FROM property_values WHERE account_id = :a "
                           f"AND property_id = :p AND {where}"), {**params, "ids": param})
-    _write_history(conn, prop, len(changed), params)
-    where, param = in_ids(conn, "record_id", changed)
-    conn.execute(text(f"UPDATE records SET updated_ms = :now WHERE account_id = :a "
-                      f"AND {where} AND updated_ms < :now"), {**params, "ids": param})
+    _write_history(conn, prop, len(changed), params, _WORK_ROWS)
+    _touch(conn, prop, changed, params)
     if has_dependents:
-        _chain(conn, prop, len(changed), params)
+        _chain(conn, prop, len(changed), params, _WORK_ROWS)
     return len(changed)
 
 
+# The changed targets as ``(target_id, value, source_id)`` rows.
+_WORK_ROWS = "SELECT target_id, value, source_id FROM sync_work WHERE changed"
+
+
+def _touch(conn: Connection, prop: SyncDefinition, ids: list[int],
+           params: dict[str, object]) -> None:
+    """The changed targets' ``updatedAt`` moves to ``:now`` (never back)."""
+    where, param = in_ids(conn, "record_id", ids)
+    conn.execute(text(f"UPDATE records SET updated_ms = :now WHERE account_id = :a "
+                      f"AND {where} AND updated_ms < :now"), {**params, "ids": param})
+
+
 def _write_history(
-    conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object]
+    conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object], rows: str
 ) -> None:
-    """One ``SYNC`` history entry per changed value, naming the property and source record."""
+    sql, extra = _history_insert(conn, prop, changed, rows)
+    conn.execute(text(sql), {**params, **extra})
+
+
+def _history_insert(
+    conn: Connection, prop: SyncDefinition, changed: int, rows: str
+) -> tuple[str, dict[str, object]]:
+    """One ``SYNC`` history entry per changed value, naming the property and source record
+    (``rows``: at most ``changed`` rows of ``target_id, value, source_id``)."""
     hid, base = next_ids_sql(conn, "history", changed, "target_id")
-    conn.execute(text(f"""
+    return f"""
         INSERT INTO property_history (account_id, record_id, property_id, history_id,
                                       timestamp_ms, value, source_type, source_id, source_label)
         SELECT :a, target_id, :p, {hid}, :now, value, 'SYNC',
                CASE WHEN source_id IS NULL THEN :name
                     ELSE :name || ':' || :st || ':' || CAST(source_id AS TEXT) END,
                :label
-        FROM sync_work WHERE changed
-    """), {**params, "id_base": base, "name": prop.name, "st": prop.source_type,
-           "label": prop.label})
+        FROM ({rows}) changed
+    """, {"id_base": base, "name": prop.name, "st": prop.source_type, "label": prop.label}
 
 
-def _chain(conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object]) -> None:
-    """Record the new values as changes, so that sync properties copying this one follow."""
-    cid, base = next_ids_sql(conn, "changes", changed, "target_id")
-    conn.execute(text(f"""
+def _chain(conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object],
+           rows: str, kind: ChangeKind = ChangeKind.VALUE) -> None:
+    sql, extra = _chain_insert(conn, prop, changed, rows, kind)
+    conn.execute(text(sql), {**params, **extra})
+
+
+def _chain_insert(
+    conn: Connection, prop: SyncDefinition, changed: int, rows: str, kind: ChangeKind
+) -> tuple[str, dict[str, object]]:
+    """Record the new values as changes, so that sync properties copying this one follow
+    (``kind``: ``REPLACED`` when every one of them replaced a value)."""
+    cid, base = next_ids_sql(conn, "changes", changed, "target_id", "chain_base")
+    return f"""
         INSERT INTO change_log (account_id, change_id, created_ms, kind, object_type, record_id,
                                 property_id)
-        SELECT :a, {cid}, :now, 'value', :tt, target_id, :p FROM sync_work WHERE changed
-    """), {**params, "id_base": base, "tt": prop.target_type})
+        SELECT :a, {cid}, :now, :kind, :tt, target_id, :p
+        FROM ({rows}) changed
+    """, {"chain_base": base, "tt": prop.target_type, "kind": kind.value}

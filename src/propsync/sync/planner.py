@@ -5,7 +5,9 @@ re-select, source records whose associated targets must all be re-selected (the
 source was archived, restored or merged), and source records whose new value is
 copied to the targets they currently win (fan-out). Copying only to current winners
 is right while other changes are in flight because any change that moves a winner
-re-selects that target itself, after reading the state it left behind.
+re-selects that target itself, after reading the state it left behind. A value that
+appears where there was none may also go to targets holding no value (no stored winner
+names them): those associated with the source re-select.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ _TARGET_LIFECYCLE = (ChangeKind.CREATED, ChangeKind.RESTORED)
 
 @dataclass
 class Plan:
-    """Per sync property id: explicit targets, sources whose targets all recompute, and
-    sources whose value goes to the targets they win."""
+    """Per sync property id: explicit targets, sources whose targets all recompute,
+    sources whose value goes to the targets they win, and those of them whose value
+    appeared (their associated targets without a value re-select)."""
 
     targets: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     via_sources: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     fanouts: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    appeared: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     @property
     def is_empty(self) -> bool:
@@ -48,9 +52,11 @@ def plan(changes: Iterable[Change], definitions: Iterable[SyncDefinition]) -> Pl
 
 def _plan_one(change: Change, d: SyncDefinition, result: Plan) -> None:
     kind, here = change.kind, change.object_type
-    if kind is ChangeKind.VALUE:
+    if kind in (ChangeKind.VALUE, ChangeKind.REPLACED):
         if here == d.source_type and change.property_id == d.source_property_id:
             result.fanouts[d.property_id].add(change.record_id)
+            if kind is ChangeKind.VALUE:
+                result.appeared[d.property_id].add(change.record_id)
     elif kind in (ChangeKind.ASSOCIATED, ChangeKind.DISSOCIATED):
         _plan_association(change, d, result)
     else:
