@@ -7,17 +7,18 @@ caused, and the caller records them in the same transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Row, and_, delete, insert, select, text, tuple_, update
 
 from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import StoredValue
 from propsync.storage import tables as t
 from propsync.storage.changes import append_changes
+from propsync.storage.db import is_postgres
 from propsync.storage.dialects import upsert
 from propsync.storage.history import HistoryRow, append_history
 from propsync.storage.ids import allocate_ids
@@ -58,17 +59,20 @@ def insert_records(
 def load_records(
     conn: Connection, account_id: int, object_type: str, ids: Collection[int]
 ) -> dict[int, RecordRow]:
-    """The records of ``object_type`` among ``ids`` (archived ones included)."""
+    """The records of ``object_type`` among ``ids`` (archived ones included).
+
+    The type is checked here, not in SQL: given it, SQLite's planner (which has no
+    statistics) may prefer the type index to the key and scan every record of the type.
+    """
     r = t.records
     found: dict[int, RecordRow] = {}
     id_list = list(ids)
     for start in range(0, len(id_list), _CHUNK):
         rows = conn.execute(select(r).where(
-            r.c.account_id == account_id, r.c.object_type == object_type,
-            r.c.record_id.in_(id_list[start:start + _CHUNK]),
-        ))
+            r.c.account_id == account_id, r.c.record_id.in_(id_list[start:start + _CHUNK])))
         for row in rows:
-            found[row.record_id] = _record(row)
+            if row.object_type == object_type:
+                found[row.record_id] = _record(row)
     return found
 
 
@@ -100,16 +104,9 @@ def load_values(
     property_ids: Collection[int] | None = None,
 ) -> dict[int, dict[int, str]]:
     """``{record_id: {property_id: value}}`` for the given records (and properties)."""
-    v = t.property_values
     result: dict[int, dict[int, str]] = defaultdict(dict)
-    id_list = list(record_ids)
-    for start in range(0, len(id_list), _CHUNK):
-        stmt = select(v.c.record_id, v.c.property_id, v.c.value).where(
-            v.c.account_id == account_id, v.c.record_id.in_(id_list[start:start + _CHUNK]))
-        if property_ids is not None:
-            stmt = stmt.where(v.c.property_id.in_(list(property_ids)))
-        for rid, pid, value in conn.execute(stmt):
-            result[rid][pid] = value
+    for rid, pid, value, _ in _value_rows(conn, account_id, record_ids, property_ids):
+        result[rid][pid] = value
     return result
 
 
@@ -117,13 +114,43 @@ def load_stored_values(
     conn: Connection, account_id: int, record_ids: Collection[int]
 ) -> dict[int, dict[int, StoredValue]]:
     """Every stored value of the records, with its comparable number."""
-    v = t.property_values
     result: dict[int, dict[int, StoredValue]] = defaultdict(dict)
-    rows = conn.execute(select(v.c.record_id, v.c.property_id, v.c.value, v.c.num).where(
-        v.c.account_id == account_id, v.c.record_id.in_(list(record_ids))))
-    for rid, pid, value, num in rows:
+    for rid, pid, value, num in _value_rows(conn, account_id, record_ids, None):
         result[rid][pid] = StoredValue(value, num)
     return result
+
+
+def _value_rows(
+    conn: Connection, account_id: int, record_ids: Collection[int],
+    property_ids: Collection[int] | None,
+) -> Iterator[tuple[int, int, str, float | None]]:
+    """The stored ``(record_id, property_id, value, num)`` rows, looked up record by record.
+
+    PostgreSQL plans a plain ``record_id IN (...)`` on the statistics of the moment, and
+    right after a sync property is created they say it has no values: it then walks the
+    property's whole index (a million rows) filtering on the ids. A lateral lookup per id,
+    kept apart by ``OFFSET 0``, always probes the key.
+    """
+    ids = list(dict.fromkeys(record_ids))
+    pids = None if property_ids is None else list(property_ids)
+    if is_postgres(conn):
+        for start in range(0, len(ids), _CHUNK * 10):
+            yield from conn.execute(text(
+                "SELECT v.record_id, v.property_id, v.value, v.num "
+                "FROM unnest(CAST(:ids AS BIGINT[])) AS r(id) CROSS JOIN LATERAL ("
+                "SELECT record_id, property_id, value, num FROM property_values "
+                "WHERE account_id = :a AND record_id = r.id"
+                + ("" if pids is None else " AND property_id = ANY(CAST(:pids AS BIGINT[]))")
+                + " OFFSET 0) v"), {"a": account_id, "ids": ids[start:start + _CHUNK * 10],
+                                    "pids": pids})
+        return
+    v = t.property_values
+    for start in range(0, len(ids), _CHUNK):
+        stmt = select(v.c.record_id, v.c.property_id, v.c.value, v.c.num).where(
+            v.c.account_id == account_id, v.c.record_id.in_(ids[start:start + _CHUNK]))
+        if pids is not None:
+            stmt = stmt.where(v.c.property_id.in_(pids))
+        yield from conn.execute(stmt)
 
 
 def write_values(
