@@ -135,6 +135,8 @@ properties = Table(
     UniqueConstraint("account_id", "object_type", "name"),
 )
 
+# PostgreSQL keeps half of each page free (migration 0005): updatedAt moves with every
+# sync value change, and room on the page makes that a HOT update.
 records = Table(
     "records",
     metadata,
