@@ -102,8 +102,8 @@ def test_a_value_that_feeds_a_sync_property_is_recorded_and_others_are_not(engin
 
 
 def test_a_value_that_was_there_before_is_recorded_as_replaced(engine, admin):
-    """Changing or clearing a value says so: the engine then skips looking for targets
-    that hold no value, none of which can have been copying it."""
+    """Changing or clearing a value says so: the engine then copies it only to the targets
+    that stored it as their winner, instead of re-selecting every associated target."""
     rec = svc.create_records(engine, admin, "contacts", [svc.RecordInput({"email": "a@x.com"})],
                              SOURCE)[0]
     before = len(changes(engine, admin.account_id))

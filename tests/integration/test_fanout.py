@@ -3,11 +3,18 @@ test server's) may take a step in between."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import Engine
 
+from propsync.clock import now_ms
+from propsync.storage import sync as sync_store
+from propsync.storage.db import write_transaction
+from propsync.sync.apply import recompute
+from propsync.sync.verify import verify
 from propsync.sync.worker import SyncWorker, WorkerConfig
-from tests.integration.world import PRIMARY, World
+from tests.integration.world import PRIMARY, UNLABELED, World
 
 
 @pytest.fixture
@@ -49,3 +56,69 @@ def test_a_target_whose_winner_moved_meanwhile_is_not_overwritten(w: World) -> N
     assert w.value("contacts", contact, "primary_name") == "New"
     w.settle()
     assert w.value("contacts", contact, "primary_name") == "New"
+
+
+def _recompute_held_open(w: World, target: int, release: threading.Event,
+                         computed: threading.Event, errors: list[BaseException]) -> None:
+    """A worker that has claimed ``target`` from the queue, read the state and written its
+    result, but does not commit until ``release`` is set."""
+    try:
+        with write_transaction(w.engine) as conn:
+            claim = sync_store.claim_targets(conn, 10)
+            assert claim is not None and claim[2] == [target]
+            defs = sync_store.load_sync_properties(conn, w.account_id)
+            recompute(conn, defs[0], [target], now_ms(), False)
+            computed.set()
+            release.wait(10)
+    except BaseException as exc:  # reported by the test
+        errors.append(exc)
+
+
+def _source_edit_during_an_open_recompute(w: World, target: int, source: int,
+                                          value: str) -> None:
+    """Rename ``source`` while a recompute of ``target`` is open, let another worker do all
+    it can meanwhile, then let the recompute commit: the target must end with ``value``."""
+    assert SyncWorker(w.engine).plan_changes()  # the target is queued
+    release, computed, errors = threading.Event(), threading.Event(), []
+    holder = threading.Thread(target=_recompute_held_open,
+                              args=(w, target, release, computed, errors))
+    holder.start()
+    assert computed.wait(10)
+
+    def edit_and_work() -> None:  # another worker plans the edit and fans it out at once
+        w.set("companies", source, name=value)
+        SyncWorker(w.engine).drain()
+
+    other = threading.Thread(target=edit_and_work)
+    other.start()
+    other.join(1.0)  # it may wait for the recompute; it must not be lost either way
+    release.set()
+    holder.join(10)
+    other.join(30)
+    assert not errors, errors
+    w.settle()
+    assert w.value("contacts", target, "primary_name") == value
+    assert verify(w.engine, w.account_id) == []
+
+
+def test_a_source_edit_during_a_recompute_that_moves_the_winner_to_it_is_not_lost(w: World):
+    """The recompute chose the edited source on the state before the edit, as its new
+    winner: the edit's fan-out cannot find the target by its stored winner yet."""
+    early, late = w.one("companies", name="Early"), w.one("companies", name="Late")
+    contact = w.one("contacts")
+    w.link("contacts", contact, "companies", late, [UNLABELED])
+    w.define("contacts", "primary_name", "companies", "name", None, "FIRST_CREATED")
+    w.settle()
+    w.link("contacts", contact, "companies", early, [UNLABELED])  # the winner moves to early
+    _source_edit_during_an_open_recompute(w, contact, early, "Early renamed")
+
+
+def test_a_source_value_set_during_a_recompute_that_saw_it_empty_is_not_lost(w: World):
+    early = w.one("companies")  # no name yet
+    late = w.one("companies", name="Late")
+    contact = w.one("contacts")
+    w.link("contacts", contact, "companies", late, [UNLABELED])
+    w.define("contacts", "primary_name", "companies", "name", None, "FIRST_CREATED")
+    w.settle()
+    w.link("contacts", contact, "companies", early, [UNLABELED])  # winner: early, empty
+    _source_edit_during_an_open_recompute(w, contact, early, "Named at last")

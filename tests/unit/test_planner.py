@@ -15,17 +15,17 @@ COMPANY_NAME = SyncDefinition(
     generation=1)
 
 
-def test_a_value_that_appears_fans_out_and_looks_for_targets_without_a_value():
+def test_a_value_that_appears_reselects_every_associated_target():
+    """The targets it wins hold no value, so no stored winner names them."""
     work = plan([Change(ChangeKind.VALUE, "companies", 7, NAME_ID)], [COMPANY_NAME])
-    assert work.fanouts == {SYNC_ID: {7}}
-    assert work.appeared == {SYNC_ID: {7}}
-    assert not work.targets and not work.via_sources
+    assert work.via_sources == {SYNC_ID: {7}}
+    assert not work.fanouts and not work.targets
 
 
 def test_a_replaced_value_only_fans_out_to_the_targets_it_wins():
     work = plan([Change(ChangeKind.REPLACED, "companies", 7, NAME_ID)], [COMPANY_NAME])
     assert work.fanouts == {SYNC_ID: {7}}
-    assert not work.appeared
+    assert not work.via_sources and not work.targets
 
 
 def test_a_value_of_another_property_or_type_plans_nothing():

@@ -23,7 +23,7 @@ class ChangeKind(StrEnum):
 @dataclass(frozen=True)
 class Change:
     """One recorded change. ``REPLACED`` is the narrower ``VALUE``: the record had a value
-    before, so no target lacking a sync value can have been copying it."""
+    before, so every target copying it stored it as its winner (a fan-out finds them)."""
 
     kind: ChangeKind
     object_type: str

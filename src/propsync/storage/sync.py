@@ -142,32 +142,6 @@ def enqueue_fanouts(
         set_={"cursor": 0, "queued_ms": stmt.excluded.queued_ms}), rows)
 
 
-def enqueue_valueless(
-    conn: Connection, prop: SyncDefinition, source_ids: Collection[int],
-    inverse_type_ids: frozenset[int] | None, now_ms: int,
-) -> None:
-    """The values of ``source_ids`` appeared: queue their associated targets that hold no
-    value for a full recomputation (their winner may be one of them, and no stored winner
-    names them)."""
-    if not source_ids:
-        return
-    type_filter = _type_filter(inverse_type_ids)
-    ids_sql, ids_param = id_list(conn, source_ids)
-    value_row = "SELECT 1 AS found FROM property_values v WHERE v.account_id = :a " \
-        "AND v.record_id = a.to_id AND v.property_id = :p LIMIT 1"
-    # PostgreSQL: a LATERAL lookup per association; an anti-join planned on the stale
-    # statistics of a fresh property can scan property_values once per association.
-    no_value = (f"LEFT JOIN LATERAL ({value_row}) v ON true WHERE v.found IS NULL AND"
-                if is_postgres(conn) else f"WHERE NOT EXISTS ({value_row}) AND")
-    conn.execute(text(
-        "INSERT INTO sync_targets (account_id, property_id, target_id, queued_ms) "
-        f"SELECT DISTINCT :a, :p, a.to_id, :now FROM associations a {no_value} "
-        f"a.account_id = :a AND a.from_id IN ({ids_sql}) AND a.to_type = :tt {type_filter} "
-        "ON CONFLICT DO NOTHING"
-    ), {"a": prop.account_id, "p": prop.property_id, "now": now_ms, "tt": prop.target_type,
-        "ids": ids_param})
-
-
 def _type_filter(type_ids: frozenset[int] | None) -> str:
     """``a.type_id`` among the admitted types (nothing when every type counts)."""
     if type_ids is None:

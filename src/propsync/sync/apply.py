@@ -216,13 +216,17 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> 
 # a bulk load. Each LATERAL runs once per target (a correlated subquery in a flattened
 # subquery's select list would run once per reference); LIMIT keeps the planner from
 # pulling a lookup up into an ordinary join, which stale statistics turn into scans.
+# Each winner's value is read FOR SHARE: the newest committed one, and an edit of it waits
+# until this batch commits, so that the edit's fan-out finds the targets by the winner
+# stored here (without the lock, a batch that read the value before the edit but commits
+# after its fan-out went by would leave the old value behind).
 _COMPUTE_PG = """
     INSERT INTO sync_work (target_id, source_id, value, num, changed)
     SELECT tg.id, w.source_id, v.value, v.num, v.value IS DISTINCT FROM cur.value
     FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)
     LEFT JOIN LATERAL ({winner}) w ON true
     LEFT JOIN LATERAL (SELECT v.value, v.num FROM property_values v WHERE v.account_id = :a
-        AND v.record_id = w.source_id AND v.property_id = :sp LIMIT 1) v ON true
+        AND v.record_id = w.source_id AND v.property_id = :sp LIMIT 1 FOR SHARE) v ON true
     LEFT JOIN LATERAL (SELECT cur.value, cur.source_id FROM property_values cur
         WHERE cur.account_id = :a AND cur.record_id = tg.id AND cur.property_id = :p
         LIMIT 1) cur ON true

@@ -6,8 +6,8 @@ source was archived, restored or merged), and source records whose new value is
 copied to the targets they currently win (fan-out). Copying only to current winners
 is right while other changes are in flight because any change that moves a winner
 re-selects that target itself, after reading the state it left behind. A value that
-appears where there was none may also go to targets holding no value (no stored winner
-names them): those associated with the source re-select.
+appears where there was none re-selects every target associated with the source instead:
+the targets it wins hold no value, so no stored winner names them.
 """
 
 from __future__ import annotations
@@ -25,14 +25,12 @@ _TARGET_LIFECYCLE = (ChangeKind.CREATED, ChangeKind.RESTORED)
 
 @dataclass
 class Plan:
-    """Per sync property id: explicit targets, sources whose targets all recompute,
-    sources whose value goes to the targets they win, and those of them whose value
-    appeared (their associated targets without a value re-select)."""
+    """Per sync property id: explicit targets, sources whose targets all recompute, and
+    sources whose value goes to the targets they win."""
 
     targets: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     via_sources: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     fanouts: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
-    appeared: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     @property
     def is_empty(self) -> bool:
@@ -54,9 +52,8 @@ def _plan_one(change: Change, d: SyncDefinition, result: Plan) -> None:
     kind, here = change.kind, change.object_type
     if kind in (ChangeKind.VALUE, ChangeKind.REPLACED):
         if here == d.source_type and change.property_id == d.source_property_id:
-            result.fanouts[d.property_id].add(change.record_id)
-            if kind is ChangeKind.VALUE:
-                result.appeared[d.property_id].add(change.record_id)
+            found = result.fanouts if kind is ChangeKind.REPLACED else result.via_sources
+            found[d.property_id].add(change.record_id)
     elif kind in (ChangeKind.ASSOCIATED, ChangeKind.DISSOCIATED):
         _plan_association(change, d, result)
     else:

@@ -167,9 +167,6 @@ def _enqueue(conn: Connection, account_id: int, changes: list[Change]) -> None:
         store.enqueue_associated(conn, prop, sources, inverse_ids(prop, inverses), now)
     for property_id, sources in work.fanouts.items():
         store.enqueue_fanouts(conn, by_id[property_id], sources, now)
-    for property_id, sources in work.appeared.items():
-        prop = by_id[property_id]
-        store.enqueue_valueless(conn, prop, sources, inverse_ids(prop, inverses), now)
 
 
 def _is_transient(exc: DBAPIError) -> bool:
