@@ -251,6 +251,16 @@ def advance_backfill(
              state=LIVE if finished else BACKFILLING, updated_ms=now_ms))
 
 
+def waiting_work(conn: Connection) -> tuple[bool, bool, bool, bool]:
+    """Whether any account has recorded changes, queued targets, fan-out jobs, or a
+    backfilling sync property (the worker's four kinds of step), in one read."""
+    row = conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM change_log), EXISTS (SELECT 1 FROM sync_targets), "
+        "EXISTS (SELECT 1 FROM sync_fanouts), "
+        "EXISTS (SELECT 1 FROM sync_properties WHERE state = :b)"), {"b": BACKFILLING}).one()
+    return bool(row[0]), bool(row[1]), bool(row[2]), bool(row[3])
+
+
 @dataclass(frozen=True)
 class Pending:
     changes: int

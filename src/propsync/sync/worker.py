@@ -28,7 +28,7 @@ from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.sync_rule import SyncDefinition
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
-from propsync.storage.db import is_postgres, write_transaction
+from propsync.storage.db import is_postgres, read_transaction, write_transaction
 from propsync.sync.apply import fan_out, recompute
 from propsync.sync.planner import dependents, inverse_ids, plan
 
@@ -51,9 +51,16 @@ class SyncWorker:
         self.config = config or WorkerConfig()
 
     def step(self) -> bool:
-        """Do one unit of work; ``False`` when there was none."""
-        return self._retrying(self.plan_changes) or self._retrying(self.apply_targets) or \
-            self._retrying(self.fan_out) or self._retrying(self.backfill_batch)
+        """Do one unit of work, the most urgent kind first; ``False`` when there was none.
+
+        One read asks which kinds have work (it takes no lock, so on SQLite it does not
+        queue behind writers); only those are tried, each in its own write transaction.
+        """
+        steps = (self.plan_changes, self.apply_targets, self.fan_out, self.backfill_batch)
+        with read_transaction(self.engine) as conn:
+            ready = store.waiting_work(conn)
+        return any(self._retrying(step) for step, waiting in zip(steps, ready, strict=True)
+                   if waiting)
 
     def drain(self, max_steps: int = 1_000_000) -> int:
         """Work until nothing is pending (or ``max_steps``); returns the steps taken."""
