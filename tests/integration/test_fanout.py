@@ -29,7 +29,7 @@ def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w: World
         w.link("contacts", contact, "companies", company, [PRIMARY])
     w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
     w.settle()
-    worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3))
+    worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3, small_fanout=0))
     w.set("companies", company, name="v2")
     assert worker.plan_changes() and worker.fan_out()  # the first 3 targets have v2
     assert [w.value("contacts", c, "primary_name") for c in contacts[:3]] == ["v2"] * 3
@@ -46,7 +46,7 @@ def test_a_target_whose_winner_moved_meanwhile_is_not_overwritten(w: World) -> N
     w.link("contacts", contact, "companies", old, [PRIMARY])
     w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
     w.settle()
-    worker = SyncWorker(w.engine)
+    worker = SyncWorker(w.engine, WorkerConfig(small_fanout=0))
     w.set("companies", old, name="Old renamed")
     assert worker.plan_changes()  # a fan-out job for the old company waits
     w.link("contacts", contact, "companies", new, [PRIMARY])  # Primary moves meanwhile
@@ -87,7 +87,7 @@ def _source_edit_during_an_open_recompute(w: World, target: int, source: int,
 
     def edit_and_work() -> None:  # another worker plans the edit and fans it out at once
         w.set("companies", source, name=value)
-        SyncWorker(w.engine).drain()
+        SyncWorker(w.engine, w.worker).drain()
 
     other = threading.Thread(target=edit_and_work)
     other.start()
@@ -101,9 +101,16 @@ def _source_edit_during_an_open_recompute(w: World, target: int, source: int,
     assert verify(w.engine, w.account_id) == []
 
 
-def test_a_source_edit_during_a_recompute_that_moves_the_winner_to_it_is_not_lost(w: World):
+# Through a fan-out job, or through the queue (a source with few targets).
+BOTH_PATHS = pytest.mark.parametrize("small_fanout", [0, 100])
+
+
+@BOTH_PATHS
+def test_a_source_edit_during_a_recompute_that_moves_the_winner_to_it_is_not_lost(
+        w: World, small_fanout: int):
     """The recompute chose the edited source on the state before the edit, as its new
     winner: the edit's fan-out cannot find the target by its stored winner yet."""
+    w.worker = WorkerConfig(small_fanout=small_fanout)
     early, late = w.one("companies", name="Early"), w.one("companies", name="Late")
     contact = w.one("contacts")
     w.link("contacts", contact, "companies", late, [UNLABELED])
@@ -113,7 +120,10 @@ def test_a_source_edit_during_a_recompute_that_moves_the_winner_to_it_is_not_los
     _source_edit_during_an_open_recompute(w, contact, early, "Early renamed")
 
 
-def test_a_source_value_set_during_a_recompute_that_saw_it_empty_is_not_lost(w: World):
+@BOTH_PATHS
+def test_a_source_value_set_during_a_recompute_that_saw_it_empty_is_not_lost(
+        w: World, small_fanout: int):
+    w.worker = WorkerConfig(small_fanout=small_fanout)
     early = w.one("companies")  # no name yet
     late = w.one("companies", name="Late")
     contact = w.one("contacts")

@@ -33,6 +33,7 @@ from propsync.services.sync_properties import (
 from propsync.storage.db import read_transaction
 from propsync.storage.records import load_records
 from propsync.sync.verify import verify
+from propsync.sync.worker import WorkerConfig
 from tests.integration.world import PRIMARY, UNLABELED, World
 
 EXAMPLES = int(os.environ.get("PROPSYNC_MODEL_EXAMPLES", "20"))
@@ -111,6 +112,9 @@ class SyncMachine(RuleBasedStateMachine):
         """A small world to start from: named companies created at distinct moments,
         contacts and deals linked to them with random labels, some sync properties."""
         self.world = World.new(type(self).engine)
+        # Source edits either all go through fan-out jobs, or (the default) through the
+        # queue when the source wins few targets: both paths are kept right.
+        self.world.worker = WorkerConfig(small_fanout=data.draw(st.sampled_from([0, 100])))
         self.model = Model()
         self.merged: set[int] = set()
         self.billing = self.world.label("contacts", "companies", "Billing")

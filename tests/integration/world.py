@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
 
@@ -21,7 +21,7 @@ from propsync.storage import tables as t
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import find_property
 from propsync.storage.records import load_values
-from propsync.sync.worker import SyncWorker
+from propsync.sync.worker import SyncWorker, WorkerConfig
 
 UNLABELED = 279  # contact → company
 PRIMARY = 1
@@ -32,6 +32,7 @@ SOURCE = ValueSource("API")
 class World:
     engine: Engine
     principal: Principal
+    worker: WorkerConfig = field(default_factory=WorkerConfig)  # what settle() runs
 
     @classmethod
     def new(cls, engine: Engine) -> World:
@@ -109,7 +110,7 @@ class World:
 
     def settle(self, timeout: float = 60) -> None:
         """Run the engine until nothing is pending for this account (other workers may help)."""
-        worker = SyncWorker(self.engine)
+        worker = SyncWorker(self.engine, self.worker)
         deadline = time.monotonic() + timeout
         while True:
             worker.drain()

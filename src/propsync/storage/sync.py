@@ -142,6 +142,39 @@ def enqueue_fanouts(
         set_={"cursor": 0, "queued_ms": stmt.excluded.queued_ms}), rows)
 
 
+def enqueue_won_targets(
+    conn: Connection, prop: SyncDefinition, source_ids: Collection[int], most: int, now_ms: int
+) -> list[int]:
+    """Queue the targets won by each of ``source_ids`` that wins at most ``most`` of them
+    for recomputation; returns the others (each worth a fan-out job of its own).
+
+    Both statements look the sources up one by one (``LATERAL``, ``LIMIT``/``OFFSET 0``),
+    whatever PostgreSQL's statistics say about a fresh sync property.
+    """
+    if not source_ids or most <= 0:
+        return sorted(set(source_ids))
+    ids_sql, ids_param = id_list(conn, sorted(set(source_ids)))
+    params = {"a": prop.account_id, "p": prop.property_id, "now": now_ms, "ids": ids_param,
+              "over": most + 1}
+    won = ("SELECT v.record_id FROM property_values v WHERE v.account_id = :a "
+           "AND v.property_id = :p AND v.source_id = s.id")
+    large = [r[0] for r in conn.execute(text(
+        f"SELECT s.id FROM ({ids_sql}) s WHERE (SELECT count(*) FROM ({won} LIMIT :over) c) "
+        "> :over - 1"), params)]
+    small = sorted(set(source_ids) - set(large))
+    if small:
+        small_sql, small_param = id_list(conn, small)
+        rows = (f"FROM ({small_sql}) s CROSS JOIN LATERAL ({won} OFFSET 0) w WHERE true"
+                if is_postgres(conn) else
+                f"FROM property_values w WHERE w.account_id = :a AND w.property_id = :p "
+                f"AND w.source_id IN ({small_sql})")
+        conn.execute(text(
+            "INSERT INTO sync_targets (account_id, property_id, target_id, queued_ms) "
+            f"SELECT DISTINCT :a, :p, w.record_id, :now {rows} ON CONFLICT DO NOTHING"),
+            {**params, "ids": small_param})
+    return large
+
+
 def _type_filter(type_ids: frozenset[int] | None) -> str:
     """``a.type_id`` among the admitted types (nothing when every type counts)."""
     if type_ids is None:

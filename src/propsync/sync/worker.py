@@ -41,6 +41,11 @@ class WorkerConfig:
     target_batch: int = 2000
     fanout_batch: int = 5000
     backfill_batch: int = 2000
+    # A changed source that wins at most this many targets has them queued for
+    # recomputation (batched with everything else queued) instead of a fan-out job of its
+    # own: a stream of edits to small companies then costs one transaction per batch, not
+    # one per edit.
+    small_fanout: int = 100
 
 
 class SyncWorker:
@@ -98,7 +103,7 @@ class SyncWorker:
             for account_id, change in claimed:
                 by_account[account_id].append(change)
             for account_id, changes in by_account.items():
-                _enqueue(conn, account_id, changes)
+                _enqueue(conn, account_id, changes, self.config.small_fanout)
         return True
 
     def apply_targets(self) -> bool:
@@ -158,22 +163,26 @@ def _claim_changes(conn: Connection, limit: int) -> list[tuple[int, Change]]:
                                   r.related_type, r.related_id)) for r in rows]
 
 
-def _enqueue(conn: Connection, account_id: int, changes: list[Change]) -> None:
+def _enqueue(conn: Connection, account_id: int, changes: list[Change], small_fanout: int
+             ) -> None:
     defs = store.load_sync_properties(conn, account_id)
     if not defs:
         return
     work = plan(changes, defs)
     now = now_ms()
     by_id: dict[int, SyncDefinition] = {d.property_id: d for d in defs}
-    inverses = {t.type_id: t.inverse_id
-                for t in assoc_store.load_types(conn, account_id).values()}
     for property_id, targets in work.targets.items():
         store.enqueue_targets(conn, account_id, property_id, targets, now)
-    for property_id, sources in work.via_sources.items():
-        prop = by_id[property_id]
-        store.enqueue_associated(conn, prop, sources, inverse_ids(prop, inverses), now)
+    if work.via_sources:
+        inverses = {t.type_id: t.inverse_id
+                    for t in assoc_store.load_types(conn, account_id).values()}
+        for property_id, sources in work.via_sources.items():
+            prop = by_id[property_id]
+            store.enqueue_associated(conn, prop, sources, inverse_ids(prop, inverses), now)
     for property_id, sources in work.fanouts.items():
-        store.enqueue_fanouts(conn, by_id[property_id], sources, now)
+        prop = by_id[property_id]
+        large = store.enqueue_won_targets(conn, prop, sources, small_fanout, now)
+        store.enqueue_fanouts(conn, prop, large, now)
 
 
 def _is_transient(exc: DBAPIError) -> bool:
