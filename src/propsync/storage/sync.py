@@ -273,6 +273,18 @@ def next_backfill_ids(conn: Connection, prop: SyncDefinition, limit: int) -> lis
         .order_by(r.c.record_id).limit(limit)).scalars())
 
 
+def backfill_bound(conn: Connection, prop: SyncDefinition, limit: int) -> int | None:
+    """The ``limit``-th live target (by id) after the backfill's cursor; ``None`` when
+    fewer remain."""
+    r = t.records
+    return conn.execute(
+        select(r.c.record_id).where(r.c.account_id == prop.account_id,
+                                    r.c.object_type == prop.target_type,
+                                    r.c.archived.is_(False),
+                                    r.c.record_id > prop.backfill_cursor)
+        .order_by(r.c.record_id).offset(limit - 1).limit(1)).scalar()
+
+
 def advance_backfill(
     conn: Connection, prop: SyncDefinition, cursor: int, done: int, finished: bool, now_ms: int
 ) -> None:

@@ -33,9 +33,11 @@ from propsync.storage.dialects import in_ids, next_ids_sql
 from propsync.storage.sync import (
     Fanout,
     advance_fanout,
+    backfill_bound,
     enqueue_targets,
     fanout_batch,
     fanout_bound,
+    next_backfill_ids,
 )
 
 # ``changed``: the value differs from the stored one (false: only the winner moved).
@@ -71,6 +73,34 @@ def recompute(
     _prepare_batch(conn)
     _compute_changes(conn, prop, ids)
     return Applied(len(ids), _write(conn, prop, now_ms, has_dependents), requeued)
+
+
+def backfill(
+    conn: Connection, prop: SyncDefinition, limit: int, now_ms: int, has_dependents: bool
+) -> tuple[int, int, bool]:
+    """Recompute the next ``limit`` live targets after the backfill's cursor; returns the
+    new cursor, how many targets that was, and whether they were the last.
+
+    SQLite takes them as a range of ids, so none passes through Python; PostgreSQL lists
+    them, to lock their records.
+    """
+    if is_postgres(conn):
+        ids = next_backfill_ids(conn, prop, limit)
+        recompute(conn, prop, ids, now_ms, has_dependents)
+        return (ids[-1] if ids else prop.backfill_cursor), len(ids), len(ids) < limit
+    bound = backfill_bound(conn, prop, limit)
+    query = ("SELECT record_id AS id FROM records WHERE account_id = :a "
+             "AND object_type = :tt AND archived = :no AND record_id > :lo")
+    extra: dict[str, object] = {"tt": prop.target_type, "lo": prop.backfill_cursor}
+    if bound is not None:
+        query += " AND record_id <= :hi"
+        extra["hi"] = bound
+    count, last = conn.execute(text(f"SELECT count(*), max(id) FROM ({query}) t"),
+                               {"a": prop.account_id, "no": False, **extra}).one()
+    _prepare_batch(conn)
+    _compute_changes(conn, prop, None, (query, extra))
+    _write(conn, prop, now_ms, has_dependents)
+    return (last if last is not None else prop.backfill_cursor), int(count), bound is None
 
 
 def fan_out(
@@ -184,8 +214,10 @@ def _prepare_batch(conn: Connection) -> None:
         conn.execute(text("DELETE FROM sync_work"))
 
 
-def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> None:
-    """Fill ``sync_work`` with the targets whose value or winner by the rule (SPEC 3.2)
+def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int] | None,
+                     targets: tuple[str, dict[str, object]] | None = None) -> None:
+    """Fill ``sync_work`` with the targets (``ids``, or on SQLite the ``targets`` query
+    yielding ``id``, with its parameters) whose value or winner by the rule (SPEC 3.2)
     differs from the stored one, with their winner and new value.
 
     The winner is a correlated "first by createdAt, then id" per target: index lookups
@@ -207,9 +239,11 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int]) -> 
               "sp": prop.source_property_id, "p": prop.property_id}
     if is_postgres(conn):
         conn.execute(text(_COMPUTE_PG.format(winner=winner)), {**params, "ids": ids})
-    else:
-        conn.execute(text(_COMPUTE_SQLITE.format(winner=winner)),
-                     {**params, "ids": json.dumps(ids)})
+        return
+    query, extra = targets or ("SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)",
+                               {"ids": json.dumps(ids)})
+    conn.execute(text(_COMPUTE_SQLITE.format(winner=winner, targets=query)),
+                 {**params, **extra})
 
 
 # PostgreSQL: index lookups driven by the targets, whatever the statistics say right after
@@ -238,8 +272,7 @@ _COMPUTE_PG = """
 # materialized first so that each target's winner is looked up once, not once per use.
 _COMPUTE_SQLITE = """
     WITH w AS MATERIALIZED (
-        SELECT tg.id, ({winner}) AS source_id
-        FROM (SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)) tg)
+        SELECT tg.id, ({winner}) AS source_id FROM ({targets}) tg)
     INSERT INTO sync_work (target_id, source_id, value, num, changed)
     SELECT w.id, w.source_id, v.value, v.num, v.value IS NOT cur.value FROM w
     LEFT JOIN property_values v ON v.account_id = :a AND v.record_id = w.source_id
@@ -254,11 +287,25 @@ _COMPUTE_SQLITE = """
 def _write(
     conn: Connection, prop: SyncDefinition, now_ms: int, has_dependents: bool
 ) -> int:
-    """Store what ``sync_work`` holds; returns how many values changed."""
+    """Store what ``sync_work`` holds; returns how many values changed.
+
+    PostgreSQL names the changed targets by a list of ids (an index probe each, whatever
+    the planner thinks of a temporary table); SQLite, which probes keys for an ``IN``
+    subquery anyway, reads them straight from ``sync_work``.
+    """
     params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id, "now": now_ms}
-    rows = conn.execute(text(
-        "SELECT target_id, value IS NULL FROM sync_work WHERE changed ORDER BY target_id")).all()
-    changed = [tid for tid, _ in rows]
+    if is_postgres(conn):
+        rows = conn.execute(text("SELECT target_id, value IS NULL FROM sync_work "
+                                 "WHERE changed ORDER BY target_id")).all()
+        changed = len(rows)
+        touched, params["ids"] = in_ids(conn, "record_id", [tid for tid, _ in rows])
+        cleared, params["cleared"] = "record_id = ANY(CAST(:cleared AS BIGINT[]))", [
+            tid for tid, is_empty in rows if is_empty]
+    else:
+        changed = conn.execute(text("SELECT count(*) FROM sync_work WHERE changed")).scalar_one()
+        touched = "record_id IN (SELECT target_id FROM sync_work WHERE changed)"
+        cleared = "record_id IN (SELECT target_id FROM sync_work WHERE changed " \
+            "AND value IS NULL)"
     conn.execute(text("""
         INSERT INTO property_values (account_id, record_id, property_id, value, num, source_id)
         SELECT :a, target_id, :p, value, num, source_id FROM sync_work WHERE value IS NOT NULL
@@ -267,28 +314,19 @@ def _write(
     """), params)
     if not changed:
         return 0
-    cleared = [tid for tid, is_empty in rows if is_empty]
-    if cleared:
-        where, param = in_ids(conn, "record_id", cleared)
+    if not is_postgres(conn) or params["cleared"]:
         conn.execute(text(f"DELETE FROM property_values WHERE account_id = :a "
-                          f"AND property_id = :p AND {where}"), {**params, "ids": param})
-    _write_history(conn, prop, len(changed), params, _WORK_ROWS)
-    _touch(conn, prop, changed, params)
+                          f"AND property_id = :p AND {cleared}"), params)
+    _write_history(conn, prop, changed, params, _WORK_ROWS)
+    conn.execute(text(f"UPDATE records SET updated_ms = :now WHERE account_id = :a "
+                      f"AND {touched} AND updated_ms < :now"), params)
     if has_dependents:
-        _chain(conn, prop, len(changed), params, _WORK_ROWS)
-    return len(changed)
+        _chain(conn, prop, changed, params, _WORK_ROWS)
+    return int(changed)
 
 
 # The changed targets as ``(target_id, value, source_id)`` rows.
 _WORK_ROWS = "SELECT target_id, value, source_id FROM sync_work WHERE changed"
-
-
-def _touch(conn: Connection, prop: SyncDefinition, ids: list[int],
-           params: dict[str, object]) -> None:
-    """The changed targets' ``updatedAt`` moves to ``:now`` (never back)."""
-    where, param = in_ids(conn, "record_id", ids)
-    conn.execute(text(f"UPDATE records SET updated_ms = :now WHERE account_id = :a "
-                      f"AND {where} AND updated_ms < :now"), {**params, "ids": param})
 
 
 def _write_history(

@@ -29,7 +29,7 @@ from propsync.domain.sync_rule import SyncDefinition
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
 from propsync.storage.db import is_postgres, read_transaction, write_transaction
-from propsync.sync.apply import fan_out, recompute
+from propsync.sync.apply import backfill, fan_out, recompute
 from propsync.sync.planner import dependents, inverse_ids, plan
 
 log = logging.getLogger("propsync.sync")
@@ -137,13 +137,11 @@ class SyncWorker:
             prop = store.claim_backfill(conn)
             if prop is None:
                 return False
-            ids = store.next_backfill_ids(conn, prop, self.config.backfill_batch)
             defs = store.load_sync_properties(conn, prop.account_id)
             now = now_ms()
-            recompute(conn, prop, ids, now, bool(dependents(defs, prop.property_id)))
-            finished = len(ids) < self.config.backfill_batch
-            store.advance_backfill(conn, prop, ids[-1] if ids else prop.backfill_cursor,
-                                   len(ids), finished, now)
+            cursor, done, finished = backfill(conn, prop, self.config.backfill_batch, now,
+                                              bool(dependents(defs, prop.property_id)))
+            store.advance_backfill(conn, prop, cursor, done, finished, now)
         return True
 
 
