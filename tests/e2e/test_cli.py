@@ -134,6 +134,7 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
         "backfill": {"targets", "seconds", "raw_sql_seconds", "ratio", "peak_rss_mb"},
         "vs_workflow": {"fanout_speedup", "stream_speedup"},
         "write_overhead": {"ratio_1", "ratio_10"},
+        "engine_off": {"writes_per_s", "writes_per_s_engine_off", "ratio"},
         **({"worker_scaling": {"1", "2", "4", "speedup_4"}} if store == "postgres" else {}),
     }
     for member, keys in shape.items():
