@@ -37,8 +37,12 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # propsync issues BEGIN itself
         cursor = dbapi_conn.cursor()
+        # wal_autocheckpoint: a checkpoint syncs the database file, and the default (every
+        # 1,000 pages) made a 1,000,000-contact backfill spend a quarter of its time there
+        # (28.5 s -> 21.7 s with 10,000 pages, 40 MB of WAL between checkpoints).
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=OFF",
-                       "busy_timeout=30000", "cache_size=-65536", "temp_store=MEMORY"):
+                       "busy_timeout=30000", "cache_size=-65536", "temp_store=MEMORY",
+                       "wal_autocheckpoint=10000"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
