@@ -81,11 +81,17 @@ class Relevance:
 
     @classmethod
     def of(cls, definitions: Iterable[SyncDefinition]) -> Relevance:
-        defs = list(definitions)
+        return cls.of_sources((d.source_property_id, d.target_type, d.source_type)
+                              for d in definitions)
+
+    @classmethod
+    def of_sources(cls, sources: Iterable[tuple[int, str, str]]) -> Relevance:
+        """From ``(source property id, target type, source type)`` per sync property."""
+        rows = list(sources)
         return cls(
-            frozenset(d.source_property_id for d in defs),
-            frozenset((d.target_type, d.source_type) for d in defs),
-            frozenset(t for d in defs for t in (d.target_type, d.source_type)),
+            frozenset(pid for pid, _, _ in rows),
+            frozenset((target, source) for _, target, source in rows),
+            frozenset(t for _, target, source in rows for t in (target, source)),
         )
 
     def matters(self, change: Change) -> bool:

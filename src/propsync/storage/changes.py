@@ -20,7 +20,6 @@ from propsync.domain.sync_rule import Relevance
 from propsync.storage import tables as t
 from propsync.storage.db import TXN_CACHE, is_postgres, mark_sync_work
 from propsync.storage.ids import allocate_ids
-from propsync.storage.sync import load_sync_properties
 
 _LOCK_CLASS = 0x5059_0000_0000
 
@@ -32,7 +31,11 @@ def relevance(conn: Connection, account_id: int) -> Relevance:
         if is_postgres(conn):
             conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"),
                          {"k": _LOCK_CLASS + account_id})
-        memo[account_id] = Relevance.of(load_sync_properties(conn, account_id))
+        # Only what relevance needs, as plain SQL: this runs in every write transaction.
+        rows = conn.execute(text(
+            "SELECT source_property_id, target_type, source_type FROM sync_properties "
+            "WHERE account_id = :a"), {"a": account_id})
+        memo[account_id] = Relevance.of_sources((pid, tt, st) for pid, tt, st in rows)
     return memo[account_id]
 
 
