@@ -6,6 +6,7 @@ with ``BEGIN IMMEDIATE`` so that two writers queue instead of deadlocking.
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,11 +56,12 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, wake: bool = True) -> Iterator[Connection]:
     """A transaction that will write: committed on success, rolled back on error.
 
     After a commit that left sync work (``mark_sync_work``), the engine's
-    ``on_sync_work`` callbacks run, so an in-process worker wakes at once.
+    ``on_sync_work`` callbacks run, so an in-process worker wakes at once (unless
+    ``wake`` is false: a worker's own steps, which it goes on draining anyway).
     """
     with engine.connect() as conn:
         conn = conn.execution_options(**{_BEGIN: "IMMEDIATE"})
@@ -72,7 +74,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         finally:
             conn.info.pop(_WORK_FLAG, None)
             conn.info.pop(TXN_CACHE, None)
-    if left_work:
+    if left_work and wake:
         for callback in _CALLBACKS.get(engine, ()):
             callback()
 
@@ -91,17 +93,20 @@ def is_postgres(conn: Connection) -> bool:
 _WORK_FLAG = "propsync_sync_work"
 TXN_CACHE = "propsync_txn_cache"  # per-transaction memo, cleared by write_transaction
 NOTIFY_CHANNEL = "propsync_sync"
+# Names this process in its NOTIFY payloads, so that its own listener can skip them.
+PROCESS_TOKEN = uuid.uuid4().hex
 _CALLBACKS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
     weakref.WeakKeyDictionary())
 
 
 def mark_sync_work(conn: Connection) -> None:
-    """Say that this transaction leaves sync work: workers are woken when it commits."""
+    """Say that this transaction leaves sync work: workers are woken when it commits (this
+    process's through its callbacks, others' by a NOTIFY naming this process)."""
     if conn.info.get(_WORK_FLAG):
         return
     conn.info[_WORK_FLAG] = True
     if is_postgres(conn):
-        conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+        conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}, '{PROCESS_TOKEN}'")
 
 
 def on_sync_work(engine: Engine, callback: Callable[[], None]) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from propsync.storage.db import (
     NOTIFY_CHANNEL,
+    PROCESS_TOKEN,
     is_postgres_engine,
     off_sync_work,
     on_sync_work,
@@ -66,8 +67,9 @@ def _listen(url: str, running: RunningWorker) -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 while not running.stop.is_set():
-                    for _ in conn.notifies(timeout=1.0, stop_after=1):
-                        running.wake.set()
+                    for notice in conn.notifies(timeout=1.0, stop_after=1):
+                        if notice.payload != PROCESS_TOKEN:  # ours woke it already
+                            running.wake.set()
         except psycopg.Error:
             log.warning("lost the LISTEN connection; reconnecting", exc_info=True)
             running.stop.wait(1.0)
