@@ -29,7 +29,7 @@ def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w: World
         w.link("contacts", contact, "companies", company, [PRIMARY])
     w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
     w.settle()
-    worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3, small_fanout=0))
+    worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3, small_fanout=0, fast_lane=0))
     w.set("companies", company, name="v2")
     assert worker.plan_changes() and worker.fan_out()  # the first 3 targets have v2
     assert [w.value("contacts", c, "primary_name") for c in contacts[:3]] == ["v2"] * 3
@@ -46,7 +46,7 @@ def test_a_target_whose_winner_moved_meanwhile_is_not_overwritten(w: World) -> N
     w.link("contacts", contact, "companies", old, [PRIMARY])
     w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
     w.settle()
-    worker = SyncWorker(w.engine, WorkerConfig(small_fanout=0))
+    worker = SyncWorker(w.engine, WorkerConfig(small_fanout=0, fast_lane=0))
     w.set("companies", old, name="Old renamed")
     assert worker.plan_changes()  # a fan-out job for the old company waits
     w.link("contacts", contact, "companies", new, [PRIMARY])  # Primary moves meanwhile
@@ -78,7 +78,7 @@ def _source_edit_during_an_open_recompute(w: World, target: int, source: int,
                                           value: str) -> None:
     """Rename ``source`` while a recompute of ``target`` is open, let another worker do all
     it can meanwhile, then let the recompute commit: the target must end with ``value``."""
-    assert SyncWorker(w.engine).plan_changes()  # the target is queued
+    assert SyncWorker(w.engine, WorkerConfig(fast_lane=0)).plan_changes()  # queued
     release, computed, errors = threading.Event(), threading.Event(), []
     holder = threading.Thread(target=_recompute_held_open,
                               args=(w, target, release, computed, errors))

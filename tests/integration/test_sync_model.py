@@ -113,8 +113,10 @@ class SyncMachine(RuleBasedStateMachine):
         contacts and deals linked to them with random labels, some sync properties."""
         self.world = World.new(type(self).engine)
         # Source edits either all go through fan-out jobs, or (the default) through the
-        # queue when the source wins few targets: both paths are kept right.
-        self.world.worker = WorkerConfig(small_fanout=data.draw(st.sampled_from([0, 100])))
+        # queue when the source wins few targets; a small plan is applied in the planning
+        # transaction (the default) or in a step of its own: every path is kept right.
+        self.world.worker = WorkerConfig(small_fanout=data.draw(st.sampled_from([0, 100])),
+                                         fast_lane=data.draw(st.sampled_from([0, 20])))
         self.model = Model()
         self.merged: set[int] = set()
         self.billing = self.world.label("contacts", "companies", "Billing")
