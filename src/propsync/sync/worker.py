@@ -29,7 +29,12 @@ from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.sync_rule import SyncDefinition
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
-from propsync.storage.db import is_postgres, read_transaction, write_transaction
+from propsync.storage.db import (
+    is_postgres,
+    mark_sync_work,
+    read_transaction,
+    write_transaction,
+)
 from propsync.sync.apply import backfill, fan_out, recompute
 from propsync.sync.planner import dependents, inverse_ids, plan
 
@@ -121,6 +126,8 @@ class SyncWorker:
                 # A few changes (a single edit, say): apply what they queued in this same
                 # transaction rather than in the next step's.
                 self._apply_claimed(conn)
+            else:  # more than this worker's next step: other workers may share it
+                mark_sync_work(conn)
         return True
 
     def apply_targets(self) -> bool:
