@@ -1,21 +1,22 @@
 """Bring sync values up to date for a set of targets, in set-based SQL, idempotently.
 
-Two kinds of batch, each a handful of statements over a temporary table whatever
-its size:
+Three kinds of batch, each a handful of statements whatever its size:
 
 - ``recompute``: select each target's winner by the rule (SPEC 3.2) and copy its
-  value;
+  value, over a temporary table (``sync_work``);
+- ``backfill``: the same over the next targets of a new or redefined sync property;
 - ``fan_out``: a source's value changed; copy it to the next targets whose stored
   winner is that source (a stored winner is always the rule's winner, or a change
-  that moved it is pending and will recompute the target).
+  that moved it is pending and will recompute the target), with one ``UPDATE`` of the
+  value alone.
 
-Both (PostgreSQL) lock the target records first, skipping those another worker
+All (PostgreSQL) lock the target records first, skipping those another worker
 holds — they go back on the queue — so that every write to a target reads a state
 at least as new as the one before it, and a newer value is never overwritten by an
-older one. Both then write values with their winners, history (``SYNC``),
-``updatedAt``, and — when another sync property copies this one — the change rows
-that carry the chain on. A target whose value stays and only its winner changes
-(two sources with the same value) gets its new winner recorded and nothing else.
+older one. All write values with their winners, history (``SYNC``), ``updatedAt``,
+and — when another sync property copies this one — the change rows that carry the
+chain on. A target whose value stays and only its winner changes (two sources with
+the same value) gets its new winner recorded and nothing else.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ _TEMP_SQLITE = (
 
 @dataclass(frozen=True)
 class Applied:
-    """What one batch did: targets recomputed, values changed, targets put back."""
+    """What one batch did: targets recomputed (none for a fan-out, which copies), values
+    changed, targets put back on the queue."""
 
     recomputed: int
     changed: int
