@@ -6,10 +6,11 @@ with ``BEGIN IMMEDIATE`` so that two writers queue instead of deadlocking.
 
 from __future__ import annotations
 
+import threading
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -63,7 +64,7 @@ def write_transaction(engine: Engine, wake: bool = True) -> Iterator[Connection]
     ``on_sync_work`` callbacks run, so an in-process worker wakes at once (unless
     ``wake`` is false: a worker's own steps, which it goes on draining anyway).
     """
-    with engine.connect() as conn:
+    with _writer_turn(engine), engine.connect() as conn:
         conn = conn.execution_options(**{_BEGIN: "IMMEDIATE"})
         conn.info.pop(_WORK_FLAG, None)
         conn.info.pop(TXN_CACHE, None)
@@ -77,6 +78,19 @@ def write_transaction(engine: Engine, wake: bool = True) -> Iterator[Connection]
     if left_work and wake:
         for callback in _CALLBACKS.get(engine, ()):
             callback()
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
+def _writer_turn(engine: Engine) -> threading.RLock | nullcontext[None]:
+    """SQLite has one writer at a time; threads of this process (the API's and the
+    embedded worker's) take turns on a lock, handed over the moment it is free, instead of
+    meeting at ``BEGIN IMMEDIATE`` and sleeping in SQLite's busy handler, which backs off
+    in steps of 1 to 100 ms. Other processes still meet the busy handler."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    return _WRITERS.setdefault(engine, threading.RLock())
 
 
 @contextmanager
