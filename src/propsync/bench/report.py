@@ -127,13 +127,15 @@ def verdicts(results: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def table(results: Mapping[str, Any]) -> Table:
+NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+def _rows(results: Mapping[str, Any], mark: Callable[[bool, str], str]
+          ) -> tuple[list[str], list[tuple[Row, list[str]]]]:
+    """The stores present, and each row that has a figure with its cells (a value, then
+    its verdict as ``mark(met, verdict)`` where the row has a target)."""
     stores = [s for s in STORES if isinstance(results.get(s), Mapping)]
-    out = Table(title=f"propsync bench, scale {results.get('scale')}", title_justify="left")
-    out.add_column("figure")
-    for store in stores:
-        out.add_column("SQLite" if store == "sqlite" else "PostgreSQL", justify="right")
-    out.add_column("target", justify="right")
+    rows = []
     for row in ROWS:
         cells = []
         for store in stores:
@@ -141,11 +143,26 @@ def table(results: Mapping[str, Any]) -> Table:
             verdict = row.verdict(value)
             text = _show(value, row.unit)
             if verdict is not None:
-                colour = "green" if verdict[0] else "red"
-                text += f" [{colour}]{verdict[1]}[/{colour}]"
+                text += " " + mark(*verdict)
             cells.append(text)
         if any(cells):
-            out.add_row(row.label, *cells, row.target())
+            rows.append((row, cells))
+    return stores, rows
+
+
+def table(results: Mapping[str, Any]) -> Table:
+    def mark(met: bool, verdict: str) -> str:
+        colour = "green" if met else "red"
+        return f"[{colour}]{verdict}[/{colour}]"
+
+    stores, rows = _rows(results, mark)
+    out = Table(title=f"propsync bench, scale {results.get('scale')}", title_justify="left")
+    out.add_column("figure")
+    for store in stores:
+        out.add_column(NAMES[store], justify="right")
+    out.add_column("target", justify="right")
+    for row, cells in rows:
+        out.add_row(row.label, *cells, row.target())
     return out
 
 
@@ -290,20 +307,9 @@ def markdown(results: Mapping[str, Any]) -> str:
     """The table as Markdown, for docs/PERFORMANCE.md:
     ``python -c 'import json, sys; from propsync.bench.report import markdown;
     print(markdown(json.load(open(sys.argv[1]))))' bench/results/latest.json``."""
-    stores = [s for s in STORES if isinstance(results.get(s), Mapping)]
-    names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
-    lines = ["| figure | " + " | ".join(names[s] for s in stores) + " | target |",
+    stores, rows = _rows(results, lambda met, verdict: f"**{verdict}**")
+    lines = ["| figure | " + " | ".join(NAMES[s] for s in stores) + " | target |",
              "|---|" + "---:|" * len(stores) + "---:|"]
-    for row in ROWS:
-        cells = []
-        for store in stores:
-            value = row.value(results[store])
-            verdict = row.verdict(value)
-            text = _show(value, row.unit)
-            if verdict is not None:
-                text += f" **{verdict[1]}**"
-            cells.append(text)
-        if any(cells):
-            lines.append(f"| {row.label.strip()} | " + " | ".join(cells) +
-                         f" | {row.target()} |")
+    lines += [f"| {row.label.strip()} | " + " | ".join(cells) + f" | {row.target()} |"
+              for row, cells in rows]
     return "\n".join(lines)
