@@ -120,12 +120,12 @@ class SyncWorker:
             by_account: dict[int, list[Change]] = defaultdict(list)
             for account_id, change in claimed:
                 by_account[account_id].append(change)
-            for account_id, changes in by_account.items():
-                _enqueue(conn, account_id, changes, self.config.small_fanout)
+            defs = {account_id: _enqueue(conn, account_id, changes, self.config.small_fanout)
+                    for account_id, changes in by_account.items()}
             if len(claimed) <= self.config.fast_lane:
                 # A few changes (a single edit, say): apply what they queued in this same
                 # transaction rather than in the next step's.
-                self._apply_claimed(conn)
+                self._apply_claimed(conn, defs)
             else:  # more than this worker's next step: other workers may share it
                 mark_sync_work(conn)
         return True
@@ -134,12 +134,17 @@ class SyncWorker:
         with _step_transaction(self.engine) as conn:
             return self._apply_claimed(conn)
 
-    def _apply_claimed(self, conn: Connection) -> bool:
+    def _apply_claimed(self, conn: Connection,
+                       known: dict[int, list[SyncDefinition]] | None = None) -> bool:
+        """Recompute a claimed batch of queued targets (``known``: the definitions this
+        transaction already read, by account)."""
         claim = store.claim_targets(conn, self.config.target_batch)
         if claim is None:
             return False
         account_id, property_id, ids = claim
-        defs = store.load_sync_properties(conn, account_id)
+        defs = (known or {}).get(account_id)
+        if defs is None:
+            defs = store.load_sync_properties(conn, account_id)
         prop = next((d for d in defs if d.property_id == property_id), None)
         if prop is not None:
             recompute(conn, prop, ids, now_ms(), bool(dependents(defs, property_id)))
@@ -201,10 +206,11 @@ def _claim_changes(conn: Connection, limit: int) -> list[tuple[int, Change]]:
 
 
 def _enqueue(conn: Connection, account_id: int, changes: list[Change], small_fanout: int
-             ) -> None:
+             ) -> list[SyncDefinition]:
+    """Queue what ``changes`` require; returns the account's definitions, as read."""
     defs = store.load_sync_properties(conn, account_id)
     if not defs:
-        return
+        return defs
     work = plan(changes, defs)
     now = now_ms()
     by_id: dict[int, SyncDefinition] = {d.property_id: d for d in defs}
@@ -220,6 +226,7 @@ def _enqueue(conn: Connection, account_id: int, changes: list[Change], small_fan
         prop = by_id[property_id]
         large = store.enqueue_won_targets(conn, prop, sources, small_fanout, now)
         store.enqueue_fanouts(conn, prop, large, now)
+    return defs
 
 
 def _is_transient(exc: DBAPIError) -> bool:
