@@ -200,24 +200,24 @@ def claim_fanout(conn: Connection) -> Fanout | None:
     return Fanout(*row) if row else None
 
 
-def fanout_batch(conn: Connection, job: Fanout, limit: int) -> list[int]:
-    """The next targets (by id) whose stored winner is the job's source."""
+def _won_after(job: Fanout) -> Select[Any]:
+    """The targets (by id, after the job's cursor) whose stored winner is its source."""
     v = t.property_values
-    return list(conn.execute(select(v.c.record_id).where(
+    return select(v.c.record_id).where(
         v.c.account_id == job.account_id, v.c.property_id == job.property_id,
         v.c.source_id == job.source_id, v.c.source_id.is_not(None),
-        v.c.record_id > job.cursor).order_by(v.c.record_id).limit(limit)).scalars())
+        v.c.record_id > job.cursor).order_by(v.c.record_id)
+
+
+def fanout_batch(conn: Connection, job: Fanout, limit: int) -> list[int]:
+    """The job's next ``limit`` targets."""
+    return list(conn.execute(_won_after(job).limit(limit)).scalars())
 
 
 def fanout_bound(conn: Connection, job: Fanout, limit: int) -> int | None:
-    """The ``limit``-th target (by id) after the cursor whose stored winner is the job's
-    source; ``None`` when fewer remain (the next batch is the last)."""
-    v = t.property_values
-    return conn.execute(select(v.c.record_id).where(
-        v.c.account_id == job.account_id, v.c.property_id == job.property_id,
-        v.c.source_id == job.source_id, v.c.source_id.is_not(None),
-        v.c.record_id > job.cursor).order_by(v.c.record_id).offset(limit - 1).limit(1)
-    ).scalar()
+    """The job's ``limit``-th next target; ``None`` when fewer remain (the next batch is
+    the last)."""
+    return conn.execute(_won_after(job).offset(limit - 1).limit(1)).scalar()
 
 
 def advance_fanout(conn: Connection, job: Fanout, cursor: int, finished: bool) -> None:
@@ -263,26 +263,22 @@ def claim_backfill(conn: Connection) -> SyncDefinition | None:
     return _to_sync(row) if row else None
 
 
-def next_backfill_ids(conn: Connection, prop: SyncDefinition, limit: int) -> list[int]:
+def _live_after(prop: SyncDefinition) -> Select[Any]:
+    """The live targets (by id) after the backfill's cursor."""
     r = t.records
-    return list(conn.execute(
-        select(r.c.record_id).where(r.c.account_id == prop.account_id,
-                                    r.c.object_type == prop.target_type,
-                                    r.c.archived.is_(False),
-                                    r.c.record_id > prop.backfill_cursor)
-        .order_by(r.c.record_id).limit(limit)).scalars())
+    return select(r.c.record_id).where(
+        r.c.account_id == prop.account_id, r.c.object_type == prop.target_type,
+        r.c.archived.is_(False), r.c.record_id > prop.backfill_cursor).order_by(r.c.record_id)
+
+
+def next_backfill_ids(conn: Connection, prop: SyncDefinition, limit: int) -> list[int]:
+    """The backfill's next ``limit`` targets."""
+    return list(conn.execute(_live_after(prop).limit(limit)).scalars())
 
 
 def backfill_bound(conn: Connection, prop: SyncDefinition, limit: int) -> int | None:
-    """The ``limit``-th live target (by id) after the backfill's cursor; ``None`` when
-    fewer remain."""
-    r = t.records
-    return conn.execute(
-        select(r.c.record_id).where(r.c.account_id == prop.account_id,
-                                    r.c.object_type == prop.target_type,
-                                    r.c.archived.is_(False),
-                                    r.c.record_id > prop.backfill_cursor)
-        .order_by(r.c.record_id).offset(limit - 1).limit(1)).scalar()
+    """The backfill's ``limit``-th next target; ``None`` when fewer remain."""
+    return conn.execute(_live_after(prop).offset(limit - 1).limit(1)).scalar()
 
 
 def advance_backfill(
