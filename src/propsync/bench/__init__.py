@@ -157,5 +157,5 @@ def _api_scenarios(figures: dict[str, Any], samples: dict[str, list[float]],
         figures["write_overhead"] = scenarios.write_overhead(data.engine, server, scale.writes,
                                                              tick)
     with ui.phase(f"{store}: writes without sync properties, engine on / off",
-                  2 * max(scale.writes // 2, 1)) as tick:
+                  4 * max(scale.writes // 2, 1)) as tick:
         figures["engine_off"] = scenarios.engine_off(data.engine, scale.writes, tick)
