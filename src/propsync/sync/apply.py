@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
@@ -53,28 +52,19 @@ _TEMP_SQLITE = (
 )
 
 
-@dataclass(frozen=True)
-class Applied:
-    """What one batch did: targets recomputed (none for a fan-out, which copies), values
-    changed, targets put back on the queue."""
-
-    recomputed: int
-    changed: int
-    requeued: int
-
-
 def recompute(
     conn: Connection, prop: SyncDefinition, target_ids: Sequence[int], now_ms: int,
     has_dependents: bool,
-) -> Applied:
-    """Bring ``prop`` up to date on ``target_ids`` (within the caller's transaction)."""
+) -> int:
+    """Bring ``prop`` up to date on ``target_ids`` (within the caller's transaction);
+    returns how many values changed."""
     ids = sorted(set(target_ids))
     if not ids:
-        return Applied(0, 0, 0)
-    ids, requeued = _lock_targets(conn, prop, ids, now_ms)
+        return 0
+    ids = _lock_targets(conn, prop, ids, now_ms)
     _prepare_batch(conn)
     _compute_changes(conn, prop, ids)
-    return Applied(len(ids), _write(conn, prop, now_ms, has_dependents), requeued)
+    return _write(conn, prop, now_ms, has_dependents)
 
 
 def backfill(
@@ -108,8 +98,9 @@ def backfill(
 def fan_out(
     conn: Connection, prop: SyncDefinition, job: Fanout, limit: int, now_ms: int,
     has_dependents: bool,
-) -> Applied:
-    """Copy the job's source value to its next ``limit`` won targets; advance the job.
+) -> int:
+    """Copy the job's source value to its next ``limit`` won targets; advance the job;
+    returns how many values changed.
 
     The targets keep their rows and their winner, so the copy is one ``UPDATE`` of the
     value alone (no index covers it), the hand-written statement's twin, with the
@@ -117,11 +108,10 @@ def fan_out(
     """
     params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id,
                                  "x": job.source_id, "now": now_ms, "lo": job.cursor}
-    requeued = 0
     if is_postgres(conn):
         batch = fanout_batch(conn, job, limit)
         bound = batch[-1] if len(batch) == limit else None
-        ids, requeued = _lock_targets(conn, prop, batch, now_ms)
+        ids = _lock_targets(conn, prop, batch, now_ms)
         params["ids"] = ids
         won = _WON_PG
     else:  # a range of target ids: none passes through Python
@@ -139,12 +129,12 @@ def fan_out(
         _prepare_batch(conn)
         conn.execute(text("INSERT INTO sync_work (target_id, source_id, value, num, changed) "
                           f"SELECT record_id, :x, NULL, NULL, TRUE FROM ({won}) w"), params)
-        return Applied(0, _write(conn, prop, now_ms, has_dependents), requeued)
+        return _write(conn, prop, now_ms, has_dependents)
     params.update(v=value, num=num)
     if is_postgres(conn):
         copy = ("UPDATE property_values SET value = :v, num = :num "
                 f"WHERE ctid = ANY(ARRAY(SELECT tid FROM ({won}) w)) AND value <> :v")
-        return Applied(0, _copy_pg(conn, prop, copy, params, has_dependents), requeued)
+        return _copy_pg(conn, prop, copy, params, has_dependents)
     # SQLite, one writer: the rows about to change first, then the change itself.
     rows = ("SELECT record_id AS target_id, :v AS value, :x AS source_id FROM property_values "
             f"WHERE {where} AND value <> :v")
@@ -154,9 +144,9 @@ def fan_out(
                       "AND updated_ms < :now"), params)
     if has_dependents:
         _chain(conn, prop, limit, params, rows, ChangeKind.REPLACED)
-    return Applied(0, conn.execute(text(
+    return int(conn.execute(text(
         f"UPDATE property_values SET value = :v, num = :num WHERE {where} AND value <> :v"),
-        params).rowcount, requeued)
+        params).rowcount)
 
 
 # PostgreSQL: a lookup per locked id, whatever the statistics of a fresh sync property say
@@ -190,22 +180,23 @@ def _copy_pg(conn: Connection, prop: SyncDefinition, copy: str, params: dict[str
 
 def _lock_targets(
     conn: Connection, prop: SyncDefinition, ids: list[int], now_ms: int
-) -> tuple[list[int], int]:
-    """PostgreSQL: lock the targets' record rows; busy ones are queued again for later."""
+) -> list[int]:
+    """PostgreSQL: lock the targets' record rows and return those locked; busy ones are
+    queued again for later."""
     if not is_postgres(conn):
-        return ids, 0
+        return ids
     where, param = in_ids(conn, "record_id", ids)
     params = {"a": prop.account_id, "ids": param}
     locked = [r[0] for r in conn.execute(text(
         f"SELECT record_id FROM records WHERE account_id = :a AND {where} "
         "ORDER BY record_id FOR NO KEY UPDATE SKIP LOCKED"), params)]
     if len(locked) == len(ids):
-        return ids, 0
+        return ids
     existing = {r[0] for r in conn.execute(text(
         f"SELECT record_id FROM records WHERE account_id = :a AND {where}"), params)}
     busy = existing - set(locked)
     enqueue_targets(conn, prop.account_id, prop.property_id, busy, now_ms)
-    return locked, len(busy)
+    return locked
 
 
 def _prepare_batch(conn: Connection) -> None:
