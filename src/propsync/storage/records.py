@@ -19,7 +19,7 @@ from propsync.domain.properties import StoredValue
 from propsync.storage import tables as t
 from propsync.storage.changes import append_changes
 from propsync.storage.db import is_postgres
-from propsync.storage.dialects import upsert
+from propsync.storage.dialects import pg_ids, upsert
 from propsync.storage.history import HistoryRow, append_history
 from propsync.storage.ids import allocate_ids
 
@@ -141,8 +141,8 @@ def _value_rows(
                 "SELECT record_id, property_id, value, num FROM property_values "
                 "WHERE account_id = :a AND record_id = r.id"
                 + ("" if pids is None else " AND property_id = ANY(CAST(:pids AS BIGINT[]))")
-                + " OFFSET 0) v"), {"a": account_id, "ids": ids[start:start + _CHUNK * 10],
-                                    "pids": pids})
+                + " OFFSET 0) v"), {"a": account_id, "ids": pg_ids(ids[start:start + _CHUNK * 10]),
+                                    "pids": None if pids is None else pg_ids(pids)})
         return
     v = t.property_values
     for start in range(0, len(ids), _CHUNK):

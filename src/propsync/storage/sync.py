@@ -211,7 +211,7 @@ def _won_after(job: Fanout) -> Select[Any]:
 
 def fanout_batch(conn: Connection, job: Fanout, limit: int) -> list[int]:
     """The job's next ``limit`` targets."""
-    return list(conn.execute(_won_after(job).limit(limit)).scalars())
+    return list(conn.execute(_won_after(job).limit(limit)).scalars().all())
 
 
 def fanout_bound(conn: Connection, job: Fanout, limit: int) -> int | None:
@@ -273,7 +273,7 @@ def _live_after(prop: SyncDefinition) -> Select[Any]:
 
 def next_backfill_ids(conn: Connection, prop: SyncDefinition, limit: int) -> list[int]:
     """The backfill's next ``limit`` targets."""
-    return list(conn.execute(_live_after(prop).limit(limit)).scalars())
+    return list(conn.execute(_live_after(prop).limit(limit)).scalars().all())
 
 
 def backfill_bound(conn: Connection, prop: SyncDefinition, limit: int) -> int | None:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, text
 from propsync.domain.changes import ChangeKind
 from propsync.domain.sync_rule import Selection, SyncDefinition
 from propsync.storage.db import is_postgres
-from propsync.storage.dialects import in_ids, next_ids_sql
+from propsync.storage.dialects import in_ids, next_ids_sql, pg_ids
 from propsync.storage.sync import (
     Fanout,
     advance_fanout,
@@ -40,12 +40,8 @@ from propsync.storage.sync import (
     next_backfill_ids,
 )
 
-# ``changed``: the value differs from the stored one (false: only the winner moved).
-_TEMP_PG = (
-    "CREATE TEMP TABLE IF NOT EXISTS sync_work (target_id BIGINT PRIMARY KEY, "
-    "source_id BIGINT, value TEXT, num DOUBLE PRECISION, changed BOOLEAN NOT NULL) "
-    "ON COMMIT DELETE ROWS"
-)
+# SQLite's batch: ``changed``: the value differs from the stored one (false: only the
+# winner moved).
 _TEMP_SQLITE = (
     "CREATE TEMP TABLE IF NOT EXISTS sync_work (target_id INTEGER PRIMARY KEY, "
     "source_id INTEGER, value TEXT, num REAL, changed INTEGER NOT NULL)"
@@ -61,7 +57,9 @@ def recompute(
     ids = sorted(set(target_ids))
     if not ids:
         return 0
-    ids = _lock_targets(conn, prop, ids, now_ms)
+    if is_postgres(conn):
+        ids = _lock_targets(conn, prop, ids, now_ms)
+        return _recompute_pg(conn, prop, ids, now_ms, has_dependents) if ids else 0
     _prepare_batch(conn)
     _compute_changes(conn, prop, ids)
     return _write(conn, prop, now_ms, has_dependents)
@@ -112,7 +110,7 @@ def fan_out(
         batch = fanout_batch(conn, job, limit)
         bound = batch[-1] if len(batch) == limit else None
         ids = _lock_targets(conn, prop, batch, now_ms)
-        params["ids"] = ids
+        params["ids"] = pg_ids(ids)
         won = _WON_PG
     else:  # a range of target ids: none passes through Python
         bound = fanout_bound(conn, job, limit)
@@ -126,6 +124,8 @@ def fan_out(
         "SELECT value, num FROM property_values WHERE account_id = :a AND record_id = :x "
         "AND property_id = :sp"), {**params, "sp": prop.source_property_id}).first() or (None, None)
     if value is None:  # cleared: the targets' rows go, through the general path
+        if is_postgres(conn):
+            return _recompute_pg(conn, prop, ids, now_ms, has_dependents)
         _prepare_batch(conn)
         conn.execute(text("INSERT INTO sync_work (target_id, source_id, value, num, changed) "
                           f"SELECT record_id, :x, NULL, NULL, TRUE FROM ({won}) w"), params)
@@ -187,9 +187,9 @@ def _lock_targets(
         return ids
     where, param = in_ids(conn, "record_id", ids)
     params = {"a": prop.account_id, "ids": param}
-    locked = [r[0] for r in conn.execute(text(
+    locked = list(conn.execute(text(
         f"SELECT record_id FROM records WHERE account_id = :a AND {where} "
-        "ORDER BY record_id FOR NO KEY UPDATE SKIP LOCKED"), params)]
+        "ORDER BY record_id FOR NO KEY UPDATE SKIP LOCKED"), params).scalars().all())
     if len(locked) == len(ids):
         return ids
     existing = {r[0] for r in conn.execute(text(
@@ -200,11 +200,8 @@ def _lock_targets(
 
 
 def _prepare_batch(conn: Connection) -> None:
-    if is_postgres(conn):
-        conn.execute(text(_TEMP_PG))
-    else:
-        conn.execute(text(_TEMP_SQLITE))
-        conn.execute(text("DELETE FROM sync_work"))
+    conn.execute(text(_TEMP_SQLITE))
+    conn.execute(text("DELETE FROM sync_work"))
 
 
 def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int] | None,
@@ -216,6 +213,16 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int] | No
     The winner is a correlated "first by createdAt, then id" per target: index lookups
     driven by the targets, whatever the planner's statistics say about table sizes.
     """
+    winner, params = _winner(prop)
+    query, extra = targets or ("SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)",
+                               {"ids": json.dumps(ids)})
+    conn.execute(text(_COMPUTE_SQLITE.format(winner=winner, targets=query)),
+                 {**params, **extra})
+
+
+def _winner(prop: SyncDefinition) -> tuple[str, dict[str, object]]:
+    """The rule's winner for target ``tg.id`` (SPEC 3.2) as a correlated query, and the
+    parameters that every computing statement binds."""
     order = "DESC" if prop.selection is Selection.LAST_CREATED else "ASC"
     type_filter = ""
     if prop.association_type_ids is not None:
@@ -228,15 +235,53 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int] | No
           {type_filter} AND r.archived = :no
         ORDER BY r.created_ms {order}, a.to_id ASC
         LIMIT 1"""
-    params = {"a": prop.account_id, "st": prop.source_type, "no": False,
-              "sp": prop.source_property_id, "p": prop.property_id}
-    if is_postgres(conn):
-        conn.execute(text(_COMPUTE_PG.format(winner=winner)), {**params, "ids": ids})
-        return
-    query, extra = targets or ("SELECT CAST(value AS INTEGER) AS id FROM json_each(:ids)",
-                               {"ids": json.dumps(ids)})
-    conn.execute(text(_COMPUTE_SQLITE.format(winner=winner, targets=query)),
-                 {**params, **extra})
+    return winner, {"a": prop.account_id, "st": prop.source_type, "no": False,
+                    "sp": prop.source_property_id, "p": prop.property_id}
+
+
+class StaleRow(RuntimeError):
+    """A stored value moved under a batch that held its target's lock (which should not
+    happen); the worker rolls the batch back and does it again."""
+
+
+def _recompute_pg(conn: Connection, prop: SyncDefinition, ids: list[int], now_ms: int,
+                  has_dependents: bool) -> int:
+    """PostgreSQL: compute and store in one statement; the computed rows (``work``) feed
+    the values, history, ``updatedAt`` and the chain, with no round trip between them.
+
+    The targets are locked, and only the engine writes sync values, under that lock: a
+    target without a stored row gets a plain ``INSERT`` (an upsert costs 40 % more), and
+    one with a row is changed at the row's address (``cur_tid``). Should a row have moved
+    anyway, the counts disagree and the batch is redone."""
+    winner, params = _winner(prop)
+    rows = "SELECT target_id, value, source_id FROM work WHERE changed"
+    history, extra = _history_insert(conn, prop, 0, rows)
+    parts = [
+        f"work AS MATERIALIZED ({_COMPUTE_PG.format(winner=winner)})",
+        "ins AS (INSERT INTO property_values (account_id, record_id, property_id, value, num, "
+        "source_id) SELECT :a, target_id, :p, value, num, source_id FROM work "
+        "WHERE value IS NOT NULL AND cur_tid IS NULL)",
+        "upd AS (UPDATE property_values p SET value = w.value, num = w.num, "
+        "source_id = w.source_id FROM work w WHERE p.ctid = w.cur_tid "
+        "AND w.value IS NOT NULL RETURNING 1)",
+        "gone AS (DELETE FROM property_values p USING work w WHERE p.ctid = w.cur_tid "
+        "AND w.value IS NULL RETURNING 1)",
+        f"h AS ({history})",
+        "r AS (UPDATE records SET updated_ms = :now WHERE account_id = :a "
+        "AND record_id = ANY(ARRAY(SELECT target_id FROM work WHERE changed)) "
+        "AND updated_ms < :now)"]
+    if has_dependents:
+        chain, more = _chain_insert(conn, prop, 0, rows, ChangeKind.VALUE)
+        parts.append(f"c AS ({chain})")
+        extra.update(more)
+    changed, stored, expected = conn.execute(text(
+        f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM work WHERE changed), "
+        "(SELECT count(*) FROM upd) + (SELECT count(*) FROM gone), "
+        "(SELECT count(*) FROM work WHERE cur_tid IS NOT NULL)"),
+        {**params, **extra, "ids": pg_ids(ids), "now": now_ms}).one()
+    if stored != expected:
+        raise StaleRow(f"{expected - stored} stored value(s) of {prop.name} moved")
+    return int(changed)
 
 
 # PostgreSQL: index lookups driven by the targets, whatever the statistics say right after
@@ -248,13 +293,14 @@ def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int] | No
 # stored here (without the lock, a batch that read the value before the edit but commits
 # after its fan-out went by would leave the old value behind).
 _COMPUTE_PG = """
-    INSERT INTO sync_work (target_id, source_id, value, num, changed)
-    SELECT tg.id, w.source_id, v.value, v.num, v.value IS DISTINCT FROM cur.value
+    SELECT tg.id AS target_id, w.source_id, v.value, v.num,
+           v.value IS DISTINCT FROM cur.value AS changed, cur.tid AS cur_tid
     FROM unnest(CAST(:ids AS BIGINT[])) AS tg(id)
     LEFT JOIN LATERAL ({winner}) w ON true
     LEFT JOIN LATERAL (SELECT v.value, v.num FROM property_values v WHERE v.account_id = :a
         AND v.record_id = w.source_id AND v.property_id = :sp LIMIT 1 FOR SHARE) v ON true
-    LEFT JOIN LATERAL (SELECT cur.value, cur.source_id FROM property_values cur
+    LEFT JOIN LATERAL (SELECT cur.value, cur.source_id, cur.ctid AS tid
+        FROM property_values cur
         WHERE cur.account_id = :a AND cur.record_id = tg.id AND cur.property_id = :p
         LIMIT 1) cur ON true
     WHERE v.value IS DISTINCT FROM cur.value
@@ -280,25 +326,10 @@ _COMPUTE_SQLITE = """
 def _write(
     conn: Connection, prop: SyncDefinition, now_ms: int, has_dependents: bool
 ) -> int:
-    """Store what ``sync_work`` holds; returns how many values changed.
-
-    PostgreSQL names the changed targets by a list of ids (an index probe each, whatever
-    the planner thinks of a temporary table); SQLite, which probes keys for an ``IN``
-    subquery anyway, reads them straight from ``sync_work``.
-    """
+    """SQLite: store what ``sync_work`` holds; returns how many values changed. Its
+    planner probes the keys for these ``IN`` subqueries."""
     params: dict[str, object] = {"a": prop.account_id, "p": prop.property_id, "now": now_ms}
-    if is_postgres(conn):
-        rows = conn.execute(text("SELECT target_id, value IS NULL FROM sync_work "
-                                 "WHERE changed ORDER BY target_id")).all()
-        changed = len(rows)
-        touched, params["ids"] = in_ids(conn, "record_id", [tid for tid, _ in rows])
-        cleared, params["cleared"] = "record_id = ANY(CAST(:cleared AS BIGINT[]))", [
-            tid for tid, is_empty in rows if is_empty]
-    else:
-        changed = conn.execute(text("SELECT count(*) FROM sync_work WHERE changed")).scalar_one()
-        touched = "record_id IN (SELECT target_id FROM sync_work WHERE changed)"
-        cleared = "record_id IN (SELECT target_id FROM sync_work WHERE changed " \
-            "AND value IS NULL)"
+    changed = conn.execute(text("SELECT count(*) FROM sync_work WHERE changed")).scalar_one()
     conn.execute(text("""
         INSERT INTO property_values (account_id, record_id, property_id, value, num, source_id)
         SELECT :a, target_id, :p, value, num, source_id FROM sync_work WHERE value IS NOT NULL
@@ -307,12 +338,13 @@ def _write(
     """), params)
     if not changed:
         return 0
-    if not is_postgres(conn) or params["cleared"]:
-        conn.execute(text(f"DELETE FROM property_values WHERE account_id = :a "
-                          f"AND property_id = :p AND {cleared}"), params)
+    conn.execute(text("DELETE FROM property_values WHERE account_id = :a AND property_id = :p "
+                      "AND record_id IN (SELECT target_id FROM sync_work WHERE changed "
+                      "AND value IS NULL)"), params)
     _write_history(conn, prop, changed, params, _WORK_ROWS)
-    conn.execute(text(f"UPDATE records SET updated_ms = :now WHERE account_id = :a "
-                      f"AND {touched} AND updated_ms < :now"), params)
+    conn.execute(text("UPDATE records SET updated_ms = :now WHERE account_id = :a "
+                      "AND record_id IN (SELECT target_id FROM sync_work WHERE changed) "
+                      "AND updated_ms < :now"), params)
     if has_dependents:
         _chain(conn, prop, changed, params, _WORK_ROWS)
     return int(changed)

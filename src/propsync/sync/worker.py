@@ -35,7 +35,7 @@ from propsync.storage.db import (
     read_transaction,
     write_transaction,
 )
-from propsync.sync.apply import backfill, fan_out, recompute
+from propsync.sync.apply import StaleRow, backfill, fan_out, recompute
 from propsync.sync.planner import dependents, inverse_ids, plan
 
 log = logging.getLogger("propsync.sync")
@@ -109,6 +109,9 @@ class SyncWorker:
                 return step()
             except DBAPIError as exc:  # deadlock or serialization failure: try again
                 if not _is_transient(exc) or attempt == 4:
+                    raise
+            except StaleRow:  # rolled back: do it again
+                if attempt == 4:
                     raise
         return False
 
