@@ -136,9 +136,14 @@ class _ContactLinks:
     label_pairs: list[tuple[int, int]]
     rng: random.Random
     primary_of: dict[int, list[int]] = field(default_factory=dict)
+    others: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Every company but the hub, built once: a copy per contact made seeding quadratic.
+        self.others = self.companies[1:] or self.companies
 
     def draw(self, index: int, n_contacts: int) -> list[int]:
-        others = self.companies[1:] or self.companies
+        others = self.others
         count = self.rng.randint(1, 3)
         chosen = [self.companies[0]] if index < max(n_contacts // 10, 1) else []
         while len(chosen) < min(count, len(others) + len(chosen)):
