@@ -18,7 +18,7 @@ BACKFILLING = "BACKFILLING"
 LIVE = "LIVE"
 
 
-def _sync_select() -> Select[Any]:
+def _build_sync_select() -> Select[Any]:
     sp, p, src = t.sync_properties, t.properties, t.properties.alias("src")
     return (
         select(sp, p.c.name, p.c.label, src.c.name.label("source_name"))
@@ -26,6 +26,15 @@ def _sync_select() -> Select[Any]:
         .join(src, (src.c.account_id == sp.c.account_id)
               & (src.c.property_id == sp.c.source_property_id))
     )
+
+
+# Built once: every worker step reads the definitions, and building the join anew each
+# time cost more than running it.
+_SYNC_SELECT = _build_sync_select()
+
+
+def _sync_select() -> Select[Any]:
+    return _SYNC_SELECT
 
 
 def load_sync_properties(conn: Connection, account_id: int) -> list[SyncDefinition]:
