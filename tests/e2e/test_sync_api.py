@@ -58,7 +58,9 @@ def test_a_sync_property_is_created_backfilled_and_follows_its_source(api, linke
     got = api.get(f"/crm/v3/objects/contacts/{contact}", params={
         "properties": "company_name_sync", "propertiesWithHistory": "company_name_sync"}).json()
     assert got["properties"]["company_name_sync"] == "Acme AS"
-    newest = got["propertiesWithHistory"]["company_name_sync"][0]
+    history = got["propertiesWithHistory"]["company_name_sync"]
+    assert [entry["value"] for entry in history] == ["Acme AS", "Acme"]  # newest first
+    newest = history[0]
     assert newest["sourceType"] == "SYNC"
     assert newest["sourceId"] == f"company_name_sync:companies:{company}"
 

@@ -30,6 +30,7 @@ from propsync.domain.changes import ChangeKind
 from propsync.domain.sync_rule import Selection, SyncDefinition
 from propsync.storage.db import is_postgres
 from propsync.storage.dialects import in_ids, next_ids_sql, pg_ids
+from propsync.storage.ids import allocate_ids
 from propsync.storage.sync import (
     Fanout,
     advance_fanout,
@@ -138,7 +139,7 @@ def fan_out(
     # SQLite, one writer: the rows about to change first, then the change itself.
     rows = ("SELECT record_id AS target_id, :v AS value, :x AS source_id FROM property_values "
             f"WHERE {where} AND value <> :v")
-    _write_history(conn, prop, limit, params, rows)
+    _write_history(conn, prop, params, rows)
     conn.execute(text("UPDATE records SET updated_ms = :now WHERE account_id = :a "
                       f"AND record_id IN (SELECT target_id FROM ({rows}) t) "
                       "AND updated_ms < :now"), params)
@@ -165,7 +166,7 @@ def _copy_pg(conn: Connection, prop: SyncDefinition, copy: str, params: dict[str
     """The copy and what follows from it, in one statement: the ``UPDATE``'s returned rows
     feed the history, ``updatedAt`` and the chain; returns how many values changed."""
     rows = "SELECT target_id, value, source_id FROM changed"
-    history, extra = _history_insert(conn, prop, 0, rows)
+    history, extra = _history_insert(conn, prop, rows)
     parts = [f"changed AS ({copy} RETURNING record_id AS target_id, value, source_id)",
              f"h AS ({history})",
              "r AS (UPDATE records SET updated_ms = :now WHERE account_id = :a "
@@ -255,7 +256,7 @@ def _recompute_pg(conn: Connection, prop: SyncDefinition, ids: list[int], now_ms
     anyway, the counts disagree and the batch is redone."""
     winner, params = _winner(prop)
     rows = "SELECT target_id, value, source_id FROM work WHERE changed"
-    history, extra = _history_insert(conn, prop, 0, rows)
+    history, extra = _history_insert(conn, prop, rows)
     parts = [
         f"work AS MATERIALIZED ({_COMPUTE_PG.format(winner=winner)})",
         "ins AS (INSERT INTO property_values (account_id, record_id, property_id, value, num, "
@@ -341,7 +342,7 @@ def _write(
     conn.execute(text("DELETE FROM property_values WHERE account_id = :a AND property_id = :p "
                       "AND record_id IN (SELECT target_id FROM sync_work WHERE changed "
                       "AND value IS NULL)"), params)
-    _write_history(conn, prop, changed, params, _WORK_ROWS)
+    _write_history(conn, prop, params, _WORK_ROWS)
     conn.execute(text("UPDATE records SET updated_ms = :now WHERE account_id = :a "
                       "AND record_id IN (SELECT target_id FROM sync_work WHERE changed) "
                       "AND updated_ms < :now"), params)
@@ -355,18 +356,25 @@ _WORK_ROWS = "SELECT target_id, value, source_id FROM sync_work WHERE changed"
 
 
 def _write_history(
-    conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object], rows: str
+    conn: Connection, prop: SyncDefinition, params: dict[str, object], rows: str
 ) -> None:
-    sql, extra = _history_insert(conn, prop, changed, rows)
+    sql, extra = _history_insert(conn, prop, rows)
     conn.execute(text(sql), {**params, **extra})
 
 
 def _history_insert(
-    conn: Connection, prop: SyncDefinition, changed: int, rows: str
+    conn: Connection, prop: SyncDefinition, rows: str
 ) -> tuple[str, dict[str, object]]:
     """One ``SYNC`` history entry per changed value, naming the property and source record
-    (``rows``: at most ``changed`` rows of ``target_id, value, source_id``)."""
-    hid, base = next_ids_sql(conn, "history", changed, "target_id")
+    (``rows``: ``target_id, value, source_id``, one row per target).
+
+    The entries of one statement share one history id: a statement writes at most one entry
+    per record and property, and history is read per record and property, newest id first.
+    Numbering them one by one cost SQLite a sort (22 ms against 14 ms for 5,000 entries)."""
+    if is_postgres(conn):
+        hid, extra = "(SELECT nextval('seq_history'))", {}
+    else:
+        hid, extra = ":hid", {"hid": allocate_ids(conn, "history", 1)[0]}
     return f"""
         INSERT INTO property_history (account_id, record_id, property_id, history_id,
                                       timestamp_ms, value, source_type, source_id, source_label)
@@ -375,7 +383,7 @@ def _history_insert(
                     ELSE :name || ':' || :st || ':' || CAST(source_id AS TEXT) END,
                :label
         FROM ({rows}) changed
-    """, {"id_base": base, "name": prop.name, "st": prop.source_type, "label": prop.label}
+    """, {**extra, "name": prop.name, "st": prop.source_type, "label": prop.label}
 
 
 def _chain(conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object],
