@@ -40,6 +40,22 @@ def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w: World
     assert [w.value("contacts", c, "primary_name") for c in contacts] == ["v4"] * 10
 
 
+def test_full_fan_out_batches_that_run_quickly_grow_the_next_ones(w: World) -> None:
+    company = w.one("companies", name="v1")
+    contacts = w.create("contacts", 40)
+    for contact in contacts:
+        w.link("contacts", contact, "companies", company, [PRIMARY])
+    w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
+    w.settle()
+    worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3, batch_s=60.0, small_fanout=0,
+                                               fast_lane=0))
+    w.set("companies", company, name="v2")
+    steps = worker.drain()
+    assert worker.sizes["fanout"] > 3
+    assert steps < 1 + 40 // 3  # fewer batches than at a fixed size of 3
+    assert [w.value("contacts", c, "primary_name") for c in contacts] == ["v2"] * 40
+
+
 def test_a_target_whose_winner_moved_meanwhile_is_not_overwritten(w: World) -> None:
     old, new = w.one("companies", name="Old"), w.one("companies", name="New")
     contact = w.one("contacts")

@@ -97,9 +97,9 @@ def backfill(
 def fan_out(
     conn: Connection, prop: SyncDefinition, job: Fanout, limit: int, now_ms: int,
     has_dependents: bool,
-) -> int:
-    """Copy the job's source value to its next ``limit`` won targets; advance the job;
-    returns how many values changed.
+) -> tuple[int, bool]:
+    """Copy the job's source value to its next ``limit`` won targets and advance the job;
+    returns how many values changed, and whether the batch was full (targets remain).
 
     The targets keep their rows and their winner, so the copy is one ``UPDATE`` of the
     value alone (no index covers it), the hand-written statement's twin, with the
@@ -112,31 +112,41 @@ def fan_out(
         bound = batch[-1] if len(batch) == limit else None
         ids = _lock_targets(conn, prop, batch, now_ms)
         params["ids"] = pg_ids(ids)
-        won = _WON_PG
     else:  # a range of target ids: none passes through Python
         bound = fanout_bound(conn, job, limit)
         where = "account_id = :a AND property_id = :p AND source_id = :x AND record_id > :lo"
         if bound is not None:
             where += " AND record_id <= :hi"
             params["hi"] = bound
-        won = f"SELECT record_id FROM property_values WHERE {where}"
     advance_fanout(conn, job, job.cursor if bound is None else bound, bound is None)
-    value, num = conn.execute(text(
-        "SELECT value, num FROM property_values WHERE account_id = :a AND record_id = :x "
-        "AND property_id = :sp"), {**params, "sp": prop.source_property_id}).first() or (None, None)
+    if is_postgres(conn):
+        return _copy_value_pg(conn, prop, ids, params, now_ms, has_dependents), bound is not None
+    return _copy_value_sqlite(conn, prop, where, limit, params, now_ms,
+                              has_dependents), bound is not None
+
+
+def _copy_value_pg(conn: Connection, prop: SyncDefinition, ids: list[int],
+                   params: dict[str, object], now_ms: int, has_dependents: bool) -> int:
+    value, num = _source_value(conn, prop, params)
     if value is None:  # cleared: the targets' rows go, through the general path
-        if is_postgres(conn):
-            return _recompute_pg(conn, prop, ids, now_ms, has_dependents)
+        return _recompute_pg(conn, prop, ids, now_ms, has_dependents)
+    params.update(v=value, num=num)
+    copy = ("UPDATE property_values SET value = :v, num = :num "
+            f"WHERE ctid = ANY(ARRAY(SELECT tid FROM ({_WON_PG}) w)) AND value <> :v")
+    return _copy_pg(conn, prop, copy, params, has_dependents)
+
+
+def _copy_value_sqlite(conn: Connection, prop: SyncDefinition, where: str, limit: int,
+                       params: dict[str, object], now_ms: int, has_dependents: bool) -> int:
+    value, num = _source_value(conn, prop, params)
+    won = f"SELECT record_id FROM property_values WHERE {where}"
+    if value is None:  # cleared: the targets' rows go, through the general path
         _prepare_batch(conn)
         conn.execute(text("INSERT INTO sync_work (target_id, source_id, value, num, changed) "
                           f"SELECT record_id, :x, NULL, NULL, TRUE FROM ({won}) w"), params)
         return _write(conn, prop, now_ms, has_dependents)
     params.update(v=value, num=num)
-    if is_postgres(conn):
-        copy = ("UPDATE property_values SET value = :v, num = :num "
-                f"WHERE ctid = ANY(ARRAY(SELECT tid FROM ({won}) w)) AND value <> :v")
-        return _copy_pg(conn, prop, copy, params, has_dependents)
-    # SQLite, one writer: the rows about to change first, then the change itself.
+    # One writer: the rows about to change first, then the change itself.
     rows = ("SELECT record_id AS target_id, :v AS value, :x AS source_id FROM property_values "
             f"WHERE {where} AND value <> :v")
     _write_history(conn, prop, params, rows)
@@ -148,6 +158,15 @@ def fan_out(
     return int(conn.execute(text(
         f"UPDATE property_values SET value = :v, num = :num WHERE {where} AND value <> :v"),
         params).rowcount)
+
+
+def _source_value(conn: Connection, prop: SyncDefinition, params: dict[str, object]
+                  ) -> tuple[str | None, float | None]:
+    """The fan-out's source value, as stored now."""
+    row = conn.execute(text(
+        "SELECT value, num FROM property_values WHERE account_id = :a AND record_id = :x "
+        "AND property_id = :sp"), {**params, "sp": prop.source_property_id}).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 # PostgreSQL: a lookup per locked id, whatever the statistics of a fresh sync property say

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,8 +46,15 @@ log = logging.getLogger("propsync.sync")
 class WorkerConfig:
     change_batch: int = 2000
     target_batch: int = 2000
-    fanout_batch: int = 5000
+    # The first fan-out and backfill batches. While a batch runs it holds its targets'
+    # row locks (on SQLite, the database's one write lock), so later batches are sized to
+    # take about ``batch_s`` each, from what the last one took, within
+    # [``min_batch``, ``max_batch``]; ``batch_s = None`` keeps the first sizes.
+    fanout_batch: int = 2000
     backfill_batch: int = 2000
+    batch_s: float | None = 0.08
+    min_batch: int = 200
+    max_batch: int = 20_000
     # A changed source that wins at most this many targets has them queued for
     # recomputation (batched with everything else queued) instead of a fan-out job of its
     # own: a stream of edits to small companies then costs one transaction per batch, not
@@ -64,6 +72,7 @@ class SyncWorker:
     def __init__(self, engine: Engine, config: WorkerConfig | None = None) -> None:
         self.engine = engine
         self.config = config or WorkerConfig()
+        self.sizes = {"fanout": self.config.fanout_batch, "backfill": self.config.backfill_batch}
 
     def step(self) -> bool:
         """Do one unit of work, the most urgent kind first; ``False`` when there was none.
@@ -154,6 +163,7 @@ class SyncWorker:
         return True
 
     def fan_out(self) -> bool:
+        size, start = self.sizes["fanout"], time.perf_counter()
         with _step_transaction(self.engine) as conn:
             job = store.claim_fanout(conn)
             if job is None:
@@ -162,22 +172,38 @@ class SyncWorker:
             prop = next((d for d in defs if d.property_id == job.property_id), None)
             if prop is None:  # deleted meanwhile
                 store.advance_fanout(conn, job, job.cursor, finished=True)
-            else:
-                fan_out(conn, prop, job, self.config.fanout_batch, now_ms(),
-                        bool(dependents(defs, job.property_id)))
+                return True
+            full = fan_out(conn, prop, job, size, now_ms(),
+                           bool(dependents(defs, job.property_id)))[1]
+        if full:
+            self.resize("fanout", size, time.perf_counter() - start)
         return True
 
     def backfill_batch(self) -> bool:
+        size, start = self.sizes["backfill"], time.perf_counter()
         with _step_transaction(self.engine) as conn:
             prop = store.claim_backfill(conn)
             if prop is None:
                 return False
             defs = store.load_sync_properties(conn, prop.account_id)
             now = now_ms()
-            cursor, done, finished = backfill(conn, prop, self.config.backfill_batch, now,
+            cursor, done, finished = backfill(conn, prop, size, now,
                                               bool(dependents(defs, prop.property_id)))
             store.advance_backfill(conn, prop, cursor, done, finished, now)
+        if not finished:
+            self.resize("backfill", size, time.perf_counter() - start)
         return True
+
+    def resize(self, kind: str, size: int, seconds: float) -> None:
+        """Size the next full batch of ``kind`` to take about ``batch_s``, moving at most
+        by half or double at a time, so that one slow or quick batch does not swing it."""
+        budget, config = self.config.batch_s, self.config
+        if budget is None or seconds <= 0:
+            return
+        first = config.fanout_batch if kind == "fanout" else config.backfill_batch
+        low, high = min(config.min_batch, first), max(config.max_batch, first)
+        factor = min(2.0, max(0.5, budget / seconds))
+        self.sizes[kind] = min(high, max(low, round(size * factor)))
 
 
 @contextmanager
