@@ -3,7 +3,7 @@
 Three kinds of batch, each a handful of statements whatever its size:
 
 - ``recompute``: select each target's winner by the rule (SPEC 3.2) and copy its
-  value, over a temporary table (``sync_work``);
+  value: on PostgreSQL one statement, on SQLite over a temporary table (``sync_work``);
 - ``backfill``: the same over the next targets of a new or redefined sync property;
 - ``fan_out``: a source's value changed; copy it to the next targets whose stored
   winner is that source (a stored winner is always the rule's winner, or a change
@@ -226,7 +226,7 @@ def _prepare_batch(conn: Connection) -> None:
 
 def _compute_changes(conn: Connection, prop: SyncDefinition, ids: list[int] | None,
                      targets: tuple[str, dict[str, object]] | None = None) -> None:
-    """Fill ``sync_work`` with the targets (``ids``, or on SQLite the ``targets`` query
+    """SQLite: fill ``sync_work`` with the targets (``ids``, or the ``targets`` query
     yielding ``id``, with its parameters) whose value or winner by the rule (SPEC 3.2)
     differs from the stored one, with their winner and new value.
 
