@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from propsync.domain.sync_rule import Selection, SyncDefinition, SyncSource
 from propsync.storage import tables as t
 from propsync.storage.db import is_postgres
-from propsync.storage.dialects import id_list, in_ids, insert_ignore
+from propsync.storage.dialects import id_list, insert_ignore
 
 BACKFILLING = "BACKFILLING"
 LIVE = "LIVE"
@@ -242,24 +242,20 @@ def advance_fanout(conn: Connection, job: Fanout, cursor: int, finished: bool) -
 def claim_targets(conn: Connection, limit: int) -> tuple[int, int, list[int]] | None:
     """Take up to ``limit`` queued targets of one sync property: ``(account, property, ids)``.
 
-    They are deleted in the caller's transaction, so a crash puts them back; on
-    PostgreSQL, rows another worker holds are skipped, not waited for.
+    One statement deletes them in the caller's transaction (so a crash puts them back) and
+    returns them; on PostgreSQL, rows another worker holds are skipped, not waited for.
     """
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
-    head = conn.execute(text(
-        "SELECT account_id, property_id FROM sync_targets "
-        f"ORDER BY account_id, property_id, target_id LIMIT 1{lock}")).first()
-    if head is None:
+    rows = conn.execute(text(
+        "DELETE FROM sync_targets WHERE (account_id, property_id, target_id) IN ("
+        "SELECT account_id, property_id, target_id FROM sync_targets "
+        "WHERE (account_id, property_id) = (SELECT account_id, property_id FROM sync_targets "
+        f"ORDER BY account_id, property_id, target_id LIMIT 1{lock}) "
+        f"ORDER BY target_id LIMIT :n{lock}) "
+        "RETURNING account_id, property_id, target_id"), {"n": limit}).all()
+    if not rows:
         return None
-    account_id, property_id = head
-    params = {"a": account_id, "p": property_id, "n": limit}
-    ids = [r[0] for r in conn.execute(text(
-        "SELECT target_id FROM sync_targets WHERE account_id = :a AND property_id = :p "
-        f"ORDER BY target_id LIMIT :n{lock}"), params)]
-    where, param = in_ids(conn, "target_id", ids)
-    conn.execute(text(f"DELETE FROM sync_targets WHERE account_id = :a AND property_id = :p "
-                      f"AND {where}"), {**params, "ids": param})
-    return account_id, property_id, ids
+    return rows[0][0], rows[0][1], sorted(r[2] for r in rows)
 
 
 def claim_backfill(conn: Connection) -> SyncDefinition | None:
