@@ -219,19 +219,18 @@ def _step_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def _claim_changes(conn: Connection, limit: int) -> list[tuple[int, Change]]:
-    """Take (and delete, within this transaction) the oldest recorded changes."""
+    """Take (delete within this transaction, and return) up to ``limit`` recorded changes,
+    in one statement. They are facts about the current state, so their order does not
+    matter; they are planned in the order they were recorded all the same."""
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
-    rows = list(conn.execute(text(
-        "SELECT account_id, change_id, kind, object_type, record_id, property_id, related_type, "
-        f"related_id FROM change_log LIMIT :n{lock}"), {"n": limit}))
-    keys = [(r.account_id, r.change_id) for r in rows]
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        conn.execute(text(
-            "DELETE FROM change_log WHERE account_id = :a AND change_id = :c"),
-            [{"a": a, "c": c} for a, c in chunk])
+    rows = conn.execute(text(
+        "DELETE FROM change_log WHERE (account_id, change_id) IN (SELECT account_id, change_id "
+        f"FROM change_log LIMIT :n{lock}) RETURNING account_id, change_id, "
+        "kind, object_type, record_id, property_id, related_type, related_id"),
+        {"n": limit}).all()
     return [(r.account_id, Change(ChangeKind(r.kind), r.object_type, r.record_id, r.property_id,
-                                  r.related_type, r.related_id)) for r in rows]
+                                  r.related_type, r.related_id))
+            for r in sorted(rows, key=lambda r: (r.account_id, r.change_id))]
 
 
 def _enqueue(conn: Connection, account_id: int, changes: list[Change], small_fanout: int
