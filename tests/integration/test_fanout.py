@@ -22,13 +22,20 @@ def w(quiet_engine: Engine) -> World:
     return World.new(quiet_engine)
 
 
-def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w: World) -> None:
+def primary_contacts(w: World, count: int) -> tuple[int, list[int]]:
+    """A company named v1, ``count`` contacts whose Primary company it is, and their
+    ``primary_name`` sync property, settled."""
     company = w.one("companies", name="v1")
-    contacts = w.create("contacts", 10)
+    contacts = w.create("contacts", count)
     for contact in contacts:
         w.link("contacts", contact, "companies", company, [PRIMARY])
     w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
     w.settle()
+    return company, contacts
+
+
+def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w: World) -> None:
+    company, contacts = primary_contacts(w, 10)
     worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3, small_fanout=0, fast_lane=0))
     w.set("companies", company, name="v2")
     assert worker.plan_changes() and worker.fan_out()  # the first 3 targets have v2
@@ -41,12 +48,7 @@ def test_an_edit_during_a_fan_out_restarts_it_and_the_newest_value_wins(w: World
 
 
 def test_full_fan_out_batches_that_run_quickly_grow_the_next_ones(w: World) -> None:
-    company = w.one("companies", name="v1")
-    contacts = w.create("contacts", 40)
-    for contact in contacts:
-        w.link("contacts", contact, "companies", company, [PRIMARY])
-    w.define("contacts", "primary_name", "companies", "name", [PRIMARY], None)
-    w.settle()
+    company, contacts = primary_contacts(w, 40)
     worker = SyncWorker(w.engine, WorkerConfig(fanout_batch=3, batch_s=60.0, small_fanout=0,
                                                fast_lane=0))
     w.set("companies", company, name="v2")

@@ -38,7 +38,7 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
 def pg_ids(ids: Collection[int]) -> str:
     """``ids`` as a PostgreSQL array literal, for ``CAST(:ids AS BIGINT[])``: one string
     built in a join, where binding a list makes the driver adapt each element in Python
-    (3 ms for 2,000 ids, against 0.2 ms)."""
+    (a query binding 2,000 ids took 4.9 ms as a list, 1.8 ms as the literal)."""
     return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 

@@ -33,14 +33,10 @@ def _build_sync_select() -> Select[Any]:
 _SYNC_SELECT = _build_sync_select()
 
 
-def _sync_select() -> Select[Any]:
-    return _SYNC_SELECT
-
-
 def load_sync_properties(conn: Connection, account_id: int) -> list[SyncDefinition]:
     """Every sync property of the account, in id order."""
     sp = t.sync_properties
-    rows = conn.execute(_sync_select().where(sp.c.account_id == account_id)
+    rows = conn.execute(_SYNC_SELECT.where(sp.c.account_id == account_id)
                         .order_by(sp.c.property_id))
     return [_to_sync(r) for r in rows]
 
@@ -261,7 +257,7 @@ def claim_targets(conn: Connection, limit: int) -> tuple[int, int, list[int]] | 
 def claim_backfill(conn: Connection) -> SyncDefinition | None:
     """A sync property that is backfilling, locked for this transaction (skipping busy ones)."""
     sp = t.sync_properties
-    stmt = _sync_select().where(sp.c.state == BACKFILLING).order_by(sp.c.updated_ms).limit(1)
+    stmt = _SYNC_SELECT.where(sp.c.state == BACKFILLING).order_by(sp.c.updated_ms).limit(1)
     if is_postgres(conn):
         stmt = stmt.with_for_update(skip_locked=True, of=sp)
     row = conn.execute(stmt).first()

@@ -149,12 +149,8 @@ def _copy_value_sqlite(conn: Connection, prop: SyncDefinition, where: str, limit
     # One writer: the rows about to change first, then the change itself.
     rows = ("SELECT record_id AS target_id, :v AS value, :x AS source_id FROM property_values "
             f"WHERE {where} AND value <> :v")
-    _write_history(conn, prop, params, rows)
-    conn.execute(text("UPDATE records SET updated_ms = :now WHERE account_id = :a "
-                      f"AND record_id IN (SELECT target_id FROM ({rows}) t) "
-                      "AND updated_ms < :now"), params)
-    if has_dependents:
-        _chain(conn, prop, limit, params, rows, ChangeKind.REPLACED)
+    for sql, extra in _follow_ups(conn, prop, rows, limit, has_dependents, ChangeKind.REPLACED):
+        conn.execute(text(sql), {**params, **extra})
     return int(conn.execute(text(
         f"UPDATE property_values SET value = :v, num = :num WHERE {where} AND value <> :v"),
         params).rowcount)
@@ -185,15 +181,8 @@ def _copy_pg(conn: Connection, prop: SyncDefinition, copy: str, params: dict[str
     """The copy and what follows from it, in one statement: the ``UPDATE``'s returned rows
     feed the history, ``updatedAt`` and the chain; returns how many values changed."""
     rows = "SELECT target_id, value, source_id FROM changed"
-    history, extra = _history_insert(conn, prop, rows)
-    parts = [f"changed AS ({copy} RETURNING record_id AS target_id, value, source_id)",
-             f"h AS ({history})",
-             "r AS (UPDATE records SET updated_ms = :now WHERE account_id = :a "
-             "AND record_id = ANY(ARRAY(SELECT target_id FROM changed)) AND updated_ms < :now)"]
-    if has_dependents:
-        chain, more = _chain_insert(conn, prop, 0, rows, ChangeKind.REPLACED)
-        parts.append(f"c AS ({chain})")
-        extra.update(more)
+    parts, extra = _follow_up_ctes(conn, prop, rows, has_dependents, ChangeKind.REPLACED)
+    parts.insert(0, f"changed AS ({copy} RETURNING record_id AS target_id, value, source_id)")
     return int(conn.execute(text(f"WITH {', '.join(parts)} SELECT count(*) FROM changed"),
                             {**params, **extra}).scalar_one())
 
@@ -274,9 +263,9 @@ def _recompute_pg(conn: Connection, prop: SyncDefinition, ids: list[int], now_ms
     one with a row is changed at the row's address (``cur_tid``). Should a row have moved
     anyway, the counts disagree and the batch is redone."""
     winner, params = _winner(prop)
-    rows = "SELECT target_id, value, source_id FROM work WHERE changed"
-    history, extra = _history_insert(conn, prop, rows)
-    parts = [
+    parts, extra = _follow_up_ctes(conn, prop, "SELECT target_id, value, source_id FROM work "
+                                   "WHERE changed", has_dependents, ChangeKind.VALUE)
+    parts[:0] = [
         f"work AS MATERIALIZED ({_COMPUTE_PG.format(winner=winner)})",
         "ins AS (INSERT INTO property_values (account_id, record_id, property_id, value, num, "
         "source_id) SELECT :a, target_id, :p, value, num, source_id FROM work "
@@ -285,15 +274,7 @@ def _recompute_pg(conn: Connection, prop: SyncDefinition, ids: list[int], now_ms
         "source_id = w.source_id FROM work w WHERE p.ctid = w.cur_tid "
         "AND w.value IS NOT NULL RETURNING 1)",
         "gone AS (DELETE FROM property_values p USING work w WHERE p.ctid = w.cur_tid "
-        "AND w.value IS NULL RETURNING 1)",
-        f"h AS ({history})",
-        "r AS (UPDATE records SET updated_ms = :now WHERE account_id = :a "
-        "AND record_id = ANY(ARRAY(SELECT target_id FROM work WHERE changed)) "
-        "AND updated_ms < :now)"]
-    if has_dependents:
-        chain, more = _chain_insert(conn, prop, 0, rows, ChangeKind.VALUE)
-        parts.append(f"c AS ({chain})")
-        extra.update(more)
+        "AND w.value IS NULL RETURNING 1)"]
     changed, stored, expected = conn.execute(text(
         f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM work WHERE changed), "
         "(SELECT count(*) FROM upd) + (SELECT count(*) FROM gone), "
@@ -361,24 +342,38 @@ def _write(
     conn.execute(text("DELETE FROM property_values WHERE account_id = :a AND property_id = :p "
                       "AND record_id IN (SELECT target_id FROM sync_work WHERE changed "
                       "AND value IS NULL)"), params)
-    _write_history(conn, prop, params, _WORK_ROWS)
-    conn.execute(text("UPDATE records SET updated_ms = :now WHERE account_id = :a "
-                      "AND record_id IN (SELECT target_id FROM sync_work WHERE changed) "
-                      "AND updated_ms < :now"), params)
-    if has_dependents:
-        _chain(conn, prop, changed, params, _WORK_ROWS)
+    rows = "SELECT target_id, value, source_id FROM sync_work WHERE changed"
+    for sql, extra in _follow_ups(conn, prop, rows, changed, has_dependents, ChangeKind.VALUE):
+        conn.execute(text(sql), {**params, **extra})
     return int(changed)
 
 
-# The changed targets as ``(target_id, value, source_id)`` rows.
-_WORK_ROWS = "SELECT target_id, value, source_id FROM sync_work WHERE changed"
+def _follow_ups(conn: Connection, prop: SyncDefinition, rows: str, changed: int,
+                has_dependents: bool, kind: ChangeKind) -> list[tuple[str, dict[str, object]]]:
+    """The statements that follow from the changed values ``rows`` (``target_id, value,
+    source_id``; at most ``changed`` of them), with their extra parameters: ``SYNC``
+    history, the targets' ``updatedAt`` and, when another sync property copies this one,
+    the change rows that carry the chain on (``kind``: ``REPLACED`` when every value
+    replaced one)."""
+    targets = (f"= ANY(ARRAY(SELECT target_id FROM ({rows}) t))" if is_postgres(conn)
+               else f"IN (SELECT target_id FROM ({rows}) t)")
+    out = [_history_insert(conn, prop, rows),
+           ("UPDATE records SET updated_ms = :now WHERE account_id = :a "
+            f"AND record_id {targets} AND updated_ms < :now", {})]
+    if has_dependents:
+        out.append(_chain_insert(conn, prop, changed, rows, kind))
+    return out
 
 
-def _write_history(
-    conn: Connection, prop: SyncDefinition, params: dict[str, object], rows: str
-) -> None:
-    sql, extra = _history_insert(conn, prop, rows)
-    conn.execute(text(sql), {**params, **extra})
+def _follow_up_ctes(conn: Connection, prop: SyncDefinition, rows: str, has_dependents: bool,
+                    kind: ChangeKind) -> tuple[list[str], dict[str, object]]:
+    """PostgreSQL: :func:`_follow_ups` as ``WITH`` parts of the statement that changes the
+    values, and their parameters."""
+    parts, params = [], {}
+    for i, (sql, extra) in enumerate(_follow_ups(conn, prop, rows, 0, has_dependents, kind)):
+        parts.append(f"follow_{i} AS ({sql})")
+        params.update(extra)
+    return parts, params
 
 
 def _history_insert(
@@ -403,12 +398,6 @@ def _history_insert(
                :label
         FROM ({rows}) changed
     """, {**extra, "name": prop.name, "st": prop.source_type, "label": prop.label}
-
-
-def _chain(conn: Connection, prop: SyncDefinition, changed: int, params: dict[str, object],
-           rows: str, kind: ChangeKind = ChangeKind.VALUE) -> None:
-    sql, extra = _chain_insert(conn, prop, changed, rows, kind)
-    conn.execute(text(sql), {**params, **extra})
 
 
 def _chain_insert(

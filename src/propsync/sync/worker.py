@@ -73,6 +73,7 @@ class SyncWorker:
         self.engine = engine
         self.config = config or WorkerConfig()
         self.sizes = {"fanout": self.config.fanout_batch, "backfill": self.config.backfill_batch}
+        self._first_sizes = dict(self.sizes)
 
     def step(self) -> bool:
         """Do one unit of work, the most urgent kind first; ``False`` when there was none.
@@ -200,7 +201,7 @@ class SyncWorker:
         budget, config = self.config.batch_s, self.config
         if budget is None or seconds <= 0:
             return
-        first = config.fanout_batch if kind == "fanout" else config.backfill_batch
+        first = self._first_sizes[kind]
         low, high = min(config.min_batch, first), max(config.max_batch, first)
         factor = min(2.0, max(0.5, budget / seconds))
         self.sizes[kind] = min(high, max(low, round(size * factor)))
