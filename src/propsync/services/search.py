@@ -95,7 +95,7 @@ def _condition(catalogue: Catalogue, f: Filter) -> Condition:
     return Condition(pid, column, numeric, f.operator,
                      convert(f.value) if f.value is not None else None,
                      convert(f.high_value) if f.high_value is not None else None,
-                     tuple(convert(x) for x in f.values))
+                     tuple(convert(x) for x in f.values), synced=prop.id in catalogue.synced)
 
 
 def _number(prop: PropertyDefinition, raw: str) -> float:

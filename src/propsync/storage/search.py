@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    SelectBase,
     and_,
     case,
     exists,
     false,
     func,
+    literal_column,
     not_,
     or_,
     select,
     true,
+    union_all,
 )
 
 from propsync.storage import tables as t
@@ -35,6 +38,7 @@ class Condition:
     operand: object = None
     high: object = None
     operands: tuple[object, ...] = ()
+    synced: bool = False  # a sync property's: its values are indexed (storage/tables.py)
 
 
 @dataclass(frozen=True)
@@ -76,14 +80,48 @@ def _condition(account_id: int, c: Condition) -> ColumnElement[bool]:
         return not_(test) if c.operator in _NEGATED else test
     if c.operator in _NEGATED:
         inner = Condition(c.property_id, None, c.numeric, _NEGATED[c.operator], c.operand,
-                          c.high, c.operands)
+                          c.high, c.operands, c.synced)
         return not_(_condition(account_id, inner))
+    if c.synced and c.operator in (_BY_NUMBER if c.numeric else _BY_TEXT) and (
+            c.operand is not None or c.operands):
+        return r.c.record_id.in_(_indexed_sync_values(account_id, c))
     match = [v.c.account_id == account_id, v.c.record_id == r.c.record_id,
              v.c.property_id == c.property_id]
     if c.operator != "HAS_PROPERTY":
         expr = v.c.num if c.numeric else func.lower(v.c.value)
         match.append(_test(expr, c))
     return exists(select(v.c.record_id).where(*match))
+
+
+# What the sync value indexes answer: a number or date by any comparison, a text by
+# equality (its index holds the first 100 lower-case characters).
+_BY_NUMBER = ("EQ", "IN", "LT", "LTE", "GT", "GTE", "BETWEEN")
+_BY_TEXT = ("EQ", "IN")
+_PREFIX = 100
+
+
+def _indexed_sync_values(account_id: int, c: Condition) -> SelectBase:
+    """The records whose sync value passes ``c``, found through the sync value indexes
+    (as an ``IN`` list, which SQLite evaluates once from the index, where it would run an
+    ``EXISTS`` once per record of the type). The index's own condition is repeated, so that
+    both planners know they may use it; a text matches on its indexed prefix, then on the
+    whole value. ``IN`` is a union of one equality per value: given a list, SQLite without
+    statistics walks a sync property's every winner instead (``ix_..._synced_from``)."""
+    if c.operator == "IN":
+        return union_all(*[_indexed_sync_values(account_id, replace(c, operator="EQ",
+                                                                    operand=o, operands=()))
+                           for o in c.operands])
+    match = [v.c.account_id == account_id, v.c.property_id == c.property_id,
+             v.c.source_id.is_not(None)]
+    if c.numeric:
+        match += [v.c.num.is_not(None), _test(v.c.num, c)]
+    else:
+        # Spelled out, not bound: a planner matches an index expression by its text.
+        prefix = func.substr(func.lower(v.c.value), literal_column("1"),
+                             literal_column(str(_PREFIX)))
+        match += [v.c.num.is_(None), prefix == str(c.operand)[:_PREFIX],
+                  _test(func.lower(v.c.value), c)]
+    return select(v.c.record_id).where(*match)
 
 
 def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Condition]],

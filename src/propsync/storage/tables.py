@@ -167,6 +167,16 @@ property_values = Table(
     Index("ix_property_values_synced_from", "account_id", "property_id", "source_id",
           "record_id", postgresql_where=text("source_id IS NOT NULL"),
           sqlite_where=text("source_id IS NOT NULL")),
+    # Sync values are searchable by index (migration 0006 says what it costs): a text value
+    # by its first 100 lower-case characters (a whole value may be longer than an index
+    # entry can hold), a number or date by ``num``. Each sync value is in exactly one.
+    Index("ix_property_values_sync_text", "account_id", "property_id",
+          text("substr(lower(value), 1, 100)"),
+          postgresql_where=text("source_id IS NOT NULL AND num IS NULL"),
+          sqlite_where=text("source_id IS NOT NULL AND num IS NULL")),
+    Index("ix_property_values_sync_num", "account_id", "property_id", "num",
+          postgresql_where=text("source_id IS NOT NULL AND num IS NOT NULL"),
+          sqlite_where=text("source_id IS NOT NULL AND num IS NOT NULL")),
 )
 
 property_history = Table(
