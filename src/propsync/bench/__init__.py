@@ -46,10 +46,11 @@ class Scale:
     writes: int  # API writes per account in the write-overhead scenario
     scaling_edits: int  # renames in the worker-scaling stream (PostgreSQL)
     load_rate: float = 20.0  # background writes per second for "under load"
+    searches: int = 50  # searches by the sync property (and as many by email)
 
 
 SCALES = {
-    "tiny": Scale(200, 10, 10, 20, 5, 10, 50),
+    "tiny": Scale(200, 10, 10, 20, 5, 10, 50, searches=5),
     "small": Scale(2_000, 1_000, 12, 300, 20, 100, 100),
     "medium": Scale(20_000, 1_000, 300, 2_000, 100, 400, 1_000),
     "large": Scale(200_000, 1_000, 300, 2_000, 100, 400, 1_000),
@@ -111,7 +112,11 @@ def run_store(database_url: str, store: str, scale_name: str, ui: Ui
 def _api_scenarios(figures: dict[str, Any], samples: dict[str, list[float]],
                    data: Dataset, server: Server, store: str, scale: Scale, scale_name: str,
                    ui: Ui) -> None:
-    """Single edits, the workflow way and write overhead, through one ``propsync serve``."""
+    """Searches, single edits, the workflow way and write overhead, through one
+    ``propsync serve``. Searches come first, while every company has its seeded name."""
+    with ui.phase(f"{store}: {2 * scale.searches} searches, by the sync property and by "
+                  "email"), server.client(data.token) as client:
+        figures["search"] = scenarios.search_latency(data, client, scale.searches)
     with ui.phase(f"{store}: single edits through the API, idle", scale.edits) as tick:
         idle, _ = scenarios.edit_latencies(data, server, scale.edits, scale.edit_seconds,
                                            None, tick)

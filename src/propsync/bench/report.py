@@ -79,6 +79,8 @@ ROWS = (
     Row("workflow way: stream", "vs_workflow.stream.workflow_seconds", " s"),
     Row("sync property: stream (API)", "vs_workflow.stream.sync_seconds", " s"),
     Row("stream speedup vs workflow way", "vs_workflow.stream_speedup", "x"),
+    Row("search by the sync property, p50", "search.sync_p50_ms", " ms"),
+    Row("search by email (no value index), p50", "search.ordinary_p50_ms", " ms"),
     Row("API writes/s, 0 sync properties", "write_overhead.writes_per_s_0"),
     Row("API writes/s, 1 sync property", "write_overhead.writes_per_s_1"),
     Row("API writes/s, 10 sync properties", "write_overhead.writes_per_s_10"),
