@@ -29,14 +29,16 @@ def s(engine: Engine) -> Setting:
     share their first 100 characters."""
     w = World.new(engine)
     setting = Setting(w)
-    names = {"acme": "Acme", "beta": "Beta AS", "long": LONG + " Øst", "twin": LONG + " Vest"}
+    names = {"acme": "Acme", "beta": "ÅLESUND ØST AS", "long": LONG + " Øst",
+             "twin": LONG + " Vest"}
     revenue = {"acme": 500, "beta": 1500, "long": 2500}
     for key, name in names.items():
         values: dict[str, object] = {"name": name}
         if key in revenue:
             values["annualrevenue"] = revenue[key]
         setting.companies[key] = w.one("companies", **values)
-        setting.contacts[key] = w.one("contacts", email=f"{key}@example.com")
+        setting.contacts[key] = w.one("contacts", email=f"{key}@example.com",
+                                      firstname="Øystein" if key == "beta" else "Ola")
         w.link("contacts", setting.contacts[key], "companies", setting.companies[key],
                [PRIMARY])
     setting.contacts["none"] = w.one("contacts", email="none@example.com")
@@ -56,11 +58,14 @@ def found(s: Setting, *filters: Filter) -> set[str]:
 
 @pytest.mark.parametrize(("flt", "expected"), [
     (Filter("company_name_sync", "EQ", "acme"), {"acme"}),
-    (Filter("company_name_sync", "EQ", "BETA as"), {"beta"}),
-    (Filter("company_name_sync", "IN", values=("acme", "beta as", "gamma")), {"acme", "beta"}),
+    (Filter("company_name_sync", "EQ", "ålesund øst as"), {"beta"}),  # every letter folds
+    (Filter("company_name_sync", "EQ", "ÅLESUND ØST AS"), {"beta"}),
+    (Filter("company_name_sync", "IN", values=("acme", "Ålesund Øst AS", "gamma")),
+     {"acme", "beta"}),
+    (Filter("firstname", "EQ", "ØYSTEIN"), {"beta"}),  # an ordinary property, too
     (Filter("company_name_sync", "EQ", LONG + " Vest"), {"twin"}),
     (Filter("company_name_sync", "NEQ", "acme"), {"beta", "long", "twin", "none"}),
-    (Filter("company_name_sync", "NOT_IN", values=("acme", "beta as")),
+    (Filter("company_name_sync", "NOT_IN", values=("acme", "ålesund øst as")),
      {"long", "twin", "none"}),
     (Filter("company_name_sync", "HAS_PROPERTY"), {"acme", "beta", "long", "twin"}),
     (Filter("company_revenue_sync", "EQ", "1500"), {"beta"}),
@@ -83,7 +88,7 @@ def test_a_renamed_source_is_found_by_its_new_name_once_synced(s):
 
 @pytest.mark.parametrize(("flt", "index"), [
     (Filter("company_name_sync", "EQ", "acme"), "ix_property_values_sync_text"),
-    (Filter("company_name_sync", "IN", values=("acme", "beta as")),
+    (Filter("company_name_sync", "IN", values=("acme", "ålesund øst as")),
      "ix_property_values_sync_text"),
     (Filter("company_revenue_sync", "BETWEEN", "500", high_value="1500"),
      "ix_property_values_sync_num"),

@@ -38,6 +38,12 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # propsync issues BEGIN itself
+        # SQLite's own lower() folds ASCII letters only, so 'ØST AS' could not be found as
+        # 'øst as' (nor as itself: search lowers what it looks for as Python does). This
+        # one folds every letter, as Python and PostgreSQL do; the sync value index is
+        # built with it, so every connection to the file must have it (all of propsync's
+        # do); deterministic, so an index may use it.
+        dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_conn.cursor()
         # wal_autocheckpoint: a checkpoint syncs the database file, and the default (every
         # 1,000 pages) made a 1,000,000-contact backfill spend a quarter of its time there
@@ -54,6 +60,10 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _unicode_lower(value: object) -> str | None:
+    return None if value is None else str(value).lower()
 
 
 @contextmanager
