@@ -9,10 +9,10 @@ sync value is in exactly one of them. The same search then takes well under a
 millisecond (4 ms and 2 ms through the service, views included). What they cost, measured
 on the same 1,000,000 contacts: every sync value written also writes one index entry, and
 a changed value can no longer be a heap-only update on PostgreSQL. A backfill took 10-20 %
-longer on PostgreSQL and twice as long on SQLite (13-16 s to 25-27 s: its entries land
+longer on PostgreSQL and 60-100 % longer on SQLite (13-16 s to 25-27 s: its entries land
 at random places, each dirtying a page of its own); renaming a company with 100,000
-contacts took 25-40 % longer on PostgreSQL and 35-60 % longer on SQLite (a hand-written
-UPDATE of the same rows, 70 % and 150 % longer). Searches run far more often than
+contacts took 15-45 % longer on PostgreSQL and 35-60 % longer on SQLite (a hand-written
+UPDATE of the same rows, 60-75 % longer and 2.4-3.4 times as long). Searches run far more often than
 either, so sync values are indexed on both stores.
 
 Revision ID: 0006
