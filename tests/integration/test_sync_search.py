@@ -115,7 +115,7 @@ def test_the_database_finds_sync_values_through_their_index(s, flt, index):
     try:
         cursor = raw.cursor()
         if engine.dialect.name == "postgresql":
-            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")  # rolled back below
             cursor.execute("EXPLAIN " + statement, params)
         else:
             cursor.execute("EXPLAIN QUERY PLAN " + statement, params)

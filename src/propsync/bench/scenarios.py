@@ -295,9 +295,9 @@ def search_latency(data: Dataset, client: httpx.Client, searches: int) -> dict[s
                             json={"filterGroups": [{"filters": [flt]}], "limit": 10})
         samples[kind].append((time.perf_counter() - start) * 1000)
         reply.raise_for_status()
-        if reply.json()["total"] != expected:
-            raise RuntimeError(f"search for {flt} found {reply.json()['total']}, "
-                               f"not {expected}")
+        total = reply.json()["total"]
+        if total != expected:
+            raise RuntimeError(f"search for {flt} found {total}, not {expected}")
     sync, ordinary = (statistics.median(samples[k]) for k in ("sync", "ordinary"))
     return {"searches": searches, "sync_p50_ms": round(sync, 2),
             "ordinary_p50_ms": round(ordinary, 2), "ratio": ratio(ordinary, sync),

@@ -97,7 +97,6 @@ def _condition(account_id: int, c: Condition) -> ColumnElement[bool]:
 # equality (its index holds the first 100 lower-case characters).
 _BY_NUMBER = ("EQ", "IN", "LT", "LTE", "GT", "GTE", "BETWEEN")
 _BY_TEXT = ("EQ", "IN")
-_PREFIX = 100
 
 
 def _indexed_sync_values(account_id: int, c: Condition) -> SelectBase:
@@ -118,8 +117,8 @@ def _indexed_sync_values(account_id: int, c: Condition) -> SelectBase:
     else:
         # Spelled out, not bound: a planner matches an index expression by its text.
         prefix = func.substr(func.lower(v.c.value), literal_column("1"),
-                             literal_column(str(_PREFIX)))
-        match += [v.c.num.is_(None), prefix == str(c.operand)[:_PREFIX],
+                             literal_column(str(t.SYNC_TEXT_PREFIX)))
+        match += [v.c.num.is_(None), prefix == str(c.operand)[:t.SYNC_TEXT_PREFIX],
                   _test(func.lower(v.c.value), c)]
     return select(v.c.record_id).where(*match)
 

@@ -23,6 +23,10 @@ from sqlalchemy import (
     text,
 )
 
+# How many lower-case characters of a sync text value its index holds (storage/search.py
+# matches on them, then on the whole value).
+SYNC_TEXT_PREFIX = 100
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -171,7 +175,7 @@ property_values = Table(
     # by its first 100 lower-case characters (a whole value may be longer than an index
     # entry can hold), a number or date by ``num``. Each sync value is in exactly one.
     Index("ix_property_values_sync_text", "account_id", "property_id",
-          text("substr(lower(value), 1, 100)"),
+          text(f"substr(lower(value), 1, {SYNC_TEXT_PREFIX})"),
           postgresql_where=text("source_id IS NOT NULL AND num IS NULL"),
           sqlite_where=text("source_id IS NOT NULL AND num IS NULL")),
     Index("ix_property_values_sync_num", "account_id", "property_id", "num",

@@ -12,8 +12,8 @@ a changed value can no longer be a heap-only update on PostgreSQL. A backfill to
 longer on PostgreSQL and 60-100 % longer on SQLite (13-16 s to 25-27 s: its entries land
 at random places, each dirtying a page of its own); renaming a company with 100,000
 contacts took 15-45 % longer on PostgreSQL and 35-60 % longer on SQLite (a hand-written
-UPDATE of the same rows, 60-75 % longer and 2.4-3.4 times as long). Searches run far more often than
-either, so sync values are indexed on both stores.
+UPDATE of the same rows, 60-75 % longer and 2.4-3.4 times as long). Searches run far
+more often than either, so sync values are indexed on both stores.
 
 Revision ID: 0006
 Revises: 0005
