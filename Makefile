@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench reliability clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+reliability: install  # the probes of tests/reliability, ten times larger, with their tallies
+	PROPSYNC_PROBE_SCALE=$(or $(SCALE),10) $(BIN)/pytest tests/reliability -p no:xdist $(PYTEST_ARGS)
 
 bench: install  # make bench [SCALE=tiny|small|medium|large] [ARGS="--database-url ..."]
 	$(BIN)/propsync bench --scale $(or $(SCALE),small) $(ARGS)

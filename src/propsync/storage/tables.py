@@ -67,6 +67,7 @@ users = Table(
     Column("name", String(200), nullable=False, server_default=""),
     Column("password_hash", String(300)),
     Column("created_ms", BigInteger, nullable=False),
+    Column("role", String(20), nullable=False, server_default="super_admin"),
     PrimaryKeyConstraint("account_id", "user_id"),
     UniqueConstraint("account_id", "email"),
 )
