@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.history import ValueSource
 from propsync.services import associations as assoc_svc
 from propsync.services import labels as label_svc
@@ -31,7 +31,7 @@ def admin(engine: Engine) -> Principal:
     """An account where contacts sync their companies' name, so associations are logged."""
     account_id = create_account(engine, "associations")
     user_id = create_user(engine, account_id, "admin@associations.example")
-    principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES))
+    principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES), Role.SUPER_ADMIN)
     create_sync_property(engine, principal, "contacts", "company_name_sync", "Company name",
                          SourceRequest("companies", "name", None, "FIRST_CREATED"))
     return principal

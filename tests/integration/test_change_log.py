@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.errors import ValidationError
 from propsync.domain.history import ValueSource
 from propsync.services import records as svc
@@ -29,7 +29,7 @@ def bare(engine: Engine) -> Principal:
     """An account with no sync property."""
     account_id = create_account(engine, "changes")
     user_id = create_user(engine, account_id, "admin@changes.example")
-    return Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES))
+    return Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES), Role.SUPER_ADMIN)
 
 
 @pytest.fixture

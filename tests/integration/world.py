@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, func, select
 
 from propsync.domain.associations import BUILT_IN_TYPES, user_defined_pair
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.history import ValueSource
 from propsync.services import records as svc
 from propsync.services.accounts import create_account, create_user
@@ -38,7 +38,8 @@ class World:
     def new(cls, engine: Engine) -> World:
         account_id = create_account(engine, f"sync-{uuid.uuid4().hex[:6]}")
         user_id = create_user(engine, account_id, f"u{uuid.uuid4().hex[:6]}@example.com")
-        return cls(engine, Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES)))
+        return cls(engine, Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES),
+                                     Role.SUPER_ADMIN))
 
     @property
     def account_id(self) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.history import ValueSource
 from propsync.services import records as record_svc
 from propsync.services.accounts import create_account, create_user
@@ -68,7 +68,8 @@ class Admin:
 
     @property
     def principal(self) -> Principal:
-        return Principal(self.account_id, self.user_id, frozenset(), frozenset(ALL_SCOPES))
+        return Principal(self.account_id, self.user_id, frozenset(), frozenset(ALL_SCOPES),
+                         Role.SUPER_ADMIN)
 
     def create(self, object_type: str, values: dict[str, object],
                links: tuple[tuple[int, TypeSpec], ...] = ()) -> int:

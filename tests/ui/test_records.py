@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import AccessRule
 from propsync.services import properties as prop_svc
@@ -171,7 +171,7 @@ def test_a_restricted_value_is_shown_only_to_the_users_it_names(
         name="salary", label="Salary", type="number", field_type="number",
         group_name="contactinformation", access=AccessRule(view_users=frozenset({other}),
                                                            edit_users=frozenset({other}))))
-    hr = Principal(admin.account_id, other, frozenset(), frozenset(ALL_SCOPES))
+    hr = Principal(admin.account_id, other, frozenset(), frozenset(ALL_SCOPES), Role.SUPER_ADMIN)
     record_svc.update_records(admin.engine, hr, "contacts", [(str(contact), {"salary": 1000})],
                               ValueSource("API"))
     page.goto(f"/ui/records/contacts/{contact}")

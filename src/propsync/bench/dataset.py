@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.services.accounts import create_account, create_token, create_user
 from propsync.services.labels import create_label
 from propsync.storage.db import is_postgres, is_postgres_engine, write_transaction
@@ -71,7 +71,9 @@ def new_account(engine: Engine, prefix: str) -> tuple[Principal, str]:
     account_id = create_account(engine, f"{prefix}-{uuid.uuid4().hex[:6]}")
     user_id = create_user(engine, account_id, f"{prefix}-{uuid.uuid4().hex[:6]}@example.com")
     token = create_token(engine, account_id, "all", user_id, name=prefix).token
-    return Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES)), token
+    principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES),
+                          Role.SUPER_ADMIN)
+    return principal, token
 
 
 def seed(engine: Engine, n_companies: int, seed_value: int = SEED) -> Dataset:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from propsync.domain.errors import ForbiddenError
 from propsync.domain.objects import OBJECT_TYPES
@@ -15,14 +16,31 @@ ALL_SCOPES: tuple[str, ...] = tuple(
 )
 
 
+class Role(StrEnum):
+    """What a user may manage (SPEC 2); a token acts with its user's role."""
+
+    SUPER_ADMIN = "super_admin"  # users, teams, access rules: everything
+    ADMIN = "admin"  # with the property-settings permission: properties, sync properties, labels
+    USER = "user"  # records only, within property access
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {Role.SUPER_ADMIN: "Super admin", Role.ADMIN: "Admin (property settings)",
+               Role.USER: "User"}
+
+
 @dataclass(frozen=True)
 class Principal:
-    """A user of an account, acting through a token with ``scopes``."""
+    """A user of an account with a ``role``, acting through a token with ``scopes``."""
 
     account_id: int
     user_id: int
     team_ids: frozenset[int]
     scopes: frozenset[str]
+    role: Role
 
     def require(self, *scopes: str) -> None:
         """Raise 403 unless every scope in ``scopes`` was granted."""

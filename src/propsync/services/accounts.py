@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
-from propsync.domain.auth import Principal, parse_scopes
+from propsync.domain.auth import Principal, Role, parse_scopes
 from propsync.domain.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -42,16 +42,22 @@ def create_account(engine: Engine, name: str, tier: str = "professional") -> int
 
 
 def create_user(
-    engine: Engine, account_id: int, email: str, password: str | None = None, name: str = ""
+    engine: Engine, account_id: int, email: str, password: str | None = None, name: str = "",
+    role: Role | None = None,
 ) -> int:
+    """A new user; without a ``role``, an account's first user is its super admin (as in the
+    CRM this copies) and later users are plain users."""
     if not _EMAIL.match(email):
         raise ValidationError(f"{email!r} is not an e-mail address.")
     with write_transaction(engine) as conn:
         _require_account(conn, account_id)
         if store.find_user_by_email(conn, account_id, email.lower()) is not None:
             raise AlreadyExistsError(f"A user with the e-mail {email} already exists.")
+        if role is None:
+            role = Role.USER if store.user_ids(conn, account_id) else Role.SUPER_ADMIN
         hashed = hash_password(password) if password else None
-        return store.insert_user(conn, account_id, email.lower(), name, hashed, now_ms())
+        return store.insert_user(conn, account_id, email.lower(), name, hashed, now_ms(),
+                                 role.value)
 
 
 def create_team(engine: Engine, account_id: int, name: str, members: list[int]) -> int:
@@ -76,7 +82,7 @@ def create_token(
         if user_id is None:
             if not users:
                 user_id = store.insert_user(conn, account_id, f"api-{secret[:8]}@propsync.local",
-                                            "API user", None, now_ms())
+                                            "API user", None, now_ms(), Role.SUPER_ADMIN.value)
             else:
                 user_id = users[0]
         elif user_id not in users:
@@ -100,9 +106,9 @@ def authenticate(engine: Engine, authorization: str | None) -> Principal:
         found = store.find_token(conn, account_id, _digest(token))
         if found is None:
             raise AuthenticationError("The access token is not valid.")
-        user_id, scopes = found
+        user_id, scopes, role = found
         teams = store.team_ids_of(conn, account_id, user_id)
-    return Principal(account_id, user_id, teams, frozenset(scopes.split()))
+    return Principal(account_id, user_id, teams, frozenset(scopes.split()), Role(role))
 
 
 def _require_account(conn: Connection, account_id: int) -> None:

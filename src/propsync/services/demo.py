@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, update
 
 from propsync.clock import now_ms
 from propsync.domain.associations import AssociationType, user_defined_pair
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.history import ValueSource
 from propsync.services import records as record_svc
 from propsync.services.accounts import create_account, create_token, create_user, hash_password
@@ -78,7 +78,7 @@ def seed_demo(engine: Engine, companies: int = 120, contacts: int = 300, deals: 
     account_id = create_account(engine, DEMO_NAME, "enterprise")
     password = secrets.token_urlsafe(9)
     user_id = create_user(engine, account_id, DEMO_EMAIL, password, "Demo Admin")
-    principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES))
+    principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES), Role.SUPER_ADMIN)
     company_ids = _create(engine, principal, "companies", [_company(rng) for _ in
                                                           range(companies)])
     contact_ids = _create(engine, principal, "contacts", [_contact(rng) for _ in

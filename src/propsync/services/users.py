@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
-from propsync.domain.auth import ALL_SCOPES, Principal
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.errors import AuthenticationError
 from propsync.services.accounts import check_password
 from propsync.storage import accounts as store
@@ -45,10 +45,11 @@ def sign_in(engine: Engine, email: str, password: str) -> Principal:
 def principal_of(engine: Engine, account_id: int, user_id: int) -> Principal:
     """The principal of an existing user (with their teams), or a 401 if they are gone."""
     with read_transaction(engine) as conn:
-        if user_id not in store.user_ids(conn, account_id):
+        role = store.user_role(conn, account_id, user_id)
+        if role is None:
             raise AuthenticationError("This user no longer exists; sign in again.")
         teams = store.team_ids_of(conn, account_id, user_id)
-    return Principal(account_id, user_id, teams, frozenset(ALL_SCOPES))
+    return Principal(account_id, user_id, teams, frozenset(ALL_SCOPES), Role(role))
 
 
 def list_users(engine: Engine, principal: Principal) -> list[User]:

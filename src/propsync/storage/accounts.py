@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, and_, insert, select
 
 from propsync.storage import tables as t
 from propsync.storage.ids import allocate_id
@@ -32,13 +32,20 @@ def account_tier(conn: Connection, account_id: int) -> str:
 
 def insert_user(
     conn: Connection, account_id: int, email: str, name: str, password_hash: str | None,
-    now_ms: int,
+    now_ms: int, role: str,
 ) -> int:
     user_id = allocate_id(conn, "users")
     conn.execute(insert(t.users).values(
         account_id=account_id, user_id=user_id, email=email, name=name,
-        password_hash=password_hash, created_ms=now_ms))
+        password_hash=password_hash, created_ms=now_ms, role=role))
     return user_id
+
+
+def user_role(conn: Connection, account_id: int, user_id: int) -> str | None:
+    """The user's role, or ``None`` if the account has no such user."""
+    u = t.users
+    return conn.execute(select(u.c.role).where(
+        u.c.account_id == account_id, u.c.user_id == user_id)).scalar()
 
 
 def find_user_by_email(conn: Connection, account_id: int, email: str) -> int | None:
@@ -84,9 +91,11 @@ def insert_token(
     return token_id
 
 
-def find_token(conn: Connection, account_id: int, token_hash: str) -> tuple[int, str] | None:
-    """``(user_id, scopes)`` of the token with that hash in that account."""
-    tk = t.tokens
-    row = conn.execute(select(tk.c.user_id, tk.c.scopes).where(
+def find_token(conn: Connection, account_id: int, token_hash: str
+               ) -> tuple[int, str, str] | None:
+    """``(user_id, scopes, role of the user)`` of the token with that hash in that account."""
+    tk, u = t.tokens, t.users
+    row = conn.execute(select(tk.c.user_id, tk.c.scopes, u.c.role).join(u, and_(
+        u.c.account_id == tk.c.account_id, u.c.user_id == tk.c.user_id)).where(
         tk.c.account_id == account_id, tk.c.token_hash == token_hash)).first()
-    return (row.user_id, row.scopes) if row else None
+    return (row.user_id, row.scopes, row.role) if row else None
