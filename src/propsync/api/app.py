@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from propsync import web
 from propsync.api.errors import install_error_handlers
-from propsync.api.routes import associations, objects, properties, search, sync
+from propsync.api.routes import associations, members, objects, properties, search, sync
 from propsync.sync.runner import start_worker
 
 
@@ -45,7 +45,7 @@ def create_app(
     )
     app.state.engine = engine
     install_error_handlers(app)
-    for module in (search, objects, properties, associations, sync):
+    for module in (search, objects, properties, associations, sync, members):
         app.include_router(module.router)
     web.install(app, session_secret)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

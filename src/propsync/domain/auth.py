@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from propsync.domain.errors import ForbiddenError
+from propsync.domain.errors import ErrorDetail, ForbiddenError, PermissionDeniedError
 from propsync.domain.objects import OBJECT_TYPES
+from propsync.domain.properties import AccessRule
 
-ALL_SCOPES: tuple[str, ...] = tuple(
-    f"crm.{kind}.{ot}.{mode}"
-    for ot in OBJECT_TYPES
-    for kind in ("objects", "schemas")
-    for mode in ("read", "write")
+# HubSpot's scopes for users and teams (its user provisioning API).
+USERS_READ, USERS_WRITE = "settings.users.read", "settings.users.write"
+TEAMS_READ, TEAMS_WRITE = "settings.users.teams.read", "settings.users.teams.write"
+ALL_SCOPES: tuple[str, ...] = (
+    *(f"crm.{kind}.{ot}.{mode}" for ot in OBJECT_TYPES for kind in ("objects", "schemas")
+      for mode in ("read", "write")),
+    USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE,
 )
 
 
@@ -53,6 +57,28 @@ class Principal:
                 context={"requiredGranularScopes": missing},
             )
 
+    @property
+    def is_super_admin(self) -> bool:
+        return self.role is Role.SUPER_ADMIN
+
+    @property
+    def manages_properties(self) -> bool:
+        """Super admins and admins with the property-settings permission."""
+        return self.role in (Role.SUPER_ADMIN, Role.ADMIN)
+
+    def require_property_settings(self) -> None:
+        """Raise 403 unless the user may change properties, sync properties and labels."""
+        if not self.manages_properties:
+            raise _denied("Only super admins and admins with the property-settings permission "
+                          "can change properties, sync properties and association labels. "
+                          "Ask one of them.", "PROPERTY_SETTINGS_REQUIRED")
+
+    def require_super_admin(self, what: str) -> None:
+        """Raise 403 unless the user is a super admin; ``what`` names the refused action."""
+        if not self.is_super_admin:
+            raise _denied(f"Only a super admin can {what}. Ask one of the account's super "
+                          "admins.", "SUPER_ADMIN_REQUIRED")
+
 
 def object_scope(object_type: str, write: bool = False) -> str:
     return f"crm.objects.{object_type}.{'write' if write else 'read'}"
@@ -71,3 +97,34 @@ def parse_scopes(raw: str) -> frozenset[str]:
     if unknown:
         raise ValueError(f"unknown scopes: {', '.join(unknown)} (known: {', '.join(ALL_SCOPES)})")
     return scopes
+
+
+def check_access_change(principal: Principal, name: str, old: AccessRule, new: AccessRule
+                        ) -> None:
+    """Only a super admin changes an access rule, and nobody widens their own access.
+
+    ``name`` is the property the rule belongs to; an unchanged rule always passes.
+    """
+    if old == new:
+        return
+    principal.require_super_admin(f"change who can view and edit the values of {name}")
+    if widens(principal.user_id, [(old, new)], principal.team_ids, principal.team_ids):
+        raise _denied(f"This change would let you view or edit values of {name} that you "
+                      "may not today, and nobody can widen their own access. Ask another super "
+                      "admin to make it.", "CANNOT_WIDEN_OWN_ACCESS")
+
+
+def widens(user_id: int, rules: Iterable[tuple[AccessRule, AccessRule]],
+           teams_before: frozenset[int], teams_after: frozenset[int]) -> bool:
+    """Does the user, in teams ``teams_after`` under the new rules, view or edit anything
+    they could not in ``teams_before`` under the old ones?"""
+    for old, new in rules:
+        if new.can_view(user_id, teams_after) and not old.can_view(user_id, teams_before):
+            return True
+        if new.can_edit(user_id, teams_after) and not old.can_edit(user_id, teams_before):
+            return True
+    return False
+
+
+def _denied(message: str, code: str) -> PermissionDeniedError:
+    return PermissionDeniedError(message, [ErrorDetail(message, code)])

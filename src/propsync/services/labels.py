@@ -27,6 +27,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 def _pair(principal: Principal, from_type: str, to_type: str, write: bool) -> tuple[str, str]:
     ft, tt = resolve_object_type(from_type).name, resolve_object_type(to_type).name
     principal.require(schema_scope(ft, write=write))
+    if write:
+        principal.require_property_settings()
     return ft, tt
 
 

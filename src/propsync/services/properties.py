@@ -15,11 +15,12 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
-from propsync.domain.auth import Principal, schema_scope
+from propsync.domain.auth import Principal, check_access_change, schema_scope
 from propsync.domain.errors import (
     AlreadyExistsError,
     ErrorDetail,
     NotFoundError,
+    PermissionDeniedError,
     ValidationError,
 )
 from propsync.domain.history import ValueSource
@@ -40,6 +41,7 @@ from propsync.storage import accounts as account_store
 from propsync.storage import properties as store
 from propsync.storage import records as record_store
 from propsync.storage import sync as sync_store
+from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
 
 _T = TypeVar("_T")
@@ -134,6 +136,7 @@ def create_property(engine: Engine, principal: Principal, object_type: str,
     """Create an ordinary or a sync property; every check runs before anything is stored."""
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot, write=True))
+    principal.require_property_settings()
     groups.check_name(given.name)
     if given.has_unique_value:
         raise _invalid("hasUniqueValue is not enforced by propsync yet, so it cannot be set: "
@@ -150,6 +153,7 @@ def create_property(engine: Engine, principal: Principal, object_type: str,
             options=given.options, display_order=given.display_order, hidden=given.hidden,
             has_unique_value=given.has_unique_value, access=given.access or AccessRule(),
             created_ms=now, updated_ms=now))
+        check_access_change(principal, f"{ot}.{given.name}", AccessRule(), prop.access)
         _check_access(conn, principal.account_id, prop.access)
         prop = replace(prop, id=store.insert_property(conn, principal.account_id, prop))
         definition_log.record(conn, principal, prop, definition_log.CREATED,
@@ -244,18 +248,33 @@ def update_property(engine: Engine, principal: Principal, object_type: str, name
     """
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot, write=True))
+    principal.require_property_settings()
     with write_transaction(engine) as conn:
         prop = _existing(conn, principal, ot, name)
         is_sync = sync_svc.find_definition(conn, principal.account_id, prop.id) is not None
     if is_sync:
         return _update_sync(engine, principal, ot, prop, patch)
+    if patch.sync_source is not None:
+        raise _invalid(f"{ot}.{name} is an ordinary property: its values were set by people "
+                       "and integrations, and a sync property would replace them all. Create a "
+                       "new sync property with this syncSource instead (POST "
+                       f"/crm/v3/properties/{ot}), and keep {name} until nothing uses it.",
+                       "CANNOT_CONVERT_TO_SYNC")
     with write_transaction(engine) as conn:
+        if _may_affect_sync(patch):
+            lock_definitions(conn, principal.account_id)
         prop = _existing(conn, principal, ot, name)
         updated = _patched(conn, principal, prop, patch)
         _convert_values(conn, principal, prop, updated)
         store.update_property(conn, principal.account_id, updated)
         _log_update(conn, principal, prop, updated)
     return get_property(engine, principal, ot, name)
+
+
+def _may_affect_sync(patch: PropertyPatch) -> bool:
+    """A new type or access rule can conflict with a sync property copying the property, so
+    the change checks for one under the lock that defining a sync property takes."""
+    return patch.type is not None or patch.access is not None
 
 
 def _log_update(conn: Connection, principal: Principal, old: PropertyDefinition,
@@ -277,6 +296,9 @@ def _patched(conn: Connection, principal: Principal, prop: PropertyDefinition,
                        "change.", "READ_ONLY_DEFINITION")
     if retyped:
         sync_svc.refuse_if_used(conn, principal.account_id, prop, "changed to another type")
+    if patch.access is not None:
+        check_access_change(principal, f"{prop.object_type}.{prop.name}", prop.access,
+                            patch.access)
     if patch.access is not None and patch.access.is_restricted:
         sync_svc.refuse_if_used(conn, principal.account_id, prop, "restricted")
         _check_access(conn, principal.account_id, patch.access)
@@ -301,6 +323,14 @@ def _convert_values(conn: Connection, principal: Principal, old: PropertyDefinit
     """Re-read the stored values under ``new``; refuse if any does not fit, else rewrite."""
     if _keeps_every_value(old, new):
         return
+    if not old.access.can_edit(principal.user_id, principal.team_ids):
+        # Refused before any value is read: whether the values would convert, how many
+        # would not and what they are would all tell the caller about values they may not see.
+        message = (f"Changing the type or removing options of {old.object_type}.{old.name} "
+                   "rewrites its values, and you may not edit them (the property's access is "
+                   "restricted). Ask a user who can view and edit its values to make this "
+                   "change.")
+        raise PermissionDeniedError(message, [ErrorDetail(message, "PROPERTY_EDIT_RESTRICTED")])
     account_id = principal.account_id
     stored = store.load_value_texts(conn, account_id, old.id)
     converted, misfits = renormalize(new, stored)
@@ -367,7 +397,11 @@ def delete_property(engine: Engine, principal: Principal, object_type: str, name
     """Delete a property and its values (refused for defaults and for sync sources)."""
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot, write=True))
+    principal.require_property_settings()
     with write_transaction(engine) as conn:
+        # Under the lock that defining a sync property takes: a definition that names this
+        # property either committed first (and refuses this) or waits and finds it gone.
+        lock_definitions(conn, principal.account_id)
         prop = _existing(conn, principal, ot, name)
         is_sync = sync_svc.find_definition(conn, principal.account_id, prop.id) is not None
         if not is_sync:

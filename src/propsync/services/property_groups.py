@@ -61,6 +61,7 @@ def create_group(engine: Engine, principal: Principal, object_type: str, name: s
     """Create a property group; a taken name is 409 ``OBJECT_ALREADY_EXISTS``."""
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot, write=True))
+    principal.require_property_settings()
     check_name(name)
     with write_transaction(engine) as conn:
         if store.find_group(conn, principal.account_id, ot, name) is not None:
@@ -75,6 +76,7 @@ def update_group(engine: Engine, principal: Principal, object_type: str, name: s
     """Change a group's label and/or display order (its name is its identity)."""
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot, write=True))
+    principal.require_property_settings()
     with write_transaction(engine) as conn:
         group = _existing_group(conn, principal.account_id, ot, name)
         group = Group(name, group.label if label is None else label,
@@ -89,6 +91,7 @@ def delete_group(engine: Engine, principal: Principal, object_type: str, name: s
     properties, are refused with 400 (move or delete those properties first)."""
     ot = resolve_object_type(object_type)
     principal.require(schema_scope(ot.name, write=True))
+    principal.require_property_settings()
     with write_transaction(engine) as conn:
         _existing_group(conn, principal.account_id, ot.name, name)
         if name == ot.group:

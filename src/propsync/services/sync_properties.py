@@ -255,8 +255,13 @@ def create_sync_property(
     """Create a sync property and start its backfill (all checks first; nothing on refusal)."""
     target = resolve_object_type(target_type).name
     principal.require(schema_scope(target, write=True))
+    principal.require_property_settings()
     now = now_ms()
     with write_transaction(engine) as conn:
+        # The lock comes before the source is read: restricting or deleting the source takes
+        # it too, so either that committed first (and the source is seen restricted or gone)
+        # or it waits for this definition (and is refused because the source is in use).
+        lock_definitions(conn, principal.account_id)
         if find_property(conn, principal.account_id, target, name) is not None:
             raise AlreadyExistsError(f"{target} already has a property named {name!r}. "
                                      "Choose another internal name.")
@@ -294,7 +299,9 @@ def redefine_sync_property(
     """Point a sync property at a new source; every value is recomputed (a backfill)."""
     target = resolve_object_type(target_type).name
     principal.require(schema_scope(target, write=True))
+    principal.require_property_settings()
     with write_transaction(engine) as conn:
+        lock_definitions(conn, principal.account_id)  # before the source is read: see create
         prop, _ = _existing(conn, principal.account_id, target, name)
         checked = check_source(conn, principal, target, request)
         define(conn, principal, prop.id, target, checked, redefining=True)
@@ -311,9 +318,10 @@ def delete_sync_property(engine: Engine, principal: Principal, target_type: str,
     """Remove a sync property and its values (refused while another sync property copies it)."""
     target = resolve_object_type(target_type).name
     principal.require(schema_scope(target, write=True))
+    principal.require_property_settings()
     with write_transaction(engine) as conn:
-        prop, _ = _existing(conn, principal.account_id, target, name)
         lock_definitions(conn, principal.account_id)
+        prop, _ = _existing(conn, principal.account_id, target, name)
         refuse_if_used(conn, principal.account_id, prop, "deleted")
         store.delete_definition(conn, principal.account_id, prop.id)
         delete_property(conn, principal.account_id, prop.id)

@@ -6,8 +6,6 @@ is still bounded by each property's access rule (SPEC 2), exactly as for a token
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Engine, select
 
 from propsync.domain.auth import ALL_SCOPES, Principal, Role
@@ -16,13 +14,6 @@ from propsync.services.accounts import check_password
 from propsync.storage import accounts as store
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction
-
-
-@dataclass(frozen=True)
-class User:
-    user_id: int
-    email: str
-    name: str
 
 
 def sign_in(engine: Engine, email: str, password: str) -> Principal:
@@ -50,12 +41,3 @@ def principal_of(engine: Engine, account_id: int, user_id: int) -> Principal:
             raise AuthenticationError("This user no longer exists; sign in again.")
         teams = store.team_ids_of(conn, account_id, user_id)
     return Principal(account_id, user_id, teams, frozenset(ALL_SCOPES), Role(role))
-
-
-def list_users(engine: Engine, principal: Principal) -> list[User]:
-    """The users of the principal's account, in id order."""
-    u = t.users
-    with read_transaction(engine) as conn:
-        rows = conn.execute(select(u.c.user_id, u.c.email, u.c.name).where(
-            u.c.account_id == principal.account_id).order_by(u.c.user_id)).all()
-    return [User(r.user_id, r.email, r.name) for r in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection, RowMapping, and_, delete, insert, select, update
 
 from propsync.storage import tables as t
 from propsync.storage.ids import allocate_id
@@ -99,3 +99,47 @@ def find_token(conn: Connection, account_id: int, token_hash: str
         u.c.account_id == tk.c.account_id, u.c.user_id == tk.c.user_id)).where(
         tk.c.account_id == account_id, tk.c.token_hash == token_hash)).first()
     return (row.user_id, row.scopes, row.role) if row else None
+
+
+def load_users(conn: Connection, account_id: int) -> list[RowMapping]:
+    """``user_id, email, name, role`` of every user of the account, in id order."""
+    u = t.users
+    return list(conn.execute(select(u.c.user_id, u.c.email, u.c.name, u.c.role).where(
+        u.c.account_id == account_id).order_by(u.c.user_id)).mappings())
+
+
+def set_role(conn: Connection, account_id: int, user_id: int, role: str) -> None:
+    u = t.users
+    conn.execute(update(u).where(u.c.account_id == account_id, u.c.user_id == user_id)
+                 .values(role=role))
+
+
+def load_teams(conn: Connection, account_id: int) -> list[tuple[int, str, frozenset[int]]]:
+    """``(team_id, name, member ids)`` of every team of the account, in id order."""
+    tm, m = t.teams, t.team_members
+    members: dict[int, set[int]] = {}
+    for team_id, user_id in conn.execute(select(m.c.team_id, m.c.user_id).where(
+            m.c.account_id == account_id)):
+        members.setdefault(team_id, set()).add(user_id)
+    rows = conn.execute(select(tm.c.team_id, tm.c.name).where(tm.c.account_id == account_id)
+                        .order_by(tm.c.team_id))
+    return [(r.team_id, r.name, frozenset(members.get(r.team_id, ()))) for r in rows]
+
+
+def set_team(conn: Connection, account_id: int, team_id: int, name: str,
+             members: frozenset[int]) -> None:
+    """Rename the team and replace its members."""
+    tm, m = t.teams, t.team_members
+    conn.execute(update(tm).where(tm.c.account_id == account_id, tm.c.team_id == team_id)
+                 .values(name=name))
+    conn.execute(delete(m).where(m.c.account_id == account_id, m.c.team_id == team_id))
+    if members:
+        conn.execute(insert(m), [{"account_id": account_id, "team_id": team_id, "user_id": u}
+                                 for u in sorted(members)])
+
+
+def delete_team(conn: Connection, account_id: int, team_id: int) -> None:
+    tm, m = t.teams, t.team_members
+    for table in (m, tm):
+        conn.execute(delete(table).where(table.c.account_id == account_id,
+                                         table.c.team_id == team_id))

@@ -234,3 +234,11 @@ def load_definition_log(conn: Connection, account_id: int, property_id: int
         select(log.c.at_ms, log.c.user_id, log.c.action, log.c.summary)
         .where(log.c.account_id == account_id, log.c.property_id == property_id)
         .order_by(log.c.entry_id))]
+
+
+def load_restricted(conn: Connection, account_id: int) -> list[PropertyDefinition]:
+    """Every property of the account, of any object type, whose access is restricted."""
+    p = t.properties
+    rows = conn.execute(select(p).where(p.c.account_id == account_id, p.c.access.is_not(None))
+                        .order_by(p.c.object_type, p.c.name)).mappings()
+    return [to_definition(r) for r in rows]

@@ -16,8 +16,8 @@ from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
 from propsync.services import property_groups as group_svc
 from propsync.services import sync_properties as sync_svc
+from propsync.services.members import list_users
 from propsync.services.property_usage import used_in
-from propsync.services.users import list_users
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
