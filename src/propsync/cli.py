@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from propsync.config import ConfigError, Settings
+from propsync.domain.auth import Role
 from propsync.domain.errors import PropsyncError
 
 if TYPE_CHECKING:
@@ -93,18 +94,52 @@ def accounts_create(
         _fail(exc)
 
 
+_ROLE_HELP = ("super_admin (users, teams, access rules: everything), admin (properties, "
+              "sync properties, labels) or user (records only). Default: super_admin for "
+              "the account's first user, user for the others.")
+
+
 @users_app.command("create")
 def users_create(
     email: str,
     account: Annotated[int, typer.Option("--account", help="Account id.")],
     password: Annotated[str | None, typer.Option(help="Password for signing in.")] = None,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
+    role: Annotated[Role | None, typer.Option(help=_ROLE_HELP)] = None,
 ) -> None:
     """Create a user of an account; prints the user id on the last line."""
     from propsync.services.accounts import create_user
 
     try:
-        typer.echo(create_user(_engine(), account, email, password, name))
+        typer.echo(create_user(_engine(), account, email, password, name, role))
+    except PropsyncError as exc:
+        _fail(exc)
+
+
+@users_app.command("list")
+def users_list(account: Annotated[int, typer.Option("--account", help="Account id.")]) -> None:
+    """List an account's users: id, role, e-mail and name, one per line."""
+    from propsync.services.members import account_users
+
+    try:
+        for u in account_users(_engine(), account):
+            typer.echo(f"{u.user_id}\t{u.role.value}\t{u.email}\t{u.name}")
+    except PropsyncError as exc:
+        _fail(exc)
+
+
+@users_app.command("set-role")
+def users_set_role(
+    user: int,
+    role: Annotated[Role, typer.Argument(help=_ROLE_HELP.split(". Default")[0] + ".")],
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+) -> None:
+    """Give a user another role (the account keeps at least one super admin)."""
+    from propsync.services.members import set_role
+
+    try:
+        set_role(_engine(), account, user, role)
+        typer.echo(f"user {user} is now {role.value}")
     except PropsyncError as exc:
         _fail(exc)
 

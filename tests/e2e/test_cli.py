@@ -19,7 +19,7 @@ from tests.conftest import BACKENDS, drop_database, make_database, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("serve", "worker", "verify", "demo", "bench", "db upgrade", "accounts create",
-            "users create", "teams create", "tokens create")
+            "users create", "users list", "users set-role", "teams create", "tokens create")
 
 
 def propsync(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -59,6 +59,24 @@ def test_create_account_user_team_and_token_then_use_the_token(url):
         assert client.get("/crm/v3/objects/companies").status_code == 403
         client.close()
     engine.dispose()
+
+
+def test_users_get_roles_and_the_last_super_admin_stays_one(url):
+    account = last_line(propsync(url, "accounts", "create", "Acme"))
+    first = last_line(propsync(url, "users", "create", "--account", account, "ada@acme.example"))
+    admin = last_line(propsync(url, "users", "create", "--account", account, "bo@acme.example",
+                               "--role", "admin"))
+    plain = last_line(propsync(url, "users", "create", "--account", account, "cy@acme.example"))
+    listed = propsync(url, "users", "list", "--account", account).stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [
+        [first, "super_admin"], [admin, "admin"], [plain, "user"]]
+    refused = propsync(url, "users", "set-role", first, "user", "--account", account)
+    assert refused.returncode == 1 and "only super admin" in refused.stderr
+    assert last_line(propsync(url, "users", "set-role", plain, "super_admin", "--account",
+                              account)) == f"user {plain} is now super_admin"
+    bad = propsync(url, "users", "create", "--account", account, "x@acme.example", "--role",
+                   "owner")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
 
 def test_demo_seeds_once_and_prints_a_working_token_each_time(url):

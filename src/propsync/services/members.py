@@ -8,7 +8,7 @@ a super admin cannot join a team that a property's access rule admits them throu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Engine
 
@@ -81,16 +81,30 @@ def change_role(engine: Engine, principal: Principal, user_id: int, role: Role) 
     """Give a user another role (super admins only); the account keeps a super admin."""
     principal.require(USERS_WRITE)
     principal.require_super_admin("change a user's role")
+    return set_role(engine, principal.account_id, user_id, role)
+
+
+def set_role(engine: Engine, account_id: int, user_id: int, role: Role) -> User:
+    """Give a user another role, as the operator does from the CLI; refused if the account
+    would be left without a super admin."""
     with write_transaction(engine) as conn:
-        users = {u.user_id: u for u in _users(conn, principal.account_id)}
+        users = {u.user_id: u for u in _users(conn, account_id)}
         if user_id not in users:
-            raise NotFoundError(f"This account has no user {user_id}.")
-        admins = [u for u in users.values() if u.role is Role.SUPER_ADMIN]
-        if role is not Role.SUPER_ADMIN and [u.user_id for u in admins] == [user_id]:
+            raise NotFoundError(f"Account {account_id} has no user {user_id}.")
+        admins = [u.user_id for u in users.values() if u.role is Role.SUPER_ADMIN]
+        if role is not Role.SUPER_ADMIN and admins == [user_id]:
             raise _invalid(f"{users[user_id].display_name} is the account's only super admin; "
                            "make another user super admin first.", "LAST_SUPER_ADMIN")
-        store.set_role(conn, principal.account_id, user_id, role.value)
-        return _users(conn, principal.account_id)[list(users).index(user_id)]
+        store.set_role(conn, account_id, user_id, role.value)
+    return replace(users[user_id], role=role)
+
+
+def account_users(engine: Engine, account_id: int) -> list[User]:
+    """The users of an account, as the operator lists them from the CLI."""
+    with read_transaction(engine) as conn:
+        if not store.account_exists(conn, account_id):
+            raise NotFoundError(f"There is no account {account_id}.")
+        return _users(conn, account_id)
 
 
 def list_teams(engine: Engine, principal: Principal) -> list[Team]:
