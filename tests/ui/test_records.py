@@ -139,7 +139,7 @@ def test_a_property_in_use_cannot_be_deleted_and_used_in_names_its_users(
     page.get_by_role("link", name="Used in").click()
     expect(page.get_by_role("link", name="Company region")).to_be_visible()
     page.get_by_role("link", name="Details").click()
-    page.get_by_label("Only these users:").check()
+    page.get_by_label("Only these users and teams:").check()
     page.get_by_label("UI Admin").check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("cannot be restricted")

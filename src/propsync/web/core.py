@@ -114,6 +114,7 @@ def signed_in(request: Request) -> Ctx:
     except AuthenticationError:
         start_session(request, Session.anonymous())
         raise Redirect(target) from None
+    request.state.principal = principal  # pages show only what the role may do
     return Ctx(request, engine, session, principal)
 
 
@@ -135,7 +136,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     session = current_session(request)
     html = TEMPLATES.get_template(template).render(
         csrf=session.csrf, signed_in=session.signed_in, path=request.url.path,
-        record_types=RECORD_TYPES, **values)
+        record_types=RECORD_TYPES, viewer=getattr(request.state, "principal", None), **values)
     return HTMLResponse(html, status_code=status)
 
 

@@ -16,7 +16,7 @@ from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
 from propsync.services import property_groups as group_svc
 from propsync.services import sync_properties as sync_svc
-from propsync.services.members import list_users
+from propsync.services.members import Team, User, list_teams, list_users
 from propsync.services.property_usage import used_in
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 
@@ -53,16 +53,36 @@ def label_names(ctx: Ctx, d: SyncDefinition) -> list[str]:
     return [known.get(i, f"type {i}") for i in sorted(d.association_type_ids)]
 
 
+def access_summary(rule: AccessRule, users: list[User], teams: list[Team]) -> str:
+    """Who an access rule admits, by name: "Ada Lovelace, team Finance"; view and edit are
+    said apart when they differ."""
+    names = {u.user_id: u.display_name for u in users}
+    team_names = {t.team_id: t.name for t in teams}
+
+    def side(who: frozenset[int] | None, which: frozenset[int] | None) -> str:
+        if who is None and which is None:
+            return "everyone"
+        named = [names.get(i, f"user {i}") for i in sorted(who or ())]
+        named += [f"team {team_names.get(i, i)}" for i in sorted(which or ())]
+        return ", ".join(named) or "nobody"
+
+    view = side(rule.view_users, rule.view_teams)
+    edit = side(rule.edit_users, rule.edit_teams) if rule.edit_restricted else view
+    return f"{view} (view and edit)" if view == edit else f"view: {view}; edit: {edit}"
+
+
 def _page_values(ctx: Ctx, ot: str, name: str, tab: str) -> dict[str, Any]:
     view = prop_svc.get_property(ctx.engine, ctx.principal, ot, name)
     status = (sync_svc.property_status(ctx.engine, ctx.principal, ot, name)
               if view.sync is not None else None)
+    users, teams = list_users(ctx.engine, ctx.principal), list_teams(ctx.engine, ctx.principal)
     return {
         "object_type": ot, "view": view, "prop": view.definition, "sync": view.sync,
         "sync_status": status, "labels": label_names(ctx, view.sync) if view.sync else [],
         "users_of": used_in(ctx.engine, ctx.principal, ot, name),
         "groups": group_svc.list_groups(ctx.engine, ctx.principal, ot),
-        "users": list_users(ctx.engine, ctx.principal),
+        "users": users, "teams": teams,
+        "access_text": access_summary(view.definition.access, users, teams),
         "definition_log": definition_log.definition_log(ctx.engine, ctx.principal, ot,
                                                         view.definition.id),
         "tab": tab if tab in TABS else "details", "section": "settings",
@@ -82,22 +102,38 @@ def property_page(ctx: CtxDep, objectType: str, name: str, tab: str = "details",
 def edit_property(ctx: CtxDep, form: FormDep, objectType: str, name: str) -> Response:
     ot = resolve_object_type(objectType).name
     try:
+        current = prop_svc.get_property(ctx.engine, ctx.principal, ot, name).definition
         patch = prop_svc.PropertyPatch(
             label=form.get("label"), description=form.get("description"),
-            group_name=form.get("group") or None, access=_access(form))
+            group_name=form.get("group") or None, access=_access(form, current.access))
         prop_svc.update_property(ctx.engine, ctx.principal, ot, name, patch)
     except PropsyncError as exc:
         return _with_error(ctx, ot, name, exc)
     return RedirectResponse(f"/ui/settings/properties/{ot}/{name}?saved=1", status_code=303)
 
 
-def _access(form: Form) -> AccessRule | None:
-    """The access rule the form asks for (``None`` leaves a sync property's alone)."""
+def _access(form: Form, current: AccessRule) -> AccessRule | None:
+    """The access rule the form asks for, or ``None`` when it asks for the one the page
+    showed (the form says the same users and teams may view and edit; a rule set through
+    the API with different sides is left alone unless the form changes it)."""
     mode = form.get("access")
     if mode == "restricted":
-        users = frozenset(int(u) for u in form.getlist("access_user") if u.isdigit())
-        return AccessRule(view_users=users, edit_users=users)
-    return AccessRule() if mode == "everyone" else None
+        users = _ids(form.getlist("access_user"))
+        teams = _ids(form.getlist("access_team"))
+        wanted = AccessRule(view_users=users, view_teams=teams, edit_users=users,
+                            edit_teams=teams)
+    elif mode == "everyone":
+        wanted = AccessRule()
+    else:
+        return None
+    shown = AccessRule(view_users=current.user_ids, view_teams=current.team_ids,
+                       edit_users=current.user_ids, edit_teams=current.team_ids
+                       ) if current.is_restricted else AccessRule()
+    return None if wanted == shown else wanted
+
+
+def _ids(raw: list[str]) -> frozenset[int]:
+    return frozenset(int(v) for v in raw if v.isascii() and v.isdigit() and len(v) < 19)
 
 
 @router.post("/settings/properties/{objectType}/{name}/delete")

@@ -116,12 +116,14 @@ def steps(ctx: Ctx, state: State) -> list[str]:
 
 @router.get("/settings/properties/new")
 def wizard_start(ctx: CtxDep, objectType: str = "contacts") -> Response:
+    ctx.principal.require_property_settings()
     start = State(object_type=objectType if objectType in OBJECT_TYPES else "contacts")
     return _show(ctx, start, "object", None)
 
 
 @router.post("/settings/properties/new")
 def wizard_step(ctx: CtxDep, form: FormDep) -> Response:
+    ctx.principal.require_property_settings()
     state, step, nav = State.from_form(form), form.get("step"), form.get("nav")
     order = steps(ctx, state)
     if step not in order:

@@ -1,0 +1,104 @@
+"""Settings → Users & teams: a super admin adds users, sets their roles and keeps teams.
+
+Every change goes through ``services.members``, which refuses anyone but a super admin and
+anyone widening their own access; the page is only linked for super admins.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import RedirectResponse
+
+from propsync.domain.auth import ROLE_LABELS, Role
+from propsync.domain.errors import PropsyncError, ValidationError
+from propsync.services import members as svc
+from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
+
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
+PAGE = "/ui/settings/users"
+# What a finished change says; the query carries a key, never text of its own.
+NOTICES = {"user-added": "User added.", "role-changed": "Role changed.",
+           "team-created": "Team created.", "team-saved": "Team saved.",
+           "team-deleted": "Team deleted."}
+
+
+@router.get("/settings/users")
+def members_page(ctx: CtxDep, done: str = "") -> Response:
+    ctx.principal.require_super_admin("manage users and teams")
+    return _page(ctx, notice=NOTICES.get(done, ""))
+
+
+def _page(ctx: Ctx, notice: str = "", error: PropsyncError | None = None) -> Response:
+    users = svc.list_users(ctx.engine, ctx.principal)
+    teams = svc.list_teams(ctx.engine, ctx.principal)
+    return render(ctx.request, "members.html", status=error.status if error else 200,
+                  users=users, teams=teams, names={u.user_id: u.display_name for u in users},
+                  roles=ROLE_LABELS, notice=notice, error=error, section="settings")
+
+
+def _done(key: str) -> Response:
+    return RedirectResponse(f"{PAGE}?done={key}", status_code=303)
+
+
+@router.post("/settings/users")
+def add_user(ctx: CtxDep, form: FormDep) -> Response:
+    try:
+        svc.add_user(ctx.engine, ctx.principal, form.get("email"), form.get("name"),
+                     _role(form), form.get("password") or None)
+    except PropsyncError as exc:
+        return _page(ctx, error=exc)
+    return _done("user-added")
+
+
+@router.post("/settings/users/{userId}/role")
+def change_role(ctx: CtxDep, form: FormDep, userId: str) -> Response:
+    try:
+        svc.change_role(ctx.engine, ctx.principal, _id(userId), _role(form))
+    except PropsyncError as exc:
+        return _page(ctx, error=exc)
+    return _done("role-changed")
+
+
+@router.post("/settings/teams")
+def create_team(ctx: CtxDep, form: FormDep) -> Response:
+    try:
+        svc.create_team(ctx.engine, ctx.principal, form.get("name"), _members(form))
+    except PropsyncError as exc:
+        return _page(ctx, error=exc)
+    return _done("team-created")
+
+
+@router.post("/settings/teams/{teamId}")
+def save_team(ctx: CtxDep, form: FormDep, teamId: str) -> Response:
+    try:
+        svc.update_team(ctx.engine, ctx.principal, _id(teamId), form.get("name"),
+                        _members(form))
+    except PropsyncError as exc:
+        return _page(ctx, error=exc)
+    return _done("team-saved")
+
+
+@router.post("/settings/teams/{teamId}/delete")
+def delete_team(ctx: CtxDep, form: FormDep, teamId: str) -> Response:
+    try:
+        svc.delete_team(ctx.engine, ctx.principal, _id(teamId))
+    except PropsyncError as exc:
+        return _page(ctx, error=exc)
+    return _done("team-deleted")
+
+
+def _role(form: Form) -> Role:
+    try:
+        return Role(form.get("role"))
+    except ValueError:
+        raise ValidationError("Choose a role: super admin, admin or user.") from None
+
+
+def _id(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 19):
+        raise ValidationError(f"{raw[:40]!r} is not an id.")
+    return int(raw)
+
+
+def _members(form: Form) -> list[int]:
+    return [_id(v) for v in form.getlist("member")]
