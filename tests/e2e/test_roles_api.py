@@ -145,6 +145,8 @@ def test_nobody_joins_a_team_that_admits_them_to_restricted_values(staff):
 def test_only_a_super_admin_adds_users_and_changes_roles_and_one_always_remains(staff):
     body = {"email": "new@x.com", "name": "New", "role": "admin"}
     assert staff.admin.post("/propsync/v1/users", json=body).status_code == 403
+    short = staff.boss.post("/propsync/v1/users", json={**body, "password": "abc"})
+    assert short.status_code == 400
     created = staff.boss.post("/propsync/v1/users", json=body)
     assert created.status_code == 201, created.text
     assert created.json()["role"] == "admin"

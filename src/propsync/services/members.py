@@ -32,6 +32,8 @@ from propsync.storage import accounts as store
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import load_restricted
 
+MIN_PASSWORD = 8
+
 
 @dataclass(frozen=True)
 class User:
@@ -72,6 +74,8 @@ def add_user(engine: Engine, principal: Principal, email: str, name: str, role: 
     """A new user of the account (super admins only)."""
     principal.require(USERS_WRITE)
     principal.require_super_admin("add users")
+    if password is not None and not MIN_PASSWORD <= len(password) <= 200:
+        raise _invalid(f"A password needs {MIN_PASSWORD} to 200 characters.", "INVALID_PASSWORD")
     user_id = create_user(engine, principal.account_id, email.strip(), password, name.strip(),
                           role)
     return next(u for u in list_users(engine, principal) if u.user_id == user_id)
