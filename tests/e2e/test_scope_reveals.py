@@ -1,0 +1,74 @@
+"""Scopes are checked on every object type a reply reveals or a call touches (issue 12,
+point 4): associated records, association labels, a sync property's source, the history
+of a sync value. ``tests/reliability/test_route_access.py`` checks every route; these
+tests name each rule once."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from propsync.domain.auth import ALL_SCOPES
+from propsync.services.accounts import create_token
+from tests.conftest import Tenant
+from tests.e2e.test_sync_api import PRIMARY, settle, sync_body
+
+CONTACTS_COMPANIES = "/crm/v4/associations/contacts/companies"
+
+
+def token(tenant: Tenant, scopes: str) -> httpx.Client:
+    """A client of the tenant's own account and user, with only ``scopes``."""
+    made = create_token(tenant.server.engine, tenant.account_id, scopes, tenant.user_id)
+    return tenant.client_for(made.token)
+
+
+def without(tenant: Tenant, object_type: str, *also: str) -> httpx.Client:
+    """Every scope but those of ``object_type`` (and but ``also``)."""
+    return token(tenant, " ".join(s for s in ALL_SCOPES
+                                  if f".{object_type}." not in s and s not in also))
+
+
+def missing(reply: httpx.Response) -> list[str]:
+    assert reply.status_code == 403, reply.text
+    body = reply.json()
+    assert body["category"] == "MISSING_SCOPES" and body["status"] == "error"
+    return list(body.get("context", {}).get("requiredGranularScopes", []))
+
+
+@pytest.fixture
+def linked(api: httpx.Client) -> tuple[str, str]:
+    """A company named Acme and a contact whose Primary company it is."""
+    company = api.post("/crm/v3/objects/companies", json={"properties": {"name": "Acme"}}).json()
+    contact = api.post("/crm/v3/objects/contacts", json={
+        "properties": {"email": "a@acme.com"},
+        "associations": [{"to": {"id": company["id"]}, "types": [PRIMARY]}]}).json()
+    return company["id"], contact["id"]
+
+
+def test_a_contacts_token_cannot_list_company_ids_through_a_contacts_associations(
+        tenant, linked):
+    company, contact = linked
+    reader = token(tenant, "crm.objects.contacts.read")
+    for path in (f"/crm/v3/objects/contacts/{contact}", "/crm/v3/objects/contacts"):
+        reply = reader.get(path, params={"associations": "companies"})
+        assert missing(reply) == ["crm.objects.companies.read"]
+        assert "associations" not in reply.json() and "results" not in reply.json()
+    both = token(tenant, "crm.objects.contacts.read crm.objects.companies.read")
+    shown = both.get(f"/crm/v3/objects/contacts/{contact}", params={"associations": "companies"})
+    assert [a["id"] for a in shown.json()["associations"]["companies"]["results"]] == [
+        company, company]
+
+
+def test_a_sync_values_history_names_its_source_record_only_to_who_may_read_it(
+        api, tenant, linked):
+    company, contact = linked
+    assert api.post("/crm/v3/properties/contacts", json=sync_body()).status_code == 201
+    settle(api)
+    params = {"propertiesWithHistory": "company_name_sync"}
+    path = f"/crm/v3/objects/contacts/{contact}"
+    full = api.get(path, params=params).json()["propertiesWithHistory"]["company_name_sync"]
+    assert full[0]["sourceId"] == f"company_name_sync:companies:{company}"
+    reply = without(tenant, "companies").get(path, params=params)
+    entries = reply.json()["propertiesWithHistory"]["company_name_sync"]
+    assert [e["value"] for e in entries] == ["Acme"]
+    assert entries[0]["sourceId"] == "company_name_sync"
