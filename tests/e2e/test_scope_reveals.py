@@ -72,3 +72,48 @@ def test_a_sync_values_history_names_its_source_record_only_to_who_may_read_it(
     entries = reply.json()["propertiesWithHistory"]["company_name_sync"]
     assert [e["value"] for e in entries] == ["Acme"]
     assert entries[0]["sourceId"] == "company_name_sync"
+
+
+def test_inline_associations_need_write_on_the_associated_type(tenant, api, linked):
+    company, _ = linked
+    writer = token(tenant, "crm.objects.contacts.write crm.objects.contacts.read "
+                           "crm.objects.companies.read")
+    before = len(api.get("/crm/v3/objects/contacts").json()["results"])
+    for to in (company, "999999999"):  # an id that names nothing is refused alike
+        body = {"properties": {"email": "b@acme.com"},
+                "associations": [{"to": {"id": to}, "types": [PRIMARY]}]}
+        assert missing(writer.post("/crm/v3/objects/contacts", json=body)) == [
+            "crm.objects.companies.write"]
+        assert missing(writer.post("/crm/v3/objects/contacts/batch/create",
+                                   json={"inputs": [body]})) == ["crm.objects.companies.write"]
+    assert len(api.get("/crm/v3/objects/contacts").json()["results"]) == before
+
+
+def test_association_writes_need_write_on_both_types(tenant, pair):
+    contact, company = pair
+    writer = token(tenant, "crm.objects.contacts.write crm.objects.contacts.read "
+                           "crm.objects.companies.read")
+    reply = writer.put(f"/crm/v4/objects/contacts/{contact}/associations/default/companies/"
+                       f"{company}")
+    assert missing(reply) == ["crm.objects.companies.write"]
+    reply = writer.post(f"{CONTACTS_COMPANIES}/batch/archive", json={"inputs": [
+        {"from": {"id": contact}, "to": [{"id": company}]}]})
+    assert missing(reply) == ["crm.objects.companies.write"]
+
+
+def test_association_labels_need_the_schema_scopes_of_both_types(tenant, api):
+    made = api.post(f"{CONTACTS_COMPANIES}/labels", json={"label": "Billing", "name": "billing"})
+    type_id = made.json()["results"][0]["typeId"]
+    schemas = token(tenant, "crm.schemas.contacts.read crm.schemas.contacts.write "
+                            "crm.schemas.companies.read")
+    reply = without(tenant, "companies").get(f"{CONTACTS_COMPANIES}/labels")
+    assert missing(reply) == ["crm.schemas.companies.read"] and "Billing" not in reply.text
+    for method, path, body in (
+        ("POST", f"{CONTACTS_COMPANIES}/labels", {"label": "Other", "name": "other"}),
+        ("PUT", f"{CONTACTS_COMPANIES}/labels", {"associationTypeId": type_id, "label": "X"}),
+        ("DELETE", f"{CONTACTS_COMPANIES}/labels/{type_id}", None),
+    ):
+        reply = schemas.request(method, path, json=body)
+        assert missing(reply) == ["crm.schemas.companies.write"]
+    labels = api.get(f"{CONTACTS_COMPANIES}/labels").json()["results"]
+    assert [t["label"] for t in labels if t["category"] == "USER_DEFINED"] == ["Billing"]
