@@ -117,3 +117,55 @@ def test_association_labels_need_the_schema_scopes_of_both_types(tenant, api):
         assert missing(reply) == ["crm.schemas.companies.write"]
     labels = api.get(f"{CONTACTS_COMPANIES}/labels").json()["results"]
     assert [t["label"] for t in labels if t["category"] == "USER_DEFINED"] == ["Billing"]
+
+
+def test_a_sync_property_keeps_its_source_from_a_token_that_may_not_read_it(
+        tenant, api, linked):
+    _, contact = linked
+    assert api.post("/crm/v3/properties/contacts", json=sync_body()).status_code == 201
+    settle(api)
+    blind = without(tenant, "companies")
+    shown = blind.get("/crm/v3/properties/contacts/company_name_sync").json()
+    assert "syncSource" not in shown and shown["modificationMetadata"]["readOnlyValue"]
+    listed = blind.get("/crm/v3/properties/contacts").json()["results"]
+    assert [p for p in listed if p["name"] == "company_name_sync" and "syncSource" not in p]
+    assert blind.get("/propsync/v1/sync/status").json()["properties"] == []
+    for path in ("/propsync/v1/sync-properties/contacts/company_name_sync",
+                 f"/propsync/v1/sync-properties/contacts/company_name_sync/explain/{contact}"):
+        reply = blind.get(path)
+        assert missing(reply) == [] and "companies" not in reply.json()["message"]
+    write = blind.patch(f"/crm/v3/objects/contacts/{contact}",
+                        json={"properties": {"company_name_sync": "x"}})
+    assert write.status_code == 400 and "companies" not in write.text
+    assert blind.get(f"/crm/v3/objects/contacts/{contact}", params={
+        "properties": "company_name_sync"}).json()["properties"]["company_name_sync"] == "Acme"
+
+
+def test_a_refused_source_deletion_names_only_the_sync_properties_the_token_may_see(
+        tenant, api):
+    assert api.post("/crm/v3/properties/companies", json={
+        "name": "code", "label": "Code", "type": "string", "fieldType": "text",
+        "groupName": "companyinformation"}).status_code == 201
+    assert api.post("/crm/v3/properties/contacts", json=sync_body(
+        propertyName="code")).status_code == 201
+    reply = without(tenant, "contacts").delete("/crm/v3/properties/companies/code")
+    assert reply.status_code == 400, reply.text
+    assert "company_name_sync" not in reply.text and "contacts" not in reply.text
+    assert "1 sync property" in reply.json()["message"]
+    seen = api.delete("/crm/v3/properties/companies/code")
+    assert "contacts.company_name_sync" in seen.json()["message"]
+
+
+def test_defining_a_sync_property_needs_read_access_to_the_source_records(tenant, linked):
+    definer = token(tenant, " ".join(s for s in ALL_SCOPES
+                                     if s != "crm.objects.companies.read"))
+    reply = definer.post("/crm/v3/properties/contacts", json=sync_body())
+    assert missing(reply) == ["crm.objects.companies.read"]
+
+
+def test_the_sync_status_needs_a_schema_read_scope(tenant):
+    reply = token(tenant, "").get("/propsync/v1/sync/status")
+    assert set(missing(reply)) == {f"crm.schemas.{t}.read" for t in
+                                   ("contacts", "companies", "deals", "tickets")}
+    assert token(tenant, "crm.schemas.deals.read").get(
+        "/propsync/v1/sync/status").status_code == 200
