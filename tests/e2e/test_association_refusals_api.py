@@ -84,7 +84,7 @@ def test_read_scopes_are_enough_to_read(server, api, pair):
     contact, company = pair
     labelled(api, contact, company, 1)
     reader = new_tenant(server, scopes="crm.objects.contacts.read,crm.objects.companies.read,"
-                                       "crm.schemas.contacts.read")
+                                       "crm.schemas.contacts.read,crm.schemas.companies.read")
     assert reader.client.get("/crm/v4/objects/contacts/1/associations/companies"
                              ).status_code == 404
     assert reader.client.get(f"{CONTACTS_COMPANIES}/labels").status_code == 200

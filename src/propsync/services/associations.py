@@ -94,6 +94,9 @@ def links_for_inputs(
             to_type = chosen[0].to_type
             if any(c.to_type != to_type for c in chosen):
                 raise _bad_type("All types of one association must point to the same object type.")
+            # An association is a write on both records (as in HubSpot); checked before
+            # looking the record up, so that a missing id tells nothing either.
+            principal.require(object_scope(to_type, write=True))
             to_id = _to_id(item.to_id)
             require_live(conn, principal.account_id, to_type, [to_id], "association target")
             links += [Link(from_type, record_id, to_type, to_id, ty)
@@ -113,7 +116,10 @@ def _types(from_type: str, to_type: str) -> tuple[str, str]:
 
 
 def _require(principal: Principal, from_type: str, to_type: str, write: bool) -> None:
-    principal.require(object_scope(from_type, write=write), object_scope(to_type))
+    """Reading associations reveals records of both types; adding or removing one writes
+    both records (HubSpot requires the write scope of both objects)."""
+    principal.require(*dict.fromkeys((object_scope(from_type, write=write),
+                                      object_scope(to_type, write=write))))
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,11 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 
 
 def _pair(principal: Principal, from_type: str, to_type: str, write: bool) -> tuple[str, str]:
+    """The two object types; 403 unless the token has the schema scope of both (a label
+    belongs to the schemas of both ends, and deleting one removes associations of both)."""
     ft, tt = resolve_object_type(from_type).name, resolve_object_type(to_type).name
-    principal.require(schema_scope(ft, write=write))
+    principal.require(*dict.fromkeys((schema_scope(ft, write=write),
+                                      schema_scope(tt, write=write))))
     if write:
         principal.require_property_settings()
     return ft, tt

@@ -50,10 +50,14 @@ BOOL_OPTIONS = (Option("true", "Yes", 0), Option("false", "No", 1))
 
 @dataclass(frozen=True)
 class PropertyView:
-    """A property as the API shows it, with its sync definition if it has one."""
+    """A property as the API shows it, with its sync definition if it has one.
+
+    ``source_shown`` is false when the viewer may not read the schema of the sync
+    property's source type: it is still shown read-only, but not where it copies from."""
 
     definition: PropertyDefinition
     sync: SyncDefinition | None
+    source_shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,7 @@ def list_properties(engine: Engine, principal: Principal, object_type: str) -> l
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot))
     with read_transaction(engine) as conn:
-        return _views(conn, principal.account_id, store.load_properties(
-            conn, principal.account_id, ot))
+        return _views(conn, principal, store.load_properties(conn, principal.account_id, ot))
 
 
 def get_property(engine: Engine, principal: Principal, object_type: str, name: str
@@ -104,12 +107,13 @@ def get_property(engine: Engine, principal: Principal, object_type: str, name: s
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot))
     with read_transaction(engine) as conn:
-        return _views(conn, principal.account_id, [_existing(conn, principal, ot, name)])[0]
+        return _views(conn, principal, [_existing(conn, principal, ot, name)])[0]
 
 
-def _views(conn: Connection, account_id: int, props: Sequence[PropertyDefinition]
+def _views(conn: Connection, principal: Principal, props: Sequence[PropertyDefinition]
            ) -> list[PropertyView]:
     """Views with sync definitions attached; a sync property shows its source's type."""
+    account_id = principal.account_id
     syncs = {d.property_id: d for d in sync_store.load_sync_properties(conn, account_id)}
     views = []
     for prop in props:
@@ -119,7 +123,7 @@ def _views(conn: Connection, account_id: int, props: Sequence[PropertyDefinition
             if source is not None:
                 prop = replace(prop, type=source.type, field_type=source.field_type,
                                options=source.options)
-        views.append(PropertyView(prop, d))
+        views.append(PropertyView(prop, d, d is None or sync_svc.may_see_source(principal, d)))
     return views
 
 
@@ -295,12 +299,12 @@ def _patched(conn: Connection, principal: Principal, prop: PropertyDefinition,
         raise _invalid(f"{prop.name} is a default property; its type and field type cannot "
                        "change.", "READ_ONLY_DEFINITION")
     if retyped:
-        sync_svc.refuse_if_used(conn, principal.account_id, prop, "changed to another type")
+        sync_svc.refuse_if_used(conn, principal, prop, "changed to another type")
     if patch.access is not None:
         check_access_change(principal, f"{prop.object_type}.{prop.name}", prop.access,
                             patch.access)
     if patch.access is not None and patch.access.is_restricted:
-        sync_svc.refuse_if_used(conn, principal.account_id, prop, "restricted")
+        sync_svc.refuse_if_used(conn, principal, prop, "restricted")
         _check_access(conn, principal.account_id, patch.access)
     updated = replace(
         prop, label=_pick(patch.label, prop.label), description=_pick(patch.description,
@@ -408,7 +412,7 @@ def delete_property(engine: Engine, principal: Principal, object_type: str, name
             if prop.hubspot_defined:
                 raise _invalid(f"{name} is a default property of {ot} and cannot be deleted.",
                                "READ_ONLY_DEFINITION")
-            sync_svc.refuse_if_used(conn, principal.account_id, prop, "deleted")
+            sync_svc.refuse_if_used(conn, principal, prop, "deleted")
             store.delete_property(conn, principal.account_id, prop.id)
             definition_log.record(conn, principal, prop, definition_log.DELETED, "Deleted")
     if is_sync:

@@ -14,7 +14,7 @@ from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.services.associations import AssociationInput, links_for_inputs
 from propsync.services.schema import Catalogue, PropertyWrites
-from propsync.services.views import ReadSpec, RecordView, build_views
+from propsync.services.views import ReadSpec, RecordView, build_views, require_associated
 from propsync.storage import associations as assoc_store
 from propsync.storage import records as store
 from propsync.storage.db import read_transaction, write_transaction
@@ -105,6 +105,7 @@ def get_record(
 ) -> RecordView:
     ot = resolve_object_type(object_type).name
     principal.require(object_scope(ot))
+    require_associated(principal, spec.associations)
     rid = parse_id(record_id)
     with read_transaction(engine) as conn:
         row = store.load_records(conn, principal.account_id, ot, [rid]).get(rid)
@@ -122,6 +123,7 @@ def list_records(
     """One page of records in id order, and the cursor of the next page (or ``None``)."""
     ot = resolve_object_type(object_type).name
     principal.require(object_scope(ot))
+    require_associated(principal, spec.associations)
     start = _cursor(after)
     with read_transaction(engine) as conn:
         rows = store.list_record_ids(conn, principal.account_id, ot, start, limit + 1, archived)
@@ -146,6 +148,7 @@ def batch_read(
 ) -> BatchResult:
     ot = resolve_object_type(object_type).name
     principal.require(object_scope(ot))
+    require_associated(principal, spec.associations)
     wanted = _parse_ids(ids)
     with read_transaction(engine) as conn:
         rows = store.load_records(conn, principal.account_id, ot, [i for i in wanted if i])

@@ -17,6 +17,7 @@ from propsync.domain.errors import (
 )
 from propsync.domain.properties import PropertyDefinition, StoredValue, normalize_value
 from propsync.domain.sync_rule import SyncDefinition
+from propsync.services.sync_properties import may_see_source
 from propsync.storage.properties import load_properties
 from propsync.storage.sync import load_sync_properties
 
@@ -85,7 +86,7 @@ class Catalogue:
             raise ReadOnlyValueError(message, [ErrorDetail(
                 message, "READ_ONLY_VALUE", {"propertyName": [name]})])
         if prop.id in self.synced:
-            raise _read_only_sync(prop, self.synced[prop.id])
+            raise _read_only_sync(prop, self.synced[prop.id], self.principal)
         if not prop.access.can_edit(self.principal.user_id, self.principal.team_ids):
             message = (f"You may view but not edit property {name!r}: its edit access is "
                        "restricted. Ask an administrator for edit access.")
@@ -100,7 +101,16 @@ def _summary(errors: list[ErrorDetail]) -> str:
     return f"{len(errors)} property values were not valid: " + " ".join(e.message for e in errors)
 
 
-def _read_only_sync(prop: PropertyDefinition, d: SyncDefinition) -> ReadOnlyValueError:
+def _read_only_sync(
+    prop: PropertyDefinition, d: SyncDefinition, principal: Principal
+) -> ReadOnlyValueError:
+    """The refusal of a write to a sync value; it names the source only to a token that
+    may read the source type's schema."""
+    if not may_see_source(principal, d):
+        message = (f"Property {prop.name!r} is a sync property: it copies its value from an "
+                   "associated record and is read-only.")
+        return ReadOnlyValueError(message, [ErrorDetail(
+            message, "READ_ONLY_VALUE", {"propertyName": [prop.name]})])
     labels = "any association" if d.association_type_ids is None else (
         "association type(s) " + ", ".join(str(i) for i in sorted(d.association_type_ids)))
     message = (f"Property {prop.name!r} is a sync property: it copies {d.source_type}."

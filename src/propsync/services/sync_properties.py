@@ -10,7 +10,13 @@ from sqlalchemy import Connection, Engine, func, select
 from propsync.clock import now_ms
 from propsync.domain.associations import CATEGORIES, AssociationType
 from propsync.domain.auth import Principal, object_scope, schema_scope
-from propsync.domain.errors import AlreadyExistsError, ErrorDetail, NotFoundError, ValidationError
+from propsync.domain.errors import (
+    AlreadyExistsError,
+    ErrorDetail,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+)
 from propsync.domain.objects import OBJECT_TYPES, resolve_object_type
 from propsync.domain.properties import PropertyDefinition
 from propsync.domain.sync_rule import (
@@ -64,7 +70,9 @@ def check_source(
 ) -> CheckedSource:
     """Validate a sync source against SPEC 3.4; raises a 4xx error that says what to do."""
     source_type = _source_type(request.object_type)
-    principal.require(schema_scope(source_type))
+    # A sync property shows the source's values to everyone who reads the target, so
+    # whoever defines one must be able to read those values (and the source's schema).
+    principal.require(schema_scope(source_type), object_scope(source_type))
     prop = find_property(conn, principal.account_id, source_type, request.property_name)
     _check_source_property(prop, source_type, request.property_name)
     assert prop is not None
@@ -171,22 +179,29 @@ def uses_of(conn: Connection, account_id: int, property_id: int) -> list[SyncDef
 
 
 def refuse_if_used(
-    conn: Connection, account_id: int, prop: PropertyDefinition, action: str
+    conn: Connection, principal: Principal, prop: PropertyDefinition, action: str
 ) -> None:
-    """Refuse archiving/deleting/restricting a property that a sync property copies."""
-    users = uses_of(conn, account_id, prop.id)
+    """Refuse archiving/deleting/restricting a property that a sync property copies.
+
+    The refusal names the sync properties on object types whose schema the token may
+    read, and only counts the others."""
+    users = uses_of(conn, principal.account_id, prop.id)
     if not users:
         return
-    listed = [f"{u.target_type}.{u.name}" for u in users]
-    message = (f"{prop.object_type}.{prop.name} cannot be {action}: the sync "
-               f"propert{'y' if len(users) == 1 else 'ies'} {', '.join(listed)} cop"
-               f"{'ies' if len(users) == 1 else 'y'} it. Delete or redefine "
-               f"{'it' if len(users) == 1 else 'them'} first.")
+    shown = [u for u in users if schema_scope(u.target_type) in principal.scopes]
+    names = [f"{u.target_type}.{u.name}" for u in shown]
+    if len(shown) < len(users):
+        names.append(f"{len(users) - len(shown)} on object types this token may not read")
+    one = len(users) == 1
+    message = (f"{prop.object_type}.{prop.name} cannot be {action}: {len(users)} sync "
+               f"propert{'y' if one else 'ies'} ({', '.join(names)}) cop"
+               f"{'ies' if one else 'y'} it. Delete or redefine {'it' if one else 'them'} "
+               "first.")
     raise ValidationError(message, [
         ErrorDetail(f"Used by sync property {u.target_type}.{u.name} ({u.label}).",
                     "CANNOT_DELETE_PROPERTY_IN_USE",
                     {"syncProperty": [f"{u.target_type}.{u.name}"], "label": [u.label]})
-        for u in users])
+        for u in shown] or [ErrorDetail(message, "CANNOT_DELETE_PROPERTY_IN_USE")])
 
 
 def find_definition(conn: Connection, account_id: int, property_id: int) -> SyncDefinition | None:
@@ -214,6 +229,7 @@ def explain(
         definition = find_definition(conn, principal.account_id, prop.id) if prop else None
         if prop is None or definition is None:
             raise NotFoundError(f"{target} has no sync property {name!r}.")
+        require_source(principal, definition)
         principal.require(object_scope(definition.source_type))
         record = load_records(conn, principal.account_id, target, [record_id]).get(record_id)
         if record is None:
@@ -322,7 +338,7 @@ def delete_sync_property(engine: Engine, principal: Principal, target_type: str,
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
         prop, _ = _existing(conn, principal.account_id, target, name)
-        refuse_if_used(conn, principal.account_id, prop, "deleted")
+        refuse_if_used(conn, principal, prop, "deleted")
         store.delete_definition(conn, principal.account_id, prop.id)
         delete_property(conn, principal.account_id, prop.id)
         definition_log.record(conn, principal, prop, definition_log.DELETED, "Deleted")
@@ -353,7 +369,15 @@ class AccountStatus:
 
 
 def account_status(engine: Engine, principal: Principal) -> AccountStatus:
-    """How far behind the account's sync values are: zero pending means all up to date."""
+    """How far behind the account's sync values are: zero pending means all up to date.
+
+    Needs the schema read scope of at least one object type; lists the sync properties
+    whose target and source schemas the token may read."""
+    readable = [schema_scope(ot) for ot in OBJECT_TYPES]
+    if not set(readable) & principal.scopes:
+        raise ForbiddenError(
+            "The sync status needs one of these scopes: " + ", ".join(readable) + ".",
+            context={"requiredGranularScopes": readable})
     with read_transaction(engine) as conn:
         waiting = store.pending(conn, principal.account_id)
         statuses = [_status(conn, d) for d in store.load_sync_properties(conn, principal.account_id)
@@ -374,11 +398,27 @@ def property_status(
     principal.require(schema_scope(target))
     with read_transaction(engine) as conn:
         _, definition = _existing(conn, principal.account_id, target, name)
+        require_source(principal, definition)
         return _status(conn, definition)
 
 
+def may_see_source(principal: Principal, d: SyncDefinition) -> bool:
+    """May ``principal`` learn where ``d`` copies from (the source's object type and
+    property)? Only with the read scope of the source type's schema."""
+    return schema_scope(d.source_type) in principal.scopes
+
+
+def require_source(principal: Principal, d: SyncDefinition) -> None:
+    """403 unless ``may_see_source``; the refusal does not name the source type either."""
+    if not may_see_source(principal, d):
+        raise ForbiddenError(
+            f"{d.target_type}.{d.name} copies its value from an object type whose schema "
+            "this token may not read, so its source, status and explanations are not shown. "
+            "Use a token with the schema read scope of the source object.")
+
+
 def _may_read(principal: Principal, d: SyncDefinition) -> bool:
-    return schema_scope(d.target_type) in principal.scopes
+    return schema_scope(d.target_type) in principal.scopes and may_see_source(principal, d)
 
 
 def _status(conn: Connection, d: SyncDefinition) -> PropertyStatus:

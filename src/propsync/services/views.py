@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
+from propsync.domain.auth import Principal, object_scope
 from propsync.domain.history import HistoryEntry, ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition, format_ms
@@ -52,7 +53,12 @@ def calculated_value(prop: PropertyDefinition, record: RecordRow) -> str | None:
 def build_views(
     conn: Connection, catalogue: Catalogue, records: Sequence[RecordRow], spec: ReadSpec
 ) -> list[RecordView]:
-    """Views of ``records`` in the given order, with only what the principal may see."""
+    """Views of ``records`` in the given order, with only what the principal may see.
+
+    Asking for associated records of a type whose read scope the token lacks is a 403
+    (HubSpot's MISSING_SCOPES), not a quiet omission: the caller learns what to ask for.
+    """
+    associated = require_associated(catalogue.principal, spec.associations)
     account_id = catalogue.principal.account_id
     names = spec.properties or resolve_object_type(catalogue.object_type).default_properties
     props = catalogue.readable(names)
@@ -68,20 +74,45 @@ def build_views(
         views.append(RecordView(record.id, shown, record.created_ms, record.updated_ms,
                                 record.archived, record.archived_ms))
     if history_props:
-        _attach_history(conn, account_id, views, records, history_props)
-    if spec.associations:
-        _attach_associations(conn, account_id, views, spec.associations)
+        _attach_history(conn, catalogue.principal, views, records, history_props)
+    if associated:
+        _attach_associations(conn, account_id, views, associated)
     return views
 
 
+def require_associated(principal: Principal, to_types: Sequence[str]) -> list[str]:
+    """The object types ``?associations=`` names; 403 unless the token may read each one
+    (the associated ids are records of that type)."""
+    names = list(dict.fromkeys(resolve_object_type(n).name for n in to_types))
+    principal.require(*(object_scope(n) for n in names))
+    return names
+
+
+def shown_source(principal: Principal, source: ValueSource) -> ValueSource:
+    """A ``SYNC`` history entry's source as ``principal`` may see it.
+
+    The entry names the sync property and the source record (``name:type:id``); a token
+    that may not read the source type sees the sync property's name alone, not the id of
+    a record it could not read itself."""
+    if source.source_type != "SYNC" or not source.source_id:
+        return source
+    name, _, rest = source.source_id.partition(":")
+    source_type = rest.partition(":")[0]
+    if not rest or object_scope(source_type) in principal.scopes:
+        return source
+    return replace(source, source_id=name)
+
+
 def _attach_history(
-    conn: Connection, account_id: int, views: list[RecordView], records: Sequence[RecordRow],
-    props: Collection[PropertyDefinition],
+    conn: Connection, principal: Principal, views: list[RecordView],
+    records: Sequence[RecordRow], props: Collection[PropertyDefinition],
 ) -> None:
     stored = [p for p in props if not p.calculated]
-    history = load_history(conn, account_id, [v.id for v in views], [p.id for p in stored])
+    history = load_history(conn, principal.account_id, [v.id for v in views],
+                           [p.id for p in stored])
     for view, record in zip(views, records, strict=True):
-        view.history = {p.name: history[view.id][p.id] for p in stored}
+        view.history = {p.name: [replace(e, source=shown_source(principal, e.source))
+                                 for e in history[view.id][p.id]] for p in stored}
         for p in props:
             if p.calculated:
                 value = calculated_value(p, record)
@@ -94,8 +125,7 @@ def _attach_associations(
 ) -> None:
     types = assoc_store.load_types(conn, account_id)
     shown: dict[int, dict[str, list[tuple[int, str]]]] = {v.id: {} for v in views}
-    for to_name in dict.fromkeys(to_types):
-        to_type = resolve_object_type(to_name).name
+    for to_type in to_types:
         links = assoc_store.load_links(conn, account_id, list(shown), to_type)
         for rid, by_target in links.items():
             found = [(to_id, types[tid].name) for to_id, tids in by_target.items()

@@ -178,7 +178,7 @@ def property_out(view: PropertyView, categories: dict[int, str]) -> PropertyOut:
             readOnlyValue=p.calculated or sync is not None),
         createdAt=format_ms(p.created_ms), updatedAt=format_ms(p.updated_ms), archived=False,
         access=access_of(p.access),
-        syncSource=sync_source_of(sync, categories) if sync else None)
+        syncSource=sync_source_of(sync, categories) if sync and view.source_shown else None)
 
 
 GroupLabel = Annotated[str, StringConstraints(min_length=1, max_length=200),

@@ -1,0 +1,309 @@
+"""What the access probes put in a call: the object types (``Plan``), the path and query
+values (``PATH_FILLERS``, ``QUERY_FILLERS``) and the bodies (``BODIES``), each with the
+object types it involves.
+
+A body builder knows the exact shape of the body it fills (every member path); a body
+that gained or lost a member is one the generator does not know, and ``body_builder``
+raises ``TeachTheGenerator``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import types
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from propsync.domain.associations import HUBSPOT_DEFINED, USER_DEFINED, default_type
+from propsync.domain.objects import OBJECT_TYPES
+from tests.reliability.access_world import SOURCE_OF, TYPES, World
+
+TYPE_PARAMS = ("objectType", "fromObjectType", "toObjectType")  # path parameters
+
+
+class TeachTheGenerator(AssertionError):
+    """A route the generator cannot fill: teach it, so the access checks cover the route."""
+
+    def __init__(self, route: str, what: str) -> None:
+        super().__init__(f"{route}: {what}. Teach tests/reliability/route_fillings.py about it "
+                         "(a filler or a body builder, and the object types it involves), "
+                         "or list the route in PUBLIC with the reason it needs no token.")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which object types to fill a route with, for a caller that lacks ``excluded``'s
+    scopes (or for one with no such gap). ``breadth``: ``one`` (a single filling per
+    route), ``each`` (each type at each place once) or ``all`` (every combination)."""
+
+    excluded: str | None = None
+    breadth: str = "each"
+
+    def path_types(self, label: str, names: Sequence[str]) -> list[dict[str, str]]:
+        """The object types to put in the path's type parameters, one dict per call."""
+        if not names:
+            return [{}]
+        if tuple(names) == ("objectType",):
+            return [{"objectType": ot} for ot in (TYPES[:1] if self.breadth == "one" else TYPES)]
+        if tuple(names) == ("fromObjectType", "toObjectType"):
+            return [{"fromObjectType": a, "toObjectType": b} for a, b in self.pairs()]
+        raise TeachTheGenerator(label, f"the object type parameters {list(names)}")
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """``(from, to)`` types: all sixteen, or for a caller without X's scopes X at
+        either end, and two pairs without X (of two types, and of one)."""
+        if self.breadth == "all":
+            return list(itertools.product(TYPES, TYPES))
+        if self.breadth == "one":
+            return [(TYPES[0], TYPES[1])]
+        x = self.excluded
+        if x is None:
+            return [(a, SOURCE_OF[a]) for a in TYPES] + [(TYPES[1], TYPES[1])]
+        a = SOURCE_OF[x]
+        b = SOURCE_OF[a]
+        return [(x, a), (a, x), (a, b), (a, a)]
+
+    def many(self) -> list[tuple[str, ...]]:
+        """Fillings of a member that names several types (``?associations=``)."""
+        if self.excluded is None:
+            return [TYPES]
+        return [TYPES, tuple(t for t in TYPES if t != self.excluded)]
+
+    def one(self, beside: str) -> list[str]:
+        """Fillings of a member that names one type other than ``beside`` (a source)."""
+        if self.excluded is None or self.excluded == beside:
+            return [SOURCE_OF[beside]]
+        other = next(t for t in TYPES if t not in (beside, self.excluded))
+        return [self.excluded, other]
+
+
+Variant = tuple[Any, frozenset[str]]  # a value, and the object types it involves
+NONE: frozenset[str] = frozenset()
+
+
+@dataclass
+class Filling:
+    """What one call is being filled with so far."""
+
+    world: World
+    label: str  # the route's method and path
+    plan: Plan
+    types: dict[str, str]
+    path: dict[str, str]
+
+    def type(self, name: str) -> str:
+        if name not in self.types:
+            raise TeachTheGenerator(self.label, f"a member that needs {{{name}}}")
+        return self.types[name]
+
+    @property
+    def ot(self) -> str:
+        return self.type("objectType")
+
+    def pair(self) -> tuple[str, str]:
+        return self.type("fromObjectType"), self.type("toObjectType")
+
+    def ends(self) -> tuple[str, str]:
+        """A from and a to record of the pair (two records when both types are the same)."""
+        a, b = self.pair()
+        return self.world.record(a, spare=a == b), self.world.record(b)
+
+
+def _property_names(c: Filling) -> list[Variant]:
+    w, ot = c.world, c.ot
+    if " /propsync/v1/sync-properties/" in c.label:
+        return [(w.name(ot, "sync"), frozenset({SOURCE_OF[ot]}))]
+    return [(w.name(ot, kind), NONE) for kind in ("spare", "sync", "plain")]
+
+
+PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
+    "objectId": lambda c: [(c.world.record(c.ot), NONE)],
+    "recordId": lambda c: [(c.world.record(c.ot), NONE)],
+    "fromObjectId": lambda c: [(c.ends()[0], NONE)],
+    "toObjectId": lambda c: [(c.ends()[1], NONE)],
+    "propertyName": _property_names,
+    "groupName": lambda c: [(c.world.name(c.ot, "grp"), NONE)],
+    "associationTypeId": lambda c: [(str(c.world.labels[c.pair()]), NONE)],
+    "userId": lambda c: [(str(c.world.spare_user), NONE)],
+    "teamId": lambda c: [(str(c.world.team), NONE)],
+}
+
+
+def _all_properties(c: Filling) -> list[Variant]:
+    return [(",".join(c.world.seen.property_names(c.ot)), NONE)]
+
+
+QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
+    "limit": lambda c: [("100", NONE)],
+    "after": lambda c: [(None, NONE)],
+    "archived": lambda c: [("false", NONE), ("true", NONE)],
+    "properties": _all_properties,
+    "propertiesWithHistory": _all_properties,
+    "associations": lambda c: [(",".join(ts), frozenset(ts)) for ts in c.plan.many()],
+}
+
+
+def shape(annotation: Any, prefix: str = "") -> frozenset[str]:
+    """Every member path of a body annotation: ``inputs[].from.id``, ``properties``..."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (list, set, tuple):
+        return frozenset().union(*(shape(a, prefix + "[]") for a in args))
+    if origin in (typing.Union, types.UnionType):
+        return frozenset().union(*(shape(a, prefix) for a in args))
+    if origin is typing.Annotated:
+        return shape(args[0], prefix)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found: set[str] = set()
+        for name, member in annotation.model_fields.items():
+            path = f"{prefix}.{member.alias or name}" if prefix else member.alias or name
+            found |= shape(member.annotation, path) or {path}
+        return frozenset(found)
+    return frozenset()
+
+
+def _paths(*groups: str) -> frozenset[str]:
+    """``"a.{b,c}"`` → ``{"a.b", "a.c"}``: a compact spelling of a shape."""
+    out = set()
+    for g in groups:
+        head, _, rest = g.partition("{")
+        out |= {head + m for m in rest.rstrip("}").split(",")} if rest else {g}
+    return frozenset(out)
+
+
+def _spec(category: str, type_id: int) -> dict[str, Any]:
+    return {"associationCategory": category, "associationTypeId": type_id}
+
+
+def _create_input(c: Filling, targets: Sequence[str]) -> dict[str, Any]:
+    ot = c.ot
+    links = []
+    for to in targets:
+        base = default_type(ot, to)
+        assert base is not None
+        links.append({"to": {"id": c.world.record(to)}, "types": [_spec(HUBSPOT_DEFINED,
+                                                                       base.type_id)]})
+    return {"properties": {c.world.name(ot, "spare"): "created"}, "associations": links}
+
+
+def _creates(c: Filling) -> list[Variant]:
+    return [({"inputs": [_create_input(c, ts)]}, frozenset(ts)) for ts in c.plan.many()]
+
+
+def _property_create(c: Filling) -> list[Variant]:
+    ot, w = c.ot, c.world
+    plain = {"name": w.fresh("new"), "label": "New", "type": "string", "fieldType": "text",
+             "groupName": OBJECT_TYPES[ot].group}
+    synced = [({"name": w.fresh("newsync"), "label": "New sync",
+                "groupName": OBJECT_TYPES[ot].group,
+                "syncSource": {"objectType": s, "propertyName": w.name(s, "plain"),
+                               "selection": "FIRST_CREATED"}}, frozenset({s}))
+              for s in c.plan.one(ot)]
+    return [(plain, NONE), *synced]
+
+
+def _property_update(c: Filling) -> list[Variant]:
+    relabel: Variant = ({"label": f"Edited {c.world.fresh('label')}"}, NONE)
+    if c.path.get("propertyName") != c.world.name(c.ot, "sync"):
+        return [relabel]
+    return [relabel, *(({"syncSource": {"objectType": s, "propertyName": c.world.name(
+        s, "plain"), "selection": "FIRST_CREATED"}}, frozenset({s})) for s in c.plan.one(c.ot))]
+
+
+def _pairs(c: Filling) -> list[Variant]:
+    f, t = c.ends()
+    return [({"inputs": [{"from": {"id": f}, "to": {"id": t}, "types": [
+        _spec(USER_DEFINED, c.world.labels[c.pair()])]}]}, NONE)]
+
+
+def _label(c: Filling, key: str) -> dict[str, Any]:
+    a, b = c.pair()
+    text = c.world.fresh("label")
+    extra = {"inverseLabel": f"{text} back"} if a != b else {}
+    return {key: text, **extra}
+
+
+Builder = Callable[[Filling], list[Variant]]
+BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows, and it
+    (_paths("after", "limit", "properties", "query", "sorts[].{direction,propertyName}",
+            "filterGroups[].filters[].{highValue,operator,propertyName,value,values}"),
+     lambda c: [({"properties": list(c.world.seen.property_names(c.ot)), "limit": 100,
+                  "sorts": [{"propertyName": "createdate", "direction": "DESCENDING"}],
+                  "filterGroups": [{"filters": [{"propertyName": "hs_object_id",
+                                                 "operator": "HAS_PROPERTY"}]}]}, NONE)]),
+    (_paths("properties", "associations[].to.id",
+            "associations[].types[].{associationCategory,associationTypeId}"),
+     lambda c: [(_create_input(c, ts), frozenset(ts)) for ts in c.plan.many()]),
+    (_paths("inputs[].properties", "inputs[].associations[].to.id",
+            "inputs[].associations[].types[].{associationCategory,associationTypeId}"),
+     _creates),
+    (_paths("properties"),
+     lambda c: [({"properties": {c.world.name(c.ot, "spare"): "edited"}}, NONE)]),
+    (_paths("inputs[].{id,idProperty,properties}"),
+     lambda c: [({"inputs": [{"id": c.world.record(c.ot), "properties": {
+         c.world.name(c.ot, "spare"): "edited"}}]}, NONE)]),
+    (_paths("{primaryObjectId,objectIdToMerge}"),
+     lambda c: [({"primaryObjectId": c.world.record(c.ot),
+                  "objectIdToMerge": c.world.record(c.ot, spare=True)}, NONE)]),
+    (_paths("idProperty", "inputs[].id", "properties", "propertiesWithHistory"),
+     lambda c: [({"inputs": [{"id": c.world.record(c.ot)}, {"id": c.world.record(
+         c.ot, spare=True)}], "properties": list(c.world.seen.property_names(c.ot)),
+         "propertiesWithHistory": list(c.world.seen.property_names(c.ot))}, NONE)]),
+    (_paths("inputs[].id"),
+     lambda c: [({"inputs": [{"id": c.world.record(c.ot, spare=True)}]}, NONE)]),
+    (_paths("{description,displayOrder,fieldType,formField,groupName,hasUniqueValue,hidden}",
+            "{label,name,type}", "options[].{description,displayOrder,hidden,label,value}",
+            "access.edit.{everyone,teamIds,userIds}", "access.view.{everyone,teamIds,userIds}",
+            "syncSource.{objectType,propertyName,selection}",
+            "syncSource.associationTypes[].{associationCategory,associationTypeId}"),
+     _property_create),
+    (_paths("{description,displayOrder,fieldType,formField,groupName,hidden,label,type}",
+            "options[].{description,displayOrder,hidden,label,value}",
+            "access.edit.{everyone,teamIds,userIds}", "access.view.{everyone,teamIds,userIds}",
+            "syncSource.{objectType,propertyName,selection}",
+            "syncSource.associationTypes[].{associationCategory,associationTypeId}"),
+     _property_update),
+    (_paths("{displayOrder,label,name}"),
+     lambda c: [({"name": c.world.fresh("grp"), "label": "New group"}, NONE)]),
+    (_paths("{displayOrder,label}"),
+     lambda c: [({"label": f"Edited {c.world.fresh('group')}"}, NONE)]),
+    (_paths("[].{associationCategory,associationTypeId}"),
+     lambda c: [([_spec(USER_DEFINED, c.world.labels[c.pair()])], NONE)]),
+    (_paths("inputs[].from.id", "inputs[].to.id",
+            "inputs[].types[].{associationCategory,associationTypeId}"), _pairs),
+    (_paths("inputs[].{after,id}"),
+     lambda c: [({"inputs": [{"id": c.ends()[0]}]}, NONE)]),
+    (_paths("inputs[].from.id", "inputs[].to[].id"),
+     lambda c: [({"inputs": [{"from": {"id": c.ends()[0]}, "to": [{"id": c.ends()[1]}]}]},
+                 NONE)]),
+    (_paths("{inverseLabel,label,name}"),
+     lambda c: [({**_label(c, "label"), "name": c.world.fresh("lbl")}, NONE)]),
+    (_paths("{associationTypeId,inverseLabel,label}"),
+     lambda c: [({**_label(c, "label"), "associationTypeId": c.world.labels[c.pair()]},
+                 NONE)]),
+    (_paths("{email,name,password,role}"),
+     lambda c: [({"email": f"{c.world.fresh('user')}@example.com", "name": "New user",
+                  "role": "user", "password": "correct horse"}, NONE)]),
+    (_paths("role"), lambda c: [({"role": "admin"}, NONE), ({"role": "user"}, NONE)]),
+    (_paths("{memberIds,name}"),
+     lambda c: [({"name": c.world.fresh("team"), "memberIds": [c.world.spare_user]}, NONE)]),
+]
+
+
+def body_builder(label: str, body: Any) -> Builder | None:
+    """The builder that knows the body annotation ``body`` exactly (``None``: no body);
+    a body it does not know fails."""
+    if body is None:
+        return None
+    found = shape(body)
+    for known, builder in BODIES:
+        if known == found:
+            return builder
+    closest = min(BODIES, key=lambda b: len(b[0] ^ found))[0]
+    raise TeachTheGenerator(label, "a body the generator does not know: members "
+                            f"{sorted(found - closest)} are new, {sorted(closest - found)} gone, "
+                            "against the closest body it knows")
