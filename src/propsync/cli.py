@@ -69,7 +69,10 @@ def serve(
     from propsync.bootstrap import app_for
 
     settings = _settings(host=host, port=port)
-    uvicorn.run(app_for(settings), host=settings.host, port=settings.port, log_level="info")
+    # propsync reads X-Forwarded-* itself, from PROPSYNC_TRUSTED_PROXIES only (uvicorn's own
+    # handling would believe any local peer).
+    uvicorn.run(app_for(settings), host=settings.host, port=settings.port, log_level="info",
+                proxy_headers=False)
 
 
 @db_app.command("upgrade")
