@@ -7,8 +7,10 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from propsync.domain.errors import AuthenticationError
+from propsync.services.signin_throttle import SignInThrottled
 from propsync.services.users import sign_in
 from propsync.web.core import FormDep, WebRoute, current_session, render, start_session
+from propsync.web.proxy import client_address
 from propsync.web.session import Session
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
@@ -31,10 +33,13 @@ async def login(request: Request, form: FormDep) -> Response:
     email, target = form.get("email"), _safe_next(form.get("next", "/ui/"))
     try:
         principal = await run_in_threadpool(sign_in, request.app.state.engine, email,
-                                            form.get("password"))
-    except AuthenticationError as exc:
-        return render(request, "login.html", status=401, next=target, email=email,
+                                            form.get("password"), client_address(request))
+    except (AuthenticationError, SignInThrottled) as exc:
+        page = render(request, "login.html", status=exc.status, next=target, email=email,
                       error=exc.message)
+        if isinstance(exc, SignInThrottled):
+            page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
     start_session(request, current_session(request).for_user(principal.account_id,
                                                              principal.user_id))
     return RedirectResponse(target, status_code=303)
