@@ -19,6 +19,7 @@ from propsync.domain.errors import (
     ValidationError,
 )
 from propsync.storage import accounts as store
+from propsync.storage import sessions as session_store
 from propsync.storage.db import read_transaction, write_transaction
 
 TIERS = ("professional", "enterprise")
@@ -58,6 +59,19 @@ def create_user(
         hashed = hash_password(password) if password else None
         return store.insert_user(conn, account_id, email.lower(), name, hashed, now_ms(),
                                  role.value)
+
+
+def set_password(engine: Engine, account_id: int, user_id: int, password: str) -> None:
+    """Give a user a new password, and end every session they have: whoever signed in with
+    the old one is signed out at once."""
+    if not password:
+        raise ValidationError("A password cannot be empty.")
+    hashed = hash_password(password)
+    with write_transaction(engine) as conn:
+        if store.user_role(conn, account_id, user_id) is None:
+            raise NotFoundError(f"Account {account_id} has no user {user_id}.")
+        store.set_password_hash(conn, account_id, user_id, hashed)
+        session_store.delete_sessions_of(conn, account_id, user_id)
 
 
 def create_team(engine: Engine, account_id: int, name: str, members: list[int]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection, and_, insert, select, update
 
 from propsync.storage import tables as t
 from propsync.storage.ids import allocate_id
@@ -46,6 +46,13 @@ def user_role(conn: Connection, account_id: int, user_id: int) -> str | None:
     u = t.users
     return conn.execute(select(u.c.role).where(
         u.c.account_id == account_id, u.c.user_id == user_id)).scalar()
+
+
+def set_password_hash(conn: Connection, account_id: int, user_id: int, password_hash: str
+                      ) -> None:
+    u = t.users
+    conn.execute(update(u).where(u.c.account_id == account_id, u.c.user_id == user_id)
+                 .values(password_hash=password_hash))
 
 
 def find_user_by_email(conn: Connection, account_id: int, email: str) -> int | None:
