@@ -73,7 +73,7 @@ def admit(engine: Engine, email: str, address: str) -> None:
     (``SignInThrottled``, nothing counted) while either must wait."""
     now = now_ms()
     keys = _keys(email, address)
-    with write_transaction(engine, wake=False) as conn:
+    with write_transaction(engine) as conn:
         counts = [(key, policy, _fresh(store.locked_count(conn, key, now), now))
                   for key, policy in keys]
         left = max(c.blocked_until_ms - now for _, _, c in counts)
@@ -89,7 +89,7 @@ def succeeded(engine: Engine, email: str, address: str) -> None:
     take the attempt back from the client address's."""
     now = now_ms()
     (email_key, _), (address_key, policy) = _keys(email, address)
-    with write_transaction(engine, wake=False) as conn:
+    with write_transaction(engine) as conn:
         store.forget(conn, email_key)
         count = store.locked_count(conn, address_key, now)
         failures = max(count.failures - 1, 0)
