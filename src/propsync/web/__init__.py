@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from propsync.config import Settings
 from propsync.web import overview, properties, proxy, record_links, records, signin, wizard
 from propsync.web.core import HERE, new_secret
+from propsync.web.headers import SecurityHeaders
 
 
 def install(app: FastAPI, session_secret: str | None = None,
@@ -16,6 +17,7 @@ def install(app: FastAPI, session_secret: str | None = None,
     """Serve the UI under ``/ui`` (outside the OpenAPI document); ``/`` leads to it."""
     app.state.session_secret = new_secret(session_secret)
     proxy.install(app, settings or Settings())
+    app.add_middleware(SecurityHeaders)
     for module in (signin, wizard, properties, records, record_links, overview):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")

@@ -44,6 +44,17 @@ TITLE_PROPERTIES: dict[str, tuple[str, ...]] = {
     "deals": ("dealname",), "tickets": ("subject",)}
 
 
+# The notices a page shows after a change, by the key its address carries (?notice=saved):
+# only words propsync chose, so a link cannot make a page say something else.
+NOTICES = {"saved": "Saved.", "association-added": "Association added.",
+           "labels-saved": "Labels saved.", "association-removed": "Association removed."}
+
+
+def notice_text(key: str) -> str:
+    """The notice ``key`` stands for; nothing for a key propsync does not know."""
+    return NOTICES.get(key, "")
+
+
 class Redirect(Exception):
     """Answer with a 303 to ``location``."""
 
