@@ -128,6 +128,37 @@ def tokens_create(
         _fail(exc)
 
 
+@tokens_app.command("list")
+def tokens_list(
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+) -> None:
+    """List the account's API tokens (never their secrets): id, name, user, scopes, use."""
+    from propsync.domain.properties import format_ms
+    from propsync.services.tokens import tokens_of
+
+    typer.echo("id  name  user  created  last-used  state  scopes")
+    for v in tokens_of(_engine(), account):
+        used = format_ms(v.last_used_ms) if v.last_used_ms else "never"
+        state = f"revoked-{format_ms(v.revoked_ms)}" if v.revoked_ms else "active"
+        typer.echo(f"{v.token_id}  {v.name or '-'}  {v.user_email}  {format_ms(v.created_ms)}"
+                   f"  {used}  {state}  {','.join(v.scopes)}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="TOKEN_ID", help="The token's id.")],
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+) -> None:
+    """Revoke an API token: every request with it is refused from now on."""
+    from propsync.services.tokens import revoke
+
+    try:
+        view = revoke(_engine(), account, token_id)
+    except PropsyncError as exc:
+        _fail(exc)
+    typer.echo(f"token {view.token_id} ({view.name or 'unnamed'}) revoked")
+
+
 @teams_app.command("create")
 def teams_create(
     name: str,

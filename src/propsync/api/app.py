@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from propsync import web
 from propsync.api.errors import install_error_handlers
-from propsync.api.routes import associations, objects, properties, search, sync
+from propsync.api.routes import associations, objects, properties, search, sync, tokens
 from propsync.config import Settings
 from propsync.sync.runner import start_worker
 
@@ -48,7 +48,7 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings or Settings()
     install_error_handlers(app)
-    for module in (search, objects, properties, associations, sync):
+    for module in (search, objects, properties, associations, sync, tokens):
         app.include_router(module.router)
     web.install(app, session_secret, app.state.settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -106,8 +106,24 @@ def create_token(
     return NewToken(token_id, token)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is behind a bearer token: the principal, and the token and tier the API's rate
+    limits count by."""
+
+    principal: Principal
+    token_id: int
+    tier: str
+
+
 def authenticate(engine: Engine, authorization: str | None) -> Principal:
     """The principal behind an ``Authorization: Bearer`` header, or a 401."""
+    return identify(engine, authorization).principal
+
+
+def identify(engine: Engine, authorization: str | None) -> Caller:
+    """The caller behind an ``Authorization: Bearer`` header, or a 401 (a revoked token is
+    refused from the moment it is revoked: nothing is cached)."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise AuthenticationError(
             "Authentication credentials not found. Send 'Authorization: Bearer <token>'.")
@@ -120,9 +136,13 @@ def authenticate(engine: Engine, authorization: str | None) -> Principal:
         found = store.find_token(conn, account_id, _digest(token))
         if found is None:
             raise AuthenticationError("The access token is not valid.")
-        user_id, scopes, role = found
-        teams = store.team_ids_of(conn, account_id, user_id)
-    return Principal(account_id, user_id, teams, frozenset(scopes.split()), Role(role))
+        if found.revoked_ms is not None:
+            raise AuthenticationError("This access token was revoked. Create a new one "
+                                      "(Settings > API tokens, or `propsync tokens create`).")
+        teams = store.team_ids_of(conn, account_id, found.user_id)
+    principal = Principal(account_id, found.user_id, teams, frozenset(found.scopes.split()),
+                          Role(found.role))
+    return Caller(principal, found.token_id, found.tier)
 
 
 def _require_account(conn: Connection, account_id: int) -> None:
