@@ -7,7 +7,16 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from propsync.config import Settings
-from propsync.web import overview, properties, proxy, record_links, records, signin, wizard
+from propsync.web import (
+    overview,
+    properties,
+    proxy,
+    record_links,
+    records,
+    signin,
+    tokens,
+    wizard,
+)
 from propsync.web.core import HERE, new_secret
 from propsync.web.headers import SecurityHeaders
 
@@ -18,7 +27,7 @@ def install(app: FastAPI, session_secret: str | None = None,
     app.state.session_secret = new_secret(session_secret)
     proxy.install(app, settings or Settings())
     app.add_middleware(SecurityHeaders)
-    for module in (signin, wizard, properties, records, record_links, overview):
+    for module in (signin, wizard, properties, records, record_links, overview, tokens):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),

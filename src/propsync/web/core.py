@@ -47,7 +47,8 @@ TITLE_PROPERTIES: dict[str, tuple[str, ...]] = {
 # The notices a page shows after a change, by the key its address carries (?notice=saved):
 # only words propsync chose, so a link cannot make a page say something else.
 NOTICES = {"saved": "Saved.", "association-added": "Association added.",
-           "labels-saved": "Labels saved.", "association-removed": "Association removed."}
+           "labels-saved": "Labels saved.", "association-removed": "Association removed.",
+           "token-revoked": "Token revoked: requests with it are refused from now on."}
 
 
 def notice_text(key: str) -> str:
