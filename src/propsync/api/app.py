@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from propsync import web
+from propsync.api import ratelimit
 from propsync.api.errors import install_error_handlers
 from propsync.api.routes import associations, objects, properties, search, sync, tokens
 from propsync.config import Settings
@@ -37,6 +38,7 @@ def create_app(
         finally:
             if running is not None:
                 running.shutdown()
+            app.state.rate_limiter.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -48,6 +50,7 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings or Settings()
     install_error_handlers(app)
+    ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, sync, tokens):
         app.include_router(module.router)
     web.install(app, session_secret, app.state.settings)
