@@ -11,6 +11,7 @@ import pytest
 from propsync.domain.auth import Role
 from propsync.services.accounts import create_account, create_token, create_user
 from tests.conftest import RunningServer, client_for
+from tests.e2e.web import WebClient
 
 ALL = "all"
 
@@ -119,3 +120,22 @@ def test_the_openapi_document_describes_the_token_endpoints(server):
     assert "get" in paths["/propsync/v1/tokens"]
     assert "delete" in paths["/propsync/v1/tokens/{tokenId}"]
     assert "404" in paths["/propsync/v1/tokens/{tokenId}"]["delete"]["responses"]
+
+
+def test_the_settings_page_lets_a_user_revoke_only_their_own_tokens(server, office):
+    email, password = f"w-{uuid.uuid4().hex[:6]}@example.com", "a web password"
+    user = create_user(server.engine, office.account_id, email, password, role=Role.USER)
+    own = create_token(server.engine, office.account_id, ALL, user, "own")
+    web = WebClient.open(server)
+    assert web.sign_in(email, password).status_code == 303
+    page = web.client.get("/ui/settings/tokens")
+    assert "own" in page.text and "admin 0" not in page.text and "user 0" not in page.text
+    target_id, target = office.admin_tokens[0]
+    csrf = web.csrf("/ui/settings/tokens")
+    refused = web.client.post(f"/ui/settings/tokens/{target_id}/revoke", data={"csrf": csrf})
+    assert refused.status_code == 404
+    assert client_for(server, target).get("/crm/v3/objects/contacts").status_code == 200
+    done = web.client.post(f"/ui/settings/tokens/{own.token_id}/revoke", data={"csrf": csrf})
+    assert done.status_code == 303
+    assert client_for(server, own.token).get("/crm/v3/objects/contacts").status_code == 401
+    web.close()

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Response
 
 from propsync.api.deps import EngineDep, PrincipalDep
 from propsync.api.schemas.common import ERROR_RESPONSES
-from propsync.api.schemas.tokens import TokensOut, token_out
+from propsync.api.schemas.tokens import RATE_LIMIT_RESPONSES, TokensOut, token_out
 from propsync.services import tokens as svc
 
-router = APIRouter(prefix="/propsync/v1", tags=["Tokens"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/propsync/v1", tags=["Tokens"],
+                   responses={**ERROR_RESPONSES, **RATE_LIMIT_RESPONSES})
 
 
 @router.get("/tokens", response_model=TokensOut)

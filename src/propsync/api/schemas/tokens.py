@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from propsync.api.schemas.common import Model
@@ -32,3 +34,18 @@ def token_out(view: TokenView) -> TokenOut:
         createdAt=format_ms(view.created_ms),
         lastUsedAt=format_ms(view.last_used_ms) if view.last_used_ms else None,
         revokedAt=format_ms(view.revoked_ms) if view.revoked_ms else None)
+
+
+class RateLimitOut(Model):
+    """HubSpot's reply to a request over a rate limit (429)."""
+
+    status: str = "error"
+    message: str = Field(description="e.g. 'You have reached your ten_secondly_rolling limit.'")
+    errorType: str = "RATE_LIMIT"
+    correlationId: str
+    policyName: str = Field(description="TEN_SECONDLY_ROLLING, SECONDLY or DAILY.")
+    groupName: str
+
+
+RATE_LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {"model": RateLimitOut, "description": "Over a rate limit: wait Retry-After seconds."}}
