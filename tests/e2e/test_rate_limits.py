@@ -101,6 +101,7 @@ def test_by_default_the_limit_is_hubspots_ten_secondly_rolling_one(database, cli
     assert replies[0].headers["X-HubSpot-RateLimit-Daily"] == "625000"  # professional
     assert replies[-1].json()["message"] == "You have reached your ten_secondly_rolling limit."
     assert replies[-1].json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert replies[-1].headers["X-HubSpot-RateLimit-Daily-Remaining"] == str(625_000 - 3)
 
 
 def test_the_sdk_retries_a_429_and_gets_through_after_the_window(limited, client):

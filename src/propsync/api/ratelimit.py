@@ -94,11 +94,23 @@ class RateLimiter:
     def admit(self, caller: Caller) -> dict[str, str]:
         """The rate-limit headers for a request of ``caller``, or ``RateLimited``."""
         self._note_use(caller)
-        headers = self._take_interval(caller) if self.max_per_interval else {}
         limit = self.daily if self.daily is not None else DAILY_BY_TIER.get(caller.tier, 0)
+        try:
+            headers = self._take_interval(caller) if self.max_per_interval else {}
+        except RateLimited as refused:  # (its reply tells the day's count too)
+            if limit:
+                refused.headers.update(self._day_headers(caller, limit))
+            raise
         if limit:
             headers.update(self._take_day(caller, limit, headers))
         return headers
+
+    def _day_headers(self, caller: Caller, limit: int) -> dict[str, str]:
+        with self._lock:
+            state = self._days.get(caller.principal.account_id)
+            used = state.known + state.pending if state else 0
+        return {"X-HubSpot-RateLimit-Daily": str(limit),
+                "X-HubSpot-RateLimit-Daily-Remaining": str(max(limit - used, 0))}
 
     def _note_use(self, caller: Caller) -> None:
         now = time.monotonic()
