@@ -98,10 +98,13 @@ def server(engine: Engine) -> Iterator[RunningServer]:
 
 
 @contextmanager
-def run_server(engine: Engine) -> Iterator[RunningServer]:
-    """Serve the API over ``engine`` on a free port (in a thread) until the block ends."""
+def run_server(engine: Engine, settings: Settings | None = None) -> Iterator[RunningServer]:
+    """Serve the API over ``engine`` on a free port (in a thread) until the block ends; API
+    rate limits are off unless ``settings`` turn them on."""
     port = free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+    settings = settings or Settings(rate_limit_max=0, rate_limit_daily=0)
+    config = uvicorn.Config(create_app(engine, settings=settings), host="127.0.0.1", port=port,
+                            log_level="warning", proxy_headers=False)
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -23,4 +23,4 @@ def app_for(settings: Settings, run_worker: bool = True) -> FastAPI:
     """The app for ``settings``; it runs an embedded sync worker unless told not to."""
     listen = settings.database_url if not settings.is_sqlite else None
     return create_app(engine_for(settings), run_worker=run_worker, listen_url=listen,
-                      session_secret=settings.secret_key)
+                      session_secret=settings.secret_key, settings=settings)

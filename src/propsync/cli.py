@@ -70,7 +70,10 @@ def serve(
     from propsync.bootstrap import app_for
 
     settings = _settings(host=host, port=port)
-    uvicorn.run(app_for(settings), host=settings.host, port=settings.port, log_level="info")
+    # propsync reads X-Forwarded-* itself, from PROPSYNC_TRUSTED_PROXIES only (uvicorn's own
+    # handling would believe any local peer).
+    uvicorn.run(app_for(settings), host=settings.host, port=settings.port, log_level="info",
+                proxy_headers=False)
 
 
 @db_app.command("upgrade")
@@ -158,6 +161,37 @@ def tokens_create(
         typer.echo(create_token(_engine(), account, scopes, user, name).token)
     except PropsyncError as exc:
         _fail(exc)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+) -> None:
+    """List the account's API tokens (never their secrets): id, name, user, scopes, use."""
+    from propsync.domain.properties import format_ms
+    from propsync.services.tokens import tokens_of
+
+    typer.echo("id  name  user  created  last-used  state  scopes")
+    for v in tokens_of(_engine(), account):
+        used = format_ms(v.last_used_ms) if v.last_used_ms else "never"
+        state = f"revoked-{format_ms(v.revoked_ms)}" if v.revoked_ms else "active"
+        typer.echo(f"{v.token_id}  {v.name or '-'}  {v.user_email}  {format_ms(v.created_ms)}"
+                   f"  {used}  {state}  {','.join(v.scopes)}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="TOKEN_ID", help="The token's id.")],
+    account: Annotated[int, typer.Option("--account", help="Account id.")],
+) -> None:
+    """Revoke an API token: every request with it is refused from now on."""
+    from propsync.services.tokens import revoke
+
+    try:
+        view = revoke(_engine(), account, token_id)
+    except PropsyncError as exc:
+        _fail(exc)
+    typer.echo(f"token {view.token_id} ({view.name or 'unnamed'}) revoked")
 
 
 @teams_app.command("create")

@@ -19,7 +19,8 @@ from tests.conftest import BACKENDS, drop_database, make_database, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("serve", "worker", "verify", "demo", "bench", "db upgrade", "accounts create",
-            "users create", "users list", "users set-role", "teams create", "tokens create")
+            "users create", "users list", "users set-role", "teams create", "tokens create",
+            "tokens list", "tokens revoke")
 
 
 def propsync(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -77,6 +78,32 @@ def test_users_get_roles_and_the_last_super_admin_stays_one(url):
     bad = propsync(url, "users", "create", "--account", account, "x@acme.example", "--role",
                    "owner")
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_tokens_are_listed_without_secrets_and_revoked(url):
+    account = last_line(propsync(url, "accounts", "create", "Acme"))
+    last_line(propsync(url, "users", "create", "--account", account, "ada@acme.example"))
+    kept = last_line(propsync(url, "tokens", "create", "--account", account, "--name", "kept"))
+    gone = last_line(propsync(url, "tokens", "create", "--account", account, "--name", "gone"))
+    listing = propsync(url, "tokens", "list", "--account", account)
+    assert listing.returncode == 0, listing.stderr
+    assert "kept" in listing.stdout and "gone" in listing.stdout
+    assert kept[-40:] not in listing.stdout and gone[-40:] not in listing.stdout
+    gone_id = next(line.split()[0] for line in listing.stdout.splitlines()
+                   if " gone " in f" {line} ")
+    revoked = propsync(url, "tokens", "revoke", "--account", account, gone_id)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stderr
+    assert "revoked" in propsync(url, "tokens", "list", "--account", account).stdout
+    missing = propsync(url, "tokens", "revoke", "--account", account, "999999")
+    assert missing.returncode == 1 and "999999" in missing.stderr
+    engine = engine_for(Settings(database_url=url))
+    with run_server(engine) as server:
+        for token, status in ((kept, 200), (gone, 401)):
+            client = httpx.Client(base_url=server.base_url,
+                                  headers={"Authorization": f"Bearer {token}"})
+            assert client.get("/crm/v3/objects/contacts").status_code == status
+            client.close()
+    engine.dispose()
 
 
 def test_demo_seeds_once_and_prints_a_working_token_each_time(url):

@@ -59,6 +59,7 @@ _TABLES = {  # what a call may change, table by table (not what the sync engine 
     "users": ("user_id", "email", "role"),
     "teams": ("team_id", "name"),
     "team_members": ("team_id", "user_id"),
+    "tokens": ("token_id", "user_id", "revoked_ms"),
 }
 
 
@@ -137,6 +138,7 @@ class World:
     labels: dict[tuple[str, str], int] = field(default_factory=dict)  # (from, to) → type id
     spare_user: int = 0  # a plain user whom calls may give another role or team
     team: int = 0  # a team of the spare user, named by no access rule
+    spare_token: int = 0  # a live token of the spare user, which calls may revoke
     made: int = 0
     snapshot: Snapshot | None = None
 
@@ -308,6 +310,10 @@ class World:
         if not any(r[0] == self.team for r in now.tables["teams"]):
             self.team = members.create_team(self.engine, self.admin, self.fresh("team"),
                                             [self.spare_user]).team_id
+            wrote = True
+        if not any(r[0] == self.spare_token and r[2] is None for r in now.tables["tokens"]):
+            self.spare_token = create_token(self.engine, self.account_id, "all",
+                                            self.spare_user).token_id
             wrote = True
         return wrote
 

@@ -130,6 +130,7 @@ PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "associationTypeId": lambda c: [(str(c.world.labels[c.pair()]), NONE)],
     "userId": lambda c: [(str(c.world.spare_user), NONE)],
     "teamId": lambda c: [(str(c.world.team), NONE)],
+    "tokenId": lambda c: [(str(c.world.spare_token), NONE)],
 }
 
 

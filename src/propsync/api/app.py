@@ -11,20 +11,23 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from propsync import web
+from propsync.api import ratelimit
 from propsync.api.errors import install_error_handlers
-from propsync.api.routes import associations, members, objects, properties, search, sync
+from propsync.api.routes import associations, members, objects, properties, search, sync, tokens
+from propsync.config import Settings
 from propsync.sync.runner import start_worker
 
 
 def create_app(
     engine: Engine, run_worker: bool = True, listen_url: str | None = None,
-    session_secret: str | None = None,
+    session_secret: str | None = None, settings: Settings | None = None,
 ) -> FastAPI:
     """An app serving the API and the web UI over ``engine``; nothing is built at import.
 
     With ``run_worker`` the app runs a sync worker thread while it serves
     (embedded mode); ``listen_url`` lets it also hear other processes' NOTIFY.
-    ``session_secret`` signs the UI's session cookies (random per process if unset).
+    ``session_secret`` signs the UI's session cookies (random per process if unset);
+    ``settings`` gives the proxies to trust, cookie security and API rate limits.
     """
 
     @asynccontextmanager
@@ -35,6 +38,7 @@ def create_app(
         finally:
             if running is not None:
                 running.shutdown()
+            app.state.rate_limiter.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -44,10 +48,12 @@ def create_app(
         "HubSpot CRM API (objects v3, properties v3, associations v4).",
     )
     app.state.engine = engine
+    app.state.settings = settings or Settings()
     install_error_handlers(app)
-    for module in (search, objects, properties, associations, sync, members):
+    ratelimit.install(app, engine, app.state.settings)
+    for module in (search, objects, properties, associations, sync, tokens, members):
         app.include_router(module.router)
-    web.install(app, session_secret)
+    web.install(app, session_secret, app.state.settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

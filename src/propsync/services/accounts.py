@@ -19,6 +19,7 @@ from propsync.domain.errors import (
     ValidationError,
 )
 from propsync.storage import accounts as store
+from propsync.storage import sessions as session_store
 from propsync.storage.db import read_transaction, write_transaction
 
 TIERS = ("professional", "enterprise")
@@ -60,6 +61,19 @@ def create_user(
                                  role.value)
 
 
+def set_password(engine: Engine, account_id: int, user_id: int, password: str) -> None:
+    """Give a user a new password, and end every session they have: whoever signed in with
+    the old one is signed out at once."""
+    if not password:
+        raise ValidationError("A password cannot be empty.")
+    hashed = hash_password(password)
+    with write_transaction(engine) as conn:
+        if store.user_role(conn, account_id, user_id) is None:
+            raise NotFoundError(f"Account {account_id} has no user {user_id}.")
+        store.set_password_hash(conn, account_id, user_id, hashed)
+        session_store.delete_sessions_of(conn, account_id, user_id)
+
+
 def create_team(engine: Engine, account_id: int, name: str, members: list[int]) -> int:
     with write_transaction(engine) as conn:
         _require_account(conn, account_id)
@@ -92,8 +106,24 @@ def create_token(
     return NewToken(token_id, token)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is behind a bearer token: the principal, and the token and tier the API's rate
+    limits count by."""
+
+    principal: Principal
+    token_id: int
+    tier: str
+
+
 def authenticate(engine: Engine, authorization: str | None) -> Principal:
     """The principal behind an ``Authorization: Bearer`` header, or a 401."""
+    return identify(engine, authorization).principal
+
+
+def identify(engine: Engine, authorization: str | None) -> Caller:
+    """The caller behind an ``Authorization: Bearer`` header, or a 401 (a revoked token is
+    refused from the moment it is revoked: nothing is cached)."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise AuthenticationError(
             "Authentication credentials not found. Send 'Authorization: Bearer <token>'.")
@@ -106,9 +136,13 @@ def authenticate(engine: Engine, authorization: str | None) -> Principal:
         found = store.find_token(conn, account_id, _digest(token))
         if found is None:
             raise AuthenticationError("The access token is not valid.")
-        user_id, scopes, role = found
-        teams = store.team_ids_of(conn, account_id, user_id)
-    return Principal(account_id, user_id, teams, frozenset(scopes.split()), Role(role))
+        if found.revoked_ms is not None:
+            raise AuthenticationError("This access token was revoked. Create a new one "
+                                      "(Settings > API tokens, or `propsync tokens create`).")
+        teams = store.team_ids_of(conn, account_id, found.user_id)
+    principal = Principal(account_id, found.user_id, teams, frozenset(found.scopes.split()),
+                          Role(found.role))
+    return Caller(principal, found.token_id, found.tier)
 
 
 def _require_account(conn: Connection, account_id: int) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, RowMapping, and_, delete, insert, select, update
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, insert, select, update
 
 from propsync.storage import tables as t
 from propsync.storage.ids import allocate_id
@@ -48,6 +51,13 @@ def user_role(conn: Connection, account_id: int, user_id: int) -> str | None:
         u.c.account_id == account_id, u.c.user_id == user_id)).scalar()
 
 
+def set_password_hash(conn: Connection, account_id: int, user_id: int, password_hash: str
+                      ) -> None:
+    u = t.users
+    conn.execute(update(u).where(u.c.account_id == account_id, u.c.user_id == user_id)
+                 .values(password_hash=password_hash))
+
+
 def find_user_by_email(conn: Connection, account_id: int, email: str) -> int | None:
     u = t.users
     return conn.execute(select(u.c.user_id).where(
@@ -91,14 +101,78 @@ def insert_token(
     return token_id
 
 
-def find_token(conn: Connection, account_id: int, token_hash: str
-               ) -> tuple[int, str, str] | None:
-    """``(user_id, scopes, role of the user)`` of the token with that hash in that account."""
-    tk, u = t.tokens, t.users
-    row = conn.execute(select(tk.c.user_id, tk.c.scopes, u.c.role).join(u, and_(
-        u.c.account_id == tk.c.account_id, u.c.user_id == tk.c.user_id)).where(
+@dataclass(frozen=True)
+class FoundToken:
+    """A token looked up by its hash, with what a request needs to act on it."""
+
+    token_id: int
+    user_id: int
+    scopes: str
+    role: str  # of the user
+    tier: str  # of the account
+    revoked_ms: int | None
+
+
+def find_token(conn: Connection, account_id: int, token_hash: str) -> FoundToken | None:
+    """The token with that hash in that account (one indexed read, joined with its user and
+    account)."""
+    tk, u, a = t.tokens, t.users, t.accounts
+    row = conn.execute(select(tk.c.token_id, tk.c.user_id, tk.c.scopes, tk.c.revoked_ms,
+                              u.c.role, a.c.tier).join(u, and_(
+        u.c.account_id == tk.c.account_id, u.c.user_id == tk.c.user_id)).join(
+        a, a.c.account_id == tk.c.account_id).where(
         tk.c.account_id == account_id, tk.c.token_hash == token_hash)).first()
-    return (row.user_id, row.scopes, row.role) if row else None
+    if row is None:
+        return None
+    return FoundToken(row.token_id, row.user_id, row.scopes, row.role, row.tier, row.revoked_ms)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """A token as it is listed: never its secret (only the secret's hash is stored)."""
+
+    token_id: int
+    name: str
+    scopes: str
+    user_id: int
+    user_email: str
+    created_ms: int
+    last_used_ms: int | None
+    revoked_ms: int | None
+
+
+def token_rows(conn: Connection, account_id: int, user_id: int | None = None,
+               token_id: int | None = None) -> list[TokenRow]:
+    """The account's tokens (only ``user_id``'s, only ``token_id``, when given), by id."""
+    tk, u = t.tokens, t.users
+    query = select(tk.c.token_id, tk.c.name, tk.c.scopes, tk.c.user_id, u.c.email,
+                   tk.c.created_ms, tk.c.last_used_ms, tk.c.revoked_ms).join(u, and_(
+        u.c.account_id == tk.c.account_id, u.c.user_id == tk.c.user_id)).where(
+        tk.c.account_id == account_id).order_by(tk.c.token_id)
+    if user_id is not None:
+        query = query.where(tk.c.user_id == user_id)
+    if token_id is not None:
+        query = query.where(tk.c.token_id == token_id)
+    return [TokenRow(r.token_id, r.name, r.scopes, r.user_id, r.email, r.created_ms,
+                     r.last_used_ms, r.revoked_ms) for r in conn.execute(query)]
+
+
+def revoke_token(conn: Connection, account_id: int, token_id: int, now_ms: int) -> None:
+    """Mark the token revoked (a token revoked before keeps its first revocation time)."""
+    tk = t.tokens
+    conn.execute(update(tk).where(tk.c.account_id == account_id, tk.c.token_id == token_id,
+                                  tk.c.revoked_ms.is_(None)).values(revoked_ms=now_ms))
+
+
+def mark_tokens_used(conn: Connection, used: Mapping[tuple[int, int], int]) -> None:
+    """Record when each ``(account id, token id)`` was last used (epoch ms)."""
+    if not used:
+        return
+    tk = t.tokens
+    conn.execute(update(tk).where(
+        tk.c.account_id == bindparam("a"), tk.c.token_id == bindparam("tk")).values(
+        last_used_ms=bindparam("ms")),
+        [{"a": a, "tk": token, "ms": ms} for (a, token), ms in used.items()])
 
 
 def load_users(conn: Connection, account_id: int) -> list[RowMapping]:

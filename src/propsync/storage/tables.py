@@ -100,8 +100,51 @@ tokens = Table(
     Column("token_hash", String(64), nullable=False),
     Column("scopes", Text, nullable=False),  # space-separated
     Column("created_ms", BigInteger, nullable=False),
+    Column("last_used_ms", BigInteger),  # written at most once a minute per process
+    Column("revoked_ms", BigInteger),  # a revoked token is refused at once
     PrimaryKeyConstraint("account_id", "token_id"),
     UniqueConstraint("account_id", "token_hash"),
+)
+
+# A signed-in web session. The cookie carries the account and a random session id; only
+# the id's SHA-256 is stored, so a copy of this table signs nobody in.
+sessions = Table(
+    "sessions",
+    metadata,
+    _account(),
+    Column("session_hash", String(64), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("csrf", String(64), nullable=False),  # the token every form of the session carries
+    Column("created_ms", BigInteger, nullable=False),
+    Column("seen_ms", BigInteger, nullable=False),  # for the idle timeout; at most 1/min
+    PrimaryKeyConstraint("account_id", "session_hash"),
+    Index(None, "account_id", "user_id"),
+)
+
+# Failed sign-ins per e-mail address and per client address. Not per account (like
+# id_sequences): an e-mail address may be a user of several accounts or of none (an
+# unknown address is throttled exactly like a known one), and a client address belongs
+# to no account. The key is the SHA-256 of "email:<address>" or "address:<ip>", so the
+# table keeps no typed address in clear text.
+signin_throttle = Table(
+    "signin_throttle",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index(None, "updated_ms"),
+)
+
+# API calls per account and UTC day, for HubSpot's daily limit; each process adds its
+# counts in batches (api/ratelimit.py), not one write per request.
+api_usage_daily = Table(
+    "api_usage_daily",
+    metadata,
+    _account(),
+    Column("day", Integer, nullable=False),  # days since 1970-01-01 (UTC)
+    Column("calls", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "day"),
 )
 
 property_groups = Table(

@@ -6,14 +6,30 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from propsync.web import members, overview, properties, record_links, records, signin, wizard
+from propsync.config import Settings
+from propsync.web import (
+    members,
+    overview,
+    properties,
+    proxy,
+    record_links,
+    records,
+    signin,
+    tokens,
+    wizard,
+)
 from propsync.web.core import HERE, new_secret
+from propsync.web.headers import SecurityHeaders
 
 
-def install(app: FastAPI, session_secret: str | None = None) -> None:
+def install(app: FastAPI, session_secret: str | None = None,
+            settings: Settings | None = None) -> None:
     """Serve the UI under ``/ui`` (outside the OpenAPI document); ``/`` leads to it."""
     app.state.session_secret = new_secret(session_secret)
-    for module in (signin, wizard, properties, records, record_links, overview, members):
+    proxy.install(app, settings or Settings())
+    app.add_middleware(SecurityHeaders)
+    for module in (signin, wizard, properties, records, record_links, overview, tokens,
+                   members):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),

@@ -21,12 +21,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from propsync.domain.auth import Principal
 from propsync.domain.errors import AuthenticationError, PropsyncError
 from propsync.domain.objects import OBJECT_TYPES
+from propsync.services import sessions as live_sessions
 from propsync.services.users import principal_of
 from propsync.web import session as sessions
+from propsync.web.proxy import wants_secure_cookies
 from propsync.web.session import Session
 
 log = logging.getLogger("propsync.web")
@@ -39,6 +42,18 @@ RECORD_TYPES = tuple(OBJECT_TYPES)
 TITLE_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("firstname", "lastname", "email"), "companies": ("name", "domain"),
     "deals": ("dealname",), "tickets": ("subject",)}
+
+
+# The notices a page shows after a change, by the key its address carries (?notice=saved):
+# only words propsync chose, so a link cannot make a page say something else.
+NOTICES = {"saved": "Saved.", "association-added": "Association added.",
+           "labels-saved": "Labels saved.", "association-removed": "Association removed.",
+           "token-revoked": "Token revoked: requests with it are refused from now on."}
+
+
+def notice_text(key: str) -> str:
+    """The notice ``key`` stands for; nothing for a key propsync does not know."""
+    return NOTICES.get(key, "")
 
 
 class Redirect(Exception):
@@ -78,16 +93,27 @@ class Ctx:
 
 
 def current_session(request: Request) -> Session:
-    """The request's session; a new anonymous one (stored on answer) if it has none."""
+    """The request's session; a new anonymous one (stored on answer) if it has none, or if
+    its signed-in session has ended. May read the database: call it from a thread."""
     found = getattr(request.state, "session", None)
     if isinstance(found, Session):
         return found
     decoded = sessions.decode(request.cookies.get(sessions.COOKIE), _secret(request))
+    if decoded is not None and decoded.session_id is not None:
+        decoded = _resumed(request, decoded)
     if decoded is None:
         decoded = Session.anonymous()
         request.state.new_session = decoded
     request.state.session = decoded
     return decoded
+
+
+def _resumed(request: Request, claim: Session) -> Session | None:
+    assert claim.account_id is not None and claim.session_id is not None
+    live = live_sessions.resume(request.app.state.engine, claim.account_id, claim.session_id)
+    if live is None:
+        return None
+    return Session(live.csrf, claim.account_id, live.user_id, claim.issued_s, live.session_id)
 
 
 def start_session(request: Request, session: Session) -> None:
@@ -112,6 +138,8 @@ def signed_in(request: Request) -> Ctx:
     try:
         principal = principal_of(engine, session.account_id, session.user_id)
     except AuthenticationError:
+        if session.session_id:
+            live_sessions.end(engine, session.account_id, session.session_id)
         start_session(request, Session.anonymous())
         raise Redirect(target) from None
     request.state.principal = principal  # pages show only what the role may do
@@ -122,7 +150,8 @@ async def posted_form(request: Request) -> Form:
     """The POSTed form, refused unless it carries this session's CSRF token."""
     body = (await request.body()).decode("utf-8", errors="replace")
     form = Form(parse_qs(body, keep_blank_values=True))
-    if not current_session(request).accepts(form.get("csrf")):
+    session = await run_in_threadpool(current_session, request)
+    if not session.accepts(form.get("csrf")):
         raise CsrfRefused()
     return form
 
@@ -175,7 +204,8 @@ def _store_session(request: Request, response: Response) -> None:
     new = getattr(request.state, "new_session", None)
     if isinstance(new, Session):
         response.set_cookie(sessions.COOKIE, sessions.encode(new, _secret(request)),
-                            max_age=sessions.MAX_AGE_S, httponly=True, samesite="lax", path="/")
+                            max_age=sessions.MAX_AGE_S, httponly=True, samesite="lax", path="/",
+                            secure=wants_secure_cookies(request))
 
 
 def new_secret(configured: str | None) -> bytes:

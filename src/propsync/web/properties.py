@@ -41,7 +41,7 @@ def property_table(ctx: CtxDep, objectType: str = "contacts", q: str = "",
     shown.sort(key=lambda v: v.definition.label.lower())
     return render(ctx.request, "properties.html", object_type=ot, views=shown, q=q,
                   groups=groups, total=len(views), section="settings",
-                  notice=f"Property {deleted} deleted." if deleted else "")
+                  notice="Property deleted." if deleted else "")
 
 
 def label_names(ctx: Ctx, d: SyncDefinition) -> list[str]:

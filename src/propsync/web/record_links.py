@@ -81,7 +81,7 @@ def add_association(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) 
                                  default_only=not chosen)
     if result.missing:
         raise ValidationError(f"No {tt} record has the id {to_id}; nothing was associated.")
-    return _back(ot, recordId, "Association added.")
+    return _back(ot, recordId, "association-added")
 
 
 @router.post("/records/{objectType}/{recordId}/associations/relabel")
@@ -102,11 +102,11 @@ def relabel(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Respo
     if drop:
         assoc_svc.remove_labels(ctx.engine, ctx.principal, ot, tt,
                                 [assoc_svc.PairInput(recordId, to_id, drop)])
-    return _back(ot, recordId, "Labels saved.")
+    return _back(ot, recordId, "labels-saved")
 
 
 @router.post("/records/{objectType}/{recordId}/associations/remove")
 def remove(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Response:
     ot, tt = resolve_object_type(objectType).name, resolve_object_type(form.get("to_type")).name
     assoc_svc.dissociate_pair(ctx.engine, ctx.principal, ot, recordId, tt, form.get("to_id"))
-    return _back(ot, recordId, "Association removed.")
+    return _back(ot, recordId, "association-removed")

@@ -31,6 +31,7 @@ from propsync.web.core import (
     CtxDep,
     FormDep,
     WebRoute,
+    notice_text,
     record_title,
     render,
 )
@@ -137,7 +138,7 @@ def _page(ctx: Ctx, ot: str, record_id: str, status: int = 200,
 @router.get("/records/{objectType}/{recordId}")
 def record_page(ctx: CtxDep, objectType: str, recordId: str, notice: str = "") -> Response:
     ot = resolve_object_type(objectType).name
-    return _page(ctx, ot, recordId, notice=notice[:200])
+    return _page(ctx, ot, recordId, notice=notice_text(notice))
 
 
 @router.post("/records/{objectType}/{recordId}/values")
@@ -154,7 +155,7 @@ def set_value(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Res
         return _page(ctx, ot, recordId, status=exc.status, error=(name, exc.message))
     if done.missing:
         raise NotFoundError(f"No {ot} record has the id {recordId}; nothing was saved.")
-    return RedirectResponse(f"/ui/records/{ot}/{recordId}?notice=Saved.#prop-{name}",
+    return RedirectResponse(f"/ui/records/{ot}/{recordId}?notice=saved#prop-{name}",
                             status_code=303)
 
 

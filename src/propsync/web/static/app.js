@@ -40,6 +40,22 @@ async function getJSON(url) {
   return reply.json();
 }
 
+// Progress bars are drawn from data-progress (the page's CSP allows no inline style).
+function setUpProgress() {
+  document.querySelectorAll("[data-progress]").forEach((bar) => {
+    bar.style.width = bar.dataset.progress + "%";
+  });
+}
+
+// "Go back" returns to the page before, when there is one (else it leads home).
+function setUpBack() {
+  document.querySelectorAll("[data-back]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      if (history.length > 1) { event.preventDefault(); history.back(); }
+    });
+  });
+}
+
 // A sync property's page follows its backfill until it is live.
 function setUpStatusPoll() {
   const box = document.querySelector("[data-poll-status]");
@@ -130,6 +146,8 @@ function setUpShownWhen() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  setUpProgress();
+  setUpBack();
   setUpFilters();
   setUpNameProposal();
   setUpStatusPoll();
