@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from rich.console import Console as RichConsole
     from sqlalchemy import Engine
 
+    from propsync.storage.indexes import IndexProblem
+    from propsync.sync.verify import Difference
+
 app = typer.Typer(help="propsync: a CRM record platform with sync properties.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -179,10 +182,13 @@ def worker() -> None:
 
 @app.command()
 def verify(
-    repair: Annotated[bool, typer.Option(help="Recompute every value that differs.")] = False,
-    account: Annotated[int | None, typer.Option(help="Only this account.")] = None,
+    repair: Annotated[bool, typer.Option(
+        help="Recompute every value that differs and rebuild every index that does.")] = False,
+    account: Annotated[int | None, typer.Option(
+        help="Only this account's values (the indexes are checked whole).")] = None,
 ) -> None:
-    """Recompute every sync value from scratch and print the differences (there must be none)."""
+    """Recompute every sync value from scratch and check the search indexes against their
+    tables; print the differences (there must be none). Exits 1 if any remain."""
     from rich.progress import Progress
 
     from propsync.sync import verify as checker
@@ -191,15 +197,32 @@ def verify(
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("verifying sync values", total=None)
         found = checker.verify(engine, account, progress=lambda n: bar.advance(task, n))
+        bar.update(task, description="checking the search indexes")
+        problems = checker.verify_indexes(engine)
     for d in found:
         typer.echo(f"account {d.account_id} {d.target_type}.{d.property_name} record "
                    f"{d.record_id}: stored {d.actual!r}, rule gives {d.expected!r}")
-    if found and repair:
+    for p in problems:
+        typer.echo(f"{f'index {p.index}' if p.index else 'database'}: {p.count} "
+                   f"problem(s), e.g. {p.example}")
+    unmended = [p for p in problems if p.index is None] if repair else problems
+    if repair:
+        _repair(engine, found, problems)
+    typer.echo(f"{len(found) + sum(p.count for p in problems)} difference(s)")
+    if unmended or (found and not repair):
+        raise typer.Exit(1)
+
+
+def _repair(engine: Engine, found: list[Difference], problems: list[IndexProblem]) -> None:
+    from propsync.sync import verify as checker
+
+    if found:
         checker.repair(engine, found)
         typer.echo(f"repaired {len(found)} value(s)")
-    typer.echo(f"{len(found)} difference(s)")
-    if found and not repair:
-        raise typer.Exit(1)
+    for name in checker.repair_indexes(engine, problems):
+        typer.echo(f"rebuilt index {name}")
+    if any(p.index is None for p in problems):
+        typer.echo("--repair cannot mend the database problems above")
 
 
 @app.command()
