@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -223,6 +225,66 @@ def _repair(engine: Engine, found: list[Difference], problems: list[IndexProblem
         typer.echo(f"rebuilt index {name}")
     if any(p.index is None for p in problems):
         typer.echo("--repair cannot mend the database problems above")
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(
+        metavar="FILE", help="The file to write (replaced, at the end, if it exists).")],
+) -> None:
+    """Write a consistent backup of the database to FILE, while it is served and written to:
+    on SQLite with the online backup API (one read snapshot), on PostgreSQL with pg_dump
+    --format=custom (PostgreSQL's client programs pg_dump, pg_restore and psql must be
+    installed, of the server's major version or newer)."""
+    from propsync.storage.backup import store_for
+
+    try:
+        with _progress() as progress:
+            done = store_for(_settings()).backup(path, progress)
+    except PropsyncError as exc:
+        _refused(exc)
+    typer.echo(f"backed up to {done.path} ({done.size:,} bytes, schema revision "
+               f"{done.revision})")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="A backup made by propsync "
+                                         "backup (or a propsync SQLite file).")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a database that holds data.")] = False,
+) -> None:
+    """Replace the database with the backup FILE, all or nothing, then apply pending
+    migrations. Refuses, changing nothing, a database that holds data (unless --force) and
+    a damaged or foreign FILE. A SQLite backup restores into SQLite and a PostgreSQL backup
+    into PostgreSQL; across stores is not supported. Stop propsync serve and propsync
+    worker first."""
+    from propsync.storage.backup import store_for
+
+    try:
+        with _progress() as progress:
+            done = store_for(_settings()).restore(path, force, progress)
+    except PropsyncError as exc:
+        _refused(exc)
+    typer.echo(f"restored {path} (schema revision {done.revision}, now {done.upgraded_to})")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress bar on stderr, moved by ``(what, done, total)`` calls."""
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda what, done, total: bar.update(task, description=what, completed=done,
+                                                   total=total)
+
+
+def _refused(exc: PropsyncError) -> NoReturn:
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
+    raise typer.Exit(1)
 
 
 @app.command()

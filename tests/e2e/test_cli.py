@@ -18,8 +18,8 @@ from propsync.config import Settings
 from tests.conftest import BACKENDS, drop_database, make_database, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("serve", "worker", "verify", "demo", "bench", "db upgrade", "accounts create",
-            "users create", "teams create", "tokens create")
+COMMANDS = ("serve", "worker", "verify", "backup", "restore", "demo", "bench", "db upgrade",
+            "accounts create", "users create", "teams create", "tokens create")
 
 
 def propsync(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -80,8 +80,8 @@ def built_while_the_index_was_not_ready(tmp_path: Path) -> tuple[str, World]:
 def test_verify_reports_a_sync_value_index_that_misses_rows_and_repair_rebuilds_it(
         tmp_path: Path, broken: Callable[[Path], tuple[str, World]]) -> None:
     url, w = broken(tmp_path)
+    engine = engine_for(Settings(database_url=url))
     try:
-        engine = engine_for(Settings(database_url=url))
         assert found(engine, w) == 0  # the issue: the index misses all 50
 
         checked = propsync(url, "verify")
@@ -95,8 +95,8 @@ def test_verify_reports_a_sync_value_index_that_misses_rows_and_repair_rebuilds_
         assert found(engine, w) == found(engine, w, NAME.lower()) == 50
         again = propsync(url, "verify")
         assert again.returncode == 0 and again.stdout.strip().endswith("0 difference(s)")
-        engine.dispose()
     finally:
+        engine.dispose()
         drop_database(url)
 
 

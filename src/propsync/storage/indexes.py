@@ -131,22 +131,31 @@ def _pg_index(conn: Connection, name: str) -> list[IndexProblem]:
 
 
 def _scans_only(conn: Connection, index: bool) -> None:
-    """Make this transaction read through indexes only (``index``), or never."""
-    on, off = ("on", "off") if index else ("off", "on")
-    conn.exec_driver_sql(f"SET LOCAL enable_seqscan = {off}")
-    for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
-        conn.exec_driver_sql(f"SET LOCAL {setting} = {on}")
+    """Make this transaction read through ordered index scans only (``index``), or never
+    through an index. Sorting is off with the indexes, so that the probe's ``ORDER BY`` of
+    the key leaves the planner one path: the sync value index, which holds rows in that
+    order (a parameter bound by equality would let it pick any index of the property)."""
+    settings = _THROUGH_INDEX if index else _THROUGH_TABLE
+    for setting, on in settings.items():
+        conn.exec_driver_sql(f"SET LOCAL enable_{setting} = {'on' if on else 'off'}")
+
+
+_THROUGH_TABLE = {"seqscan": True, "bitmapscan": False, "indexscan": False,
+                  "indexonlyscan": False, "sort": True, "incremental_sort": True}
+_THROUGH_INDEX = {"seqscan": False, "bitmapscan": False, "indexscan": True,
+                  "indexonlyscan": True, "sort": False, "incremental_sort": False}
 
 
 def _probe_sql(name: str) -> str:
     rows, key, key_type = _SYNC_INDEXES[name]
-    # The key is spelled as in the index (not bound), so that the planner matches it.
+    # The key is spelled as in the index (not bound), so that the planner matches it, and
+    # bounded on both sides rather than compared for equality (see _scans_only).
     return (
-        "SELECT h.a, h.p, h.k, h.n, (SELECT count(*) FROM property_values "
+        "SELECT h.a, h.p, h.k, h.n, (SELECT count(*) FROM (SELECT 1 FROM property_values "
         "WHERE account_id = h.a AND property_id = h.p AND source_id IS NOT NULL "
-        f"AND {rows} AND {key} = h.k) FROM unnest(CAST(:a AS bigint[]), "
-        f"CAST(:p AS bigint[]), CAST(:k AS {key_type}[]), CAST(:n AS bigint[])) "
-        "AS h(a, p, k, n)")
+        f"AND {rows} AND {key} >= h.k AND {key} <= h.k ORDER BY {key}) AS hits) "
+        f"FROM unnest(CAST(:a AS bigint[]), CAST(:p AS bigint[]), CAST(:k AS {key_type}[]), "
+        "CAST(:n AS bigint[])) AS h(a, p, k, n)")
 
 
 def _params(batch: Sequence[Any]) -> dict[str, list[Any]]:
