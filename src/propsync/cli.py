@@ -271,13 +271,21 @@ def restore(
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int, int | None], None]]:
-    """A progress bar on stderr, moved by ``(what, done, total)`` calls."""
-    from rich.progress import Progress
+    """A progress bar on stderr, moved by ``(what, done, total)`` calls; each new ``what``
+    gets a bar of its own (a spinner while its total is unknown)."""
+    from rich.progress import Progress, TaskID
 
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("starting", total=None)
-        yield lambda what, done, total: bar.update(task, description=what, completed=done,
-                                                   total=total)
+        current: list[tuple[str, TaskID]] = []
+
+        def show(what: str, done: int, total: int | None) -> None:
+            if not current or current[-1][0] != what:
+                if current:
+                    bar.remove_task(current.pop()[1])
+                current.append((what, bar.add_task(what, total=total)))
+            bar.update(current[-1][1], completed=done, total=total)
+
+        yield show
 
 
 def _refused(exc: PropsyncError) -> NoReturn:

@@ -166,8 +166,10 @@ def _pump(source: IO[bytes], sink: IO[bytes], tables: int, progress: Progress) -
         sink.write(chunk)
         done += (tail + chunk).count(_COPY)
         tail = chunk[-(len(_COPY) - 1):]
-        progress("loading tables" if done < tables else "building indexes",
-                 min(done, tables), tables)
+        if done < tables:
+            progress("loading tables", done, tables)
+        else:  # the last table's data, then the indexes: no measure of what is left
+            progress("building indexes", 0, None)
 
 
 def _run(command: list[str], env: dict[str, str], what: str, total: int,
