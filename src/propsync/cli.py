@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -15,6 +17,9 @@ from propsync.domain.errors import PropsyncError
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
     from sqlalchemy import Engine
+
+    from propsync.storage.indexes import IndexProblem
+    from propsync.sync.verify import Difference
 
 app = typer.Typer(help="propsync: a CRM record platform with sync properties.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -248,10 +253,13 @@ def worker() -> None:
 
 @app.command()
 def verify(
-    repair: Annotated[bool, typer.Option(help="Recompute every value that differs.")] = False,
-    account: Annotated[int | None, typer.Option(help="Only this account.")] = None,
+    repair: Annotated[bool, typer.Option(
+        help="Recompute every value that differs and rebuild every index that does.")] = False,
+    account: Annotated[int | None, typer.Option(
+        help="Only this account's values (the indexes are checked whole).")] = None,
 ) -> None:
-    """Recompute every sync value from scratch and print the differences (there must be none)."""
+    """Recompute every sync value from scratch and check the search indexes against their
+    tables; print the differences (there must be none). Exits 1 if any remain."""
     from rich.progress import Progress
 
     from propsync.sync import verify as checker
@@ -260,15 +268,100 @@ def verify(
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("verifying sync values", total=None)
         found = checker.verify(engine, account, progress=lambda n: bar.advance(task, n))
+        bar.update(task, description="checking the search indexes")
+        problems = checker.verify_indexes(engine)
     for d in found:
         typer.echo(f"account {d.account_id} {d.target_type}.{d.property_name} record "
                    f"{d.record_id}: stored {d.actual!r}, rule gives {d.expected!r}")
-    if found and repair:
+    for p in problems:
+        typer.echo(f"{f'index {p.index}' if p.index else 'database'}: {p.count} "
+                   f"problem(s), e.g. {p.example}")
+    unmended = [p for p in problems if p.index is None] if repair else problems
+    if repair:
+        _repair(engine, found, problems)
+    typer.echo(f"{len(found) + sum(p.count for p in problems)} difference(s)")
+    if unmended or (found and not repair):
+        raise typer.Exit(1)
+
+
+def _repair(engine: Engine, found: list[Difference], problems: list[IndexProblem]) -> None:
+    from propsync.sync import verify as checker
+
+    if found:
         checker.repair(engine, found)
         typer.echo(f"repaired {len(found)} value(s)")
-    typer.echo(f"{len(found)} difference(s)")
-    if found and not repair:
-        raise typer.Exit(1)
+    for name in checker.repair_indexes(engine, problems):
+        typer.echo(f"rebuilt index {name}")
+    if any(p.index is None for p in problems):
+        typer.echo("--repair cannot mend the database problems above")
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(
+        metavar="FILE", help="The file to write (replaced, at the end, if it exists).")],
+) -> None:
+    """Write a consistent backup of the database to FILE, while it is served and written to:
+    on SQLite with the online backup API (one read snapshot), on PostgreSQL with pg_dump
+    --format=custom (PostgreSQL's client programs pg_dump, pg_restore and psql must be
+    installed, of the server's major version or newer)."""
+    from propsync.storage.backup import store_for
+
+    try:
+        with _progress() as progress:
+            done = store_for(_settings()).backup(path, progress)
+    except PropsyncError as exc:
+        _refused(exc)
+    typer.echo(f"backed up to {done.path} ({done.size:,} bytes, schema revision "
+               f"{done.revision})")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="A backup made by propsync "
+                                         "backup (or a propsync SQLite file).")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a database that holds data.")] = False,
+) -> None:
+    """Replace the database with the backup FILE, all or nothing, then apply pending
+    migrations. Refuses, changing nothing, a database that holds data (unless --force) and
+    a damaged or foreign FILE. A SQLite backup restores into SQLite and a PostgreSQL backup
+    into PostgreSQL; across stores is not supported. Stop propsync serve and propsync
+    worker first."""
+    from propsync.storage.backup import store_for
+
+    try:
+        with _progress() as progress:
+            done = store_for(_settings()).restore(path, force, progress)
+    except PropsyncError as exc:
+        _refused(exc)
+    typer.echo(f"restored {path} (schema revision {done.revision}, now {done.upgraded_to})")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress bar on stderr, moved by ``(what, done, total)`` calls; each new ``what``
+    gets a bar of its own (a spinner while its total is unknown)."""
+    from rich.progress import Progress, TaskID
+
+    with Progress(console=err, transient=True) as bar:
+        current: list[tuple[str, TaskID]] = []
+
+        def show(what: str, done: int, total: int | None) -> None:
+            if not current or current[-1][0] != what:
+                if current:
+                    bar.remove_task(current.pop()[1])
+                current.append((what, bar.add_task(what, total=total)))
+            bar.update(current[-1][1], completed=done, total=total)
+
+        yield show
+
+
+def _refused(exc: PropsyncError) -> NoReturn:
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
+    raise typer.Exit(1)
 
 
 @app.command()

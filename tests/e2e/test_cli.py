@@ -18,9 +18,9 @@ from propsync.config import Settings
 from tests.conftest import BACKENDS, drop_database, make_database, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("serve", "worker", "verify", "demo", "bench", "db upgrade", "accounts create",
-            "users create", "users list", "users set-role", "teams create", "tokens create",
-            "tokens list", "tokens revoke")
+COMMANDS = ("serve", "worker", "verify", "backup", "restore", "demo", "bench", "db upgrade",
+            "accounts create", "users create", "users list", "users set-role", "teams create",
+            "tokens create", "tokens list", "tokens revoke")
 
 
 def propsync(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,9 @@
 The expected value comes from the pure rule (``domain.sync_rule``) over data read
 in batches, not from the SQL the engine uses, so a bug in the engine shows up here
 as a difference. The winner stored beside each value is checked too: fan-outs
-trust it, so a wrong one would make a later source edit go astray.
+trust it, so a wrong one would make a later source edit go astray. The search indexes
+are checked beside the values (``storage.indexes``): an index that misses rows makes
+searches miss records whose values are all right.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import Connection, Engine, select
 
 from propsync.clock import now_ms
 from propsync.domain.sync_rule import Candidate, SyncDefinition, sync_value, winner
+from propsync.storage import indexes
 from propsync.storage import sync as store
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction, write_transaction
@@ -59,6 +62,19 @@ def repair(engine: Engine, differences: list[Difference]) -> int:
             prop = next(d for d in defs if d.name == name and d.target_type == _)
             recompute(conn, prop, ids, now_ms(), bool(dependents(defs, prop.property_id)))
     return sum(len(ids) for ids in by_prop.values())
+
+
+def verify_indexes(engine: Engine) -> list[indexes.IndexProblem]:
+    """Every way the search indexes disagree with their tables (the whole database)."""
+    return indexes.check_indexes(engine)
+
+
+def repair_indexes(engine: Engine, problems: list[indexes.IndexProblem]) -> list[str]:
+    """Rebuild the indexes ``problems`` name; returns their names. A problem that names no
+    index is left as it is (no rebuild mends it)."""
+    names = sorted({p.index for p in problems if p.index is not None})
+    indexes.rebuild_indexes(engine, names)
+    return names
 
 
 def _definitions(conn: Connection, account_id: int | None) -> Iterator[SyncDefinition]:
