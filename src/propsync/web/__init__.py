@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from propsync.text_guard import STORABLE_TEXT
 from propsync.web import overview, properties, record_links, records, signin, wizard
 from propsync.web.core import HERE, new_secret
 
@@ -14,7 +15,7 @@ def install(app: FastAPI, session_secret: str | None = None) -> None:
     """Serve the UI under ``/ui`` (outside the OpenAPI document); ``/`` leads to it."""
     app.state.session_secret = new_secret(session_secret)
     for module in (signin, wizard, properties, records, record_links, overview):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[STORABLE_TEXT])  # a 400 page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),
                       include_in_schema=False)

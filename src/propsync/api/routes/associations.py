@@ -34,8 +34,10 @@ from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import format_ms
 from propsync.services import associations as svc
 from propsync.services import labels as label_svc
+from propsync.text_guard import STORABLE_TEXT
 
-router = APIRouter(tags=["Associations"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["Associations"], responses=ERROR_RESPONSES,
+                   dependencies=[STORABLE_TEXT])
 OBJ = "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations"
 BATCH = "/crm/v4/associations/{fromObjectType}/{toObjectType}"
 

@@ -21,8 +21,10 @@ from propsync.api.schemas.properties import (
 from propsync.services import properties as svc
 from propsync.services import property_groups as groups
 from propsync.services.sync_properties import type_categories
+from propsync.text_guard import STORABLE_TEXT
 
-router = APIRouter(tags=["Properties"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["Properties"], responses=ERROR_RESPONSES,
+                   dependencies=[STORABLE_TEXT])
 PATH = "/crm/v3/properties/{objectType}"
 
 

@@ -10,8 +10,10 @@ from propsync.api.schemas.objects import to_public
 from propsync.api.schemas.search import FilterIn, SearchIn, SearchOut, SortIn
 from propsync.domain.filters import Filter
 from propsync.services import search as svc
+from propsync.text_guard import STORABLE_TEXT
 
-router = APIRouter(tags=["Search"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["Search"], responses=ERROR_RESPONSES,
+                   dependencies=[STORABLE_TEXT])
 
 
 def _text(value: object) -> str | None:

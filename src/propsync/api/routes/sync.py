@@ -16,8 +16,10 @@ from propsync.api.schemas.sync import (
 )
 from propsync.services import sync_properties as svc
 from propsync.services.records import parse_id
+from propsync.text_guard import STORABLE_TEXT
 
-router = APIRouter(prefix="/propsync/v1", tags=["Sync"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/propsync/v1", tags=["Sync"], responses=ERROR_RESPONSES,
+                   dependencies=[STORABLE_TEXT])
 
 
 @router.get("/sync/status", response_model=SyncStatusOut)
