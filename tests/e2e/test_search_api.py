@@ -69,6 +69,12 @@ def test_groups_are_ored_and_filters_in_a_group_are_anded(api, deals):
     assert ids(search(api, filterGroups=body)) == [deals[0], deals[2]]
 
 
+def test_a_filter_group_without_filters_matches_every_record(api, deals):
+    assert ids(search(api, filterGroups=[{"filters": []}])) == deals
+    assert ids(search(api, filterGroups=[{}, *where(
+        {"propertyName": "amount", "operator": "EQ", "value": "5"})])) == deals
+
+
 def test_sorts_in_both_forms_put_missing_values_last(api, deals):
     desc = search(api, sorts=[{"propertyName": "amount", "direction": "DESCENDING"}])
     assert ids(desc) == [deals[0], deals[1], deals[2]]

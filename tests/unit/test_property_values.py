@@ -67,6 +67,14 @@ def test_none_and_the_empty_string_clear_the_value(raw):
     (FLAG, "yes", "INVALID_BOOLEAN"),
     (TEXT, ["a", "list"], "INVALID_VALUE"),
     (TEXT, "x" * 65537, "INVALID_VALUE"),
+    (TEXT, "a\x00b", "INVALID_VALUE"),
+    (TEXT, "\ud800", "INVALID_VALUE"),
+    (DATETIME, "9999-12-31T23:59:59-01:00", "INVALID_DATE"),
+    (DATETIME, "0001-01-01T00:00:00+01:00", "INVALID_DATE"),
+    (DATETIME, "9999-12-31T23:59:59.9996Z", "INVALID_DATE"),
+    (DATETIME, "-62135596800001", "INVALID_DATE"),
+    (DATE, "9999-12-31T23:59:59-01:00", "INVALID_DATE"),
+    (DATE, "0001-01-01T00:00:00+01:00", "INVALID_DATE"),
 ])
 def test_a_value_that_does_not_fit_is_refused_with_a_code_naming_the_property(
         definition, raw, code):
@@ -76,6 +84,21 @@ def test_a_value_that_does_not_fit_is_refused_with_a_code_naming_the_property(
     assert detail.code == code
     assert detail.context == {"propertyName": ["p"]}
     assert "'p'" in caught.value.message
+
+
+@pytest.mark.parametrize(("definition", "raw", "expected"), [
+    (DATETIME, "0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
+    (DATETIME, "-62135596800000", "0001-01-01T00:00:00.000Z"),
+    (DATETIME, "9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+    (DATETIME, "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59.000Z"),
+    (DATE, "0001-01-01", "0001-01-01"),
+    (DATE, "9999-12-31", "9999-12-31"),
+])
+def test_the_first_and_last_moments_of_years_1_to_9999_are_kept_as_iso_text(
+        definition, raw, expected):
+    stored = normalize_value(definition, raw)
+    assert stored is not None and stored.text == expected
+    assert normalize_value(definition, stored.text) == stored  # it reads back as itself
 
 
 def test_renormalize_converts_what_fits_and_returns_what_does_not():

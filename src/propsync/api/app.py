@@ -16,6 +16,7 @@ from propsync.api.errors import install_error_handlers
 from propsync.api.routes import associations, members, objects, properties, search, sync, tokens
 from propsync.config import Settings
 from propsync.sync.runner import start_worker
+from propsync.text_guard import STORABLE_TEXT
 
 
 def create_app(
@@ -52,7 +53,8 @@ def create_app(
     install_error_handlers(app)
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, sync, tokens, members):
-        app.include_router(module.router)
+        # every route refuses text no store can hold (a NUL, a lone surrogate) at once
+        app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from propsync.domain.errors import ErrorDetail, ValidationError
+from propsync.domain.text import unstorable
 
 TYPES = ("string", "number", "date", "datetime", "enumeration", "bool")
 FIELD_TYPES: dict[str, tuple[str, ...]] = {
@@ -142,7 +143,9 @@ def normalize_value(prop: PropertyDefinition, raw: object) -> StoredValue | None
     """The canonical stored form of ``raw`` for ``prop``; ``None`` clears the value.
 
     Raises ``ValidationError`` (code ``INVALID_OPTION`` / ``INVALID_INTEGER`` /
-    ``INVALID_DATE`` / ``INVALID_BOOLEAN``) when ``raw`` does not fit the type.
+    ``INVALID_DATE`` / ``INVALID_BOOLEAN``) when ``raw`` does not fit the type, and
+    ``INVALID_VALUE`` for text no store can hold (``domain/text.py``). A date or date-time
+    must fall within years 1-9999 once in UTC (what the API can write back).
     """
     if raw is None:
         return None
@@ -154,6 +157,11 @@ def normalize_value(prop: PropertyDefinition, raw: object) -> StoredValue | None
         raise _invalid(prop, raw, "INVALID_VALUE", "a string, number or boolean")
     if text == "":
         return None
+    reason = unstorable(text)
+    if reason is not None:
+        message = f"The value of property {prop.name!r} {reason}."
+        raise ValidationError(message, [ErrorDetail(message, code="INVALID_VALUE",
+                                                    context={"propertyName": [prop.name]})])
     return _NORMALIZERS[prop.type](prop, text)
 
 
@@ -184,10 +192,17 @@ def _date(prop: PropertyDefinition, text: str) -> StoredValue:
 def _datetime(prop: PropertyDefinition, text: str) -> StoredValue:
     moment = _parse_moment(prop, text)
     ms = round(moment.timestamp() * 1000)
+    if ms > MAX_MS:  # rounded up past the last millisecond of 9999
+        raise _out_of_range(prop, text)
     return StoredValue(format_ms(ms), float(ms))
 
 
+# The last millisecond the API can write back (format_ms): 9999-12-31T23:59:59.999Z.
+MAX_MS = round(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp() * 1000) + 999
+
+
 def _parse_moment(prop: PropertyDefinition, text: str) -> datetime:
+    """``text`` as an aware moment that is within years 1-9999 in UTC too."""
     stripped = text.strip()
     try:
         if re.fullmatch(r"-?\d{1,15}", stripped):
@@ -199,7 +214,18 @@ def _parse_moment(prop: PropertyDefinition, text: str) -> datetime:
     except (ValueError, OverflowError, OSError):
         raise _invalid(prop, text, "INVALID_DATE", "a date (YYYY-MM-DD), an ISO-8601 "
                        "date-time or milliseconds since 1970") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:  # "9999-12-31T23:59:59-01:00" is in year 10000 once in UTC
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise _out_of_range(prop, text) from None
+    return moment
+
+
+def _out_of_range(prop: PropertyDefinition, text: str) -> ValidationError:
+    return _invalid(prop, text, "INVALID_DATE",
+                    "a moment between 0001-01-01 and 9999-12-31 in UTC")
 
 
 def _enumeration(prop: PropertyDefinition, text: str) -> StoredValue:
@@ -260,5 +286,6 @@ def renormalize(
 
 def format_ms(ms: int) -> str:
     """Epoch milliseconds as ISO-8601 UTC with milliseconds and ``Z``."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    # isoformat, not strftime: glibc's %Y writes the year 1 as "1", not "0001".
+    return moment.isoformat(timespec="seconds").removesuffix("+00:00") + f".{ms % 1000:03d}Z"

@@ -12,6 +12,7 @@ from propsync.domain.associations import CATEGORIES, AssociationType, default_ty
 from propsync.domain.auth import Principal, object_scope
 from propsync.domain.errors import ErrorDetail, NotFoundError, ValidationError
 from propsync.domain.objects import resolve_object_type
+from propsync.domain.record_ids import parse_record_id
 from propsync.storage import associations as assoc_store
 from propsync.storage import records as record_store
 from propsync.storage.associations import Link
@@ -105,10 +106,10 @@ def links_for_inputs(
 
 
 def _to_id(raw: str) -> int:
-    text = str(raw).strip()
-    if not text.isdigit() or len(text) > 18:
-        raise NotFoundError(f"No record has the id {raw!r}.", context={"id": [str(raw)]})
-    return int(text)
+    parsed = parse_record_id(raw)
+    if parsed is None:
+        raise NotFoundError(f"No record has the id {raw[:100]!r}.", context={"id": [raw[:100]]})
+    return parsed
 
 
 def _types(from_type: str, to_type: str) -> tuple[str, str]:
@@ -194,8 +195,7 @@ def _existing_pairs(
 
 
 def _maybe_id(raw: str) -> int:
-    text = str(raw).strip()
-    return int(text) if text.isdigit() and len(text) <= 18 else 0
+    return parse_record_id(raw) or 0
 
 
 def _live(conn: Connection, account_id: int, object_type: str, ids: Sequence[int]) -> set[int]:

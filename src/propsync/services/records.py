@@ -12,6 +12,7 @@ from propsync.domain.auth import Principal, object_scope
 from propsync.domain.errors import ErrorDetail, NotFoundError, PropsyncError, ValidationError
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
+from propsync.domain.record_ids import parse_record_id
 from propsync.services.associations import AssociationInput, links_for_inputs
 from propsync.services.schema import Catalogue, PropertyWrites
 from propsync.services.views import ReadSpec, RecordView, build_views, require_associated
@@ -38,11 +39,12 @@ class BatchResult:
 
 
 def parse_id(raw: str | int) -> int:
-    """A record id from the API (a decimal string); anything else cannot exist: 404."""
-    text = str(raw).strip()
-    if not text.isdigit() or len(text) > 18:
-        raise NotFoundError(f"No record has the id {str(raw)!r}: ids are whole numbers.")
-    return int(text)
+    """A record id as ``domain/record_ids.py`` reads it; any other text cannot exist: 404."""
+    parsed = parse_record_id(raw)
+    if parsed is None:
+        raise NotFoundError(f"No record has the id {str(raw)[:100]!r}: ids are whole numbers "
+                            "written in digits 0-9, with no sign, spaces or leading zeros.")
+    return parsed
 
 
 def create_records(
@@ -133,13 +135,15 @@ def list_records(
 
 
 def _cursor(after: str | None) -> int:
+    """The id a page starts after: a cursor is the last id of the previous page."""
     if after in (None, ""):
         return 0
     assert after is not None
-    if not after.isdigit() or len(after) > 18:
-        raise ValidationError(
-            f"'after' must be a paging cursor from a previous page, not {after!r}.")
-    return int(after)
+    start = parse_record_id(after)
+    if start is None:
+        message = f"'after' must be a paging cursor from a previous page, not {after[:100]!r}."
+        raise ValidationError(message, [ErrorDetail(message, "INVALID_PAGING")])
+    return start
 
 
 def batch_read(
@@ -161,13 +165,8 @@ def batch_read(
 
 
 def _parse_ids(ids: Sequence[str]) -> list[int]:
-    parsed = []
-    for raw in ids:
-        try:
-            parsed.append(parse_id(raw))
-        except NotFoundError:
-            parsed.append(0)
-    return parsed
+    """Each id as a number; 0 (no record's id) where the text names no record."""
+    return [parse_record_id(raw) or 0 for raw in ids]
 
 
 def update_records(

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from propsync.domain.auth import Principal, object_scope
-from propsync.domain.filters import Filter, check_limits, invalid, token_pattern
+from propsync.domain.filters import (
+    MAX_RESULTS,
+    Filter,
+    check_limits,
+    check_search,
+    invalid,
+    parse_offset,
+    token_pattern,
+)
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition, normalize_value
 from propsync.services.records import load_ordered
@@ -23,7 +31,6 @@ from propsync.storage.search import Condition, SortKey, search_ids
 
 _COLUMNS = {"createdate": "created_ms", "lastmodifieddate": "updated_ms",
             "hs_lastmodifieddate": "updated_ms", "hs_object_id": "record_id"}
-MAX_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -45,32 +52,25 @@ class SearchResult:
 
 def search(engine: Engine, principal: Principal, object_type: str, request: SearchRequest
            ) -> SearchResult:
+    """One page of the records matching ``request``, within HubSpot's limits (a 400
+    beyond them: ``domain/filters.py``); pages end at the 10,000th result."""
     ot = resolve_object_type(object_type)
     principal.require(object_scope(ot.name))
     check_limits([list(g) for g in request.groups])
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise invalid(f"limit must be between 1 and {MAX_LIMIT}.", "INVALID_LIMIT")
-    offset = _offset(request.after)
+    check_search(len(request.sorts), request.query, request.limit)
+    offset = parse_offset(request.after)
+    limit = min(request.limit, MAX_RESULTS - offset)
     with read_transaction(engine) as conn:
         catalogue = Catalogue.load(conn, principal, ot.name)
         groups = [[_condition(catalogue, f) for f in g] for g in request.groups]
         sorts = [_sort(catalogue, name, desc) for name, desc in request.sorts]
         query = _query(catalogue, ot.searchable, request.query)
         total, ids = search_ids(conn, principal.account_id, ot.name, groups, sorts, query,
-                                offset, request.limit)
+                                offset, limit)
         views = load_ordered(conn, catalogue, ids, ReadSpec(properties=request.properties))
-    more = offset + len(ids) < total
-    return SearchResult(total, views, str(offset + len(ids)) if more and ids else None)
-
-
-def _offset(after: str | None) -> int:
-    if after in (None, ""):
-        return 0
-    assert after is not None
-    if not after.isdigit() or int(after) > 10_000:
-        raise invalid(f"'after' must be a paging cursor from a previous page, not {after!r}.",
-                      "INVALID_PAGING")
-    return int(after)
+    end = offset + len(ids)
+    more = end < min(total, MAX_RESULTS)
+    return SearchResult(total, views, str(end) if more and ids else None)
 
 
 def _visible(catalogue: Catalogue, name: str) -> PropertyDefinition:

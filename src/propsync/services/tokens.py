@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from propsync.clock import now_ms
 from propsync.domain.auth import USERS_READ, USERS_WRITE, Principal, Role, parse_scopes
 from propsync.domain.errors import NotFoundError, ValidationError
+from propsync.domain.record_ids import parse_record_id
 from propsync.services.accounts import NewToken, create_token
 from propsync.storage import accounts as store
 from propsync.storage.db import read_transaction, write_transaction
@@ -85,11 +86,11 @@ def mark_token_used(engine: Engine, account_id: int, token_id: int) -> None:
 
 
 def parse_token_id(raw: str) -> int:
-    """A token id from a path; anything else cannot exist: 404."""
-    text = raw.strip()
-    if not text.isdigit() or len(text) > 18 or int(text) == 0:
-        raise NotFoundError(f"There is no token {raw!r}: token ids are whole numbers.")
-    return int(text)
+    """A token id from a path (read as strictly as record ids); anything else: 404."""
+    parsed = parse_record_id(raw)
+    if parsed is None:
+        raise NotFoundError(f"There is no token {raw[:40]!r}: token ids are whole numbers.")
+    return parsed
 
 
 def _managed_user(principal: Principal) -> int | None:

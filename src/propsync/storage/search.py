@@ -84,7 +84,7 @@ def _condition(account_id: int, c: Condition) -> ColumnElement[bool]:
         return not_(_condition(account_id, inner))
     if c.synced and c.operator in (_BY_NUMBER if c.numeric else _BY_TEXT) and (
             c.operand is not None or c.operands):
-        return r.c.record_id.in_(_indexed_sync_values(account_id, c))
+        return _in_indexed_sync_values(account_id, c)
     match = [v.c.account_id == account_id, v.c.record_id == r.c.record_id,
              v.c.property_id == c.property_id]
     if c.operator != "HAS_PROPERTY":
@@ -99,17 +99,31 @@ _BY_NUMBER = ("EQ", "IN", "LT", "LTE", "GT", "GTE", "BETWEEN")
 _BY_TEXT = ("EQ", "IN")
 
 
-def _indexed_sync_values(account_id: int, c: Condition) -> SelectBase:
+# Values of one IN filter per UNION: SQLite refuses a compound SELECT of more than 500
+# terms (SQLITE_MAX_COMPOUND_SELECT), and a build may set it lower; a longer list is an OR
+# of such unions.
+UNION_TERMS = 100
+
+
+def _in_indexed_sync_values(account_id: int, c: Condition) -> ColumnElement[bool]:
     """The records whose sync value passes ``c``, found through the sync value indexes
     (as an ``IN`` list, which SQLite evaluates once from the index, where it would run an
-    ``EXISTS`` once per record of the type). The index's own condition is repeated, so that
-    both planners know they may use it; a text matches on its indexed prefix, then on the
-    whole value. ``IN`` is a union of one equality per value: given a list, SQLite without
-    statistics walks a sync property's every winner instead (``ix_..._synced_from``)."""
-    if c.operator == "IN":
-        return union_all(*[_indexed_sync_values(account_id, replace(c, operator="EQ",
-                                                                    operand=o, operands=()))
-                           for o in c.operands])
+    ``EXISTS`` once per record of the type). ``IN`` is a union of one equality per value:
+    given a list, SQLite without statistics walks a sync property's every winner instead
+    (``ix_..._synced_from``)."""
+    if c.operator != "IN":
+        return r.c.record_id.in_(_indexed_sync_values(account_id, c))
+    equalities = [_indexed_sync_values(account_id, replace(c, operator="EQ", operand=o,
+                                                           operands=()))
+                  for o in c.operands]
+    return or_(*[r.c.record_id.in_(union_all(*equalities[i:i + UNION_TERMS]))
+                 for i in range(0, len(equalities), UNION_TERMS)])
+
+
+def _indexed_sync_values(account_id: int, c: Condition) -> SelectBase:
+    """The records whose sync value passes ``c`` (not ``IN``) by the sync value indexes.
+    The index's own condition is repeated, so that both planners know they may use it;
+    a text matches on its indexed prefix, then on the whole value."""
     match = [v.c.account_id == account_id, v.c.property_id == c.property_id,
              v.c.source_id.is_not(None)]
     if c.numeric:
@@ -127,8 +141,9 @@ def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Conditio
            query: tuple[list[int], str] | None) -> ColumnElement[bool]:
     clauses = [r.c.account_id == account_id, r.c.object_type == object_type,
                r.c.archived.is_(False)]
-    if groups:
-        clauses.append(or_(*[and_(*[_condition(account_id, c) for c in g]) for g in groups]))
+    if groups:  # a group without filters matches every record, as in HubSpot
+        clauses.append(or_(*[and_(true(), *[_condition(account_id, c) for c in g])
+                             for g in groups]))
     if query is not None:
         ids, text = query
         clauses.append(exists(select(v.c.record_id).where(

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from propsync.domain.auth import ROLE_LABELS, Role
 from propsync.domain.errors import PropsyncError, ValidationError
+from propsync.domain.record_ids import parse_record_id
 from propsync.services import members as svc
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 
@@ -95,9 +96,10 @@ def _role(form: Form) -> Role:
 
 
 def _id(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 19):
+    parsed = parse_record_id(raw)
+    if parsed is None:
         raise ValidationError(f"{raw[:40]!r} is not an id.")
-    return int(raw)
+    return parsed
 
 
 def _members(form: Form) -> list[int]:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from propsync.domain.errors import PropsyncError
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import AccessRule
+from propsync.domain.record_ids import parse_record_id
 from propsync.domain.sync_rule import SyncDefinition
 from propsync.services import definition_log
 from propsync.services import labels as label_svc
@@ -133,7 +134,7 @@ def _access(form: Form, current: AccessRule) -> AccessRule | None:
 
 
 def _ids(raw: list[str]) -> frozenset[int]:
-    return frozenset(int(v) for v in raw if v.isascii() and v.isdigit() and len(v) < 19)
+    return frozenset(i for i in map(parse_record_id, raw) if i is not None)
 
 
 @router.post("/settings/properties/{objectType}/{name}/delete")

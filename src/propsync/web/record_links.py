@@ -72,6 +72,7 @@ def _chosen(ctx: Ctx, ot: str, tt: str, form: Form) -> list[AssociationType]:
 @router.post("/records/{objectType}/{recordId}/associations/add")
 def add_association(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Response:
     ot, tt = resolve_object_type(objectType).name, resolve_object_type(form.get("to_type")).name
+    recordId = str(record_svc.parse_id(recordId))  # a page for no record: not found
     to_id = form.get("to_id")
     if not to_id:
         raise ValidationError(f"Give the id of the {OBJECT_TYPES[tt].singular} to associate.")
@@ -88,6 +89,7 @@ def add_association(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) 
 def relabel(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Response:
     """Make the pair carry exactly the checked labels (the association itself stays)."""
     ot, tt = resolve_object_type(objectType).name, resolve_object_type(form.get("to_type")).name
+    recordId = str(record_svc.parse_id(recordId))
     to_id = form.get("to_id")
     page, _ = assoc_svc.list_associations(ctx.engine, ctx.principal, ot, recordId, tt, None,
                                           10_000)
@@ -108,5 +110,6 @@ def relabel(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Respo
 @router.post("/records/{objectType}/{recordId}/associations/remove")
 def remove(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Response:
     ot, tt = resolve_object_type(objectType).name, resolve_object_type(form.get("to_type")).name
+    recordId = str(record_svc.parse_id(recordId))
     assoc_svc.dissociate_pair(ctx.engine, ctx.principal, ot, recordId, tt, form.get("to_id"))
     return _back(ot, recordId, "association-removed")

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from propsync.domain.errors import NotFoundError, PropsyncError
+from propsync.domain.filters import parse_offset
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition
@@ -54,7 +55,7 @@ def record_list(ctx: CtxDep, objectType: str, q: str = "", after: str = "") -> R
     labels = {v.definition.name: v.definition.label
               for v in prop_svc.list_properties(ctx.engine, ctx.principal, ot)}
     rows = [(v, record_title(ot, v.id, v.properties)) for v in found.views]
-    start = int(after or 0)
+    start = parse_offset(after or None)
     return render(ctx.request, "records.html", object_type=ot, rows=rows, q=q,
                   total=found.total, next_after=found.next_after, start=start,
                   prev_after=str(max(start - PAGE_SIZE, 0)) if start else None,
@@ -145,6 +146,7 @@ def record_page(ctx: CtxDep, objectType: str, recordId: str, notice: str = "") -
 def set_value(ctx: CtxDep, form: FormDep, objectType: str, recordId: str) -> Response:
     """Set (or clear, when empty) one property's value; a refusal is shown on its row."""
     ot = resolve_object_type(objectType).name
+    recordId = str(record_svc.parse_id(recordId))  # a page for no record: not found
     name = form.get("property")
     source = ValueSource("UI", f"userId:{ctx.principal.user_id}", "web UI",
                          ctx.principal.user_id)

@@ -18,8 +18,9 @@ from propsync.api.schemas.members import (
     team_out,
     user_out,
 )
+from propsync.domain.errors import NotFoundError
+from propsync.domain.record_ids import parse_record_id
 from propsync.services import members as svc
-from propsync.services.records import parse_id
 
 router = APIRouter(prefix="/propsync/v1", tags=["Users and teams"], responses=ERROR_RESPONSES)
 
@@ -41,7 +42,7 @@ def create_user(body: UserCreate, engine: EngineDep, principal: PrincipalDep) ->
 def update_user(userId: str, body: UserUpdate, engine: EngineDep, principal: PrincipalDep
                 ) -> UserOut:
     """Change a user's role (super admins); the account always keeps a super admin."""
-    return user_out(svc.change_role(engine, principal, parse_id(userId), body.role))
+    return user_out(svc.change_role(engine, principal, _id(userId, 'user'), body.role))
 
 
 @router.get("/teams", response_model=TeamList)
@@ -60,12 +61,20 @@ def create_team(body: TeamCreate, engine: EngineDep, principal: PrincipalDep) ->
 def update_team(teamId: str, body: TeamUpdate, engine: EngineDep, principal: PrincipalDep
                 ) -> TeamOut:
     """Rename a team or replace its members; nobody joins a team that widens their access."""
-    return team_out(svc.update_team(engine, principal, parse_id(teamId), body.name,
+    return team_out(svc.update_team(engine, principal, _id(teamId, 'team'), body.name,
                                     body.memberIds))
 
 
 @router.delete("/teams/{teamId}", status_code=204, response_class=Response)
 def delete_team(teamId: str, engine: EngineDep, principal: PrincipalDep) -> Response:
     """Delete a team that no access rule names (super admins)."""
-    svc.delete_team(engine, principal, parse_id(teamId))
+    svc.delete_team(engine, principal, _id(teamId, 'team'))
     return Response(status_code=204)
+
+
+def _id(raw: str, kind: str) -> int:
+    """A user or team id from a path (read as strictly as record ids); anything else: 404."""
+    parsed = parse_record_id(raw)
+    if parsed is None:
+        raise NotFoundError(f"This account has no {kind} {raw[:40]!r}.")
+    return parsed

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from propsync.api.deps import EngineDep, PrincipalDep
-from propsync.api.schemas.common import ERROR_RESPONSES, NextPage, Paging, StandardError
+from propsync.api.schemas.common import (
+    ERROR_RESPONSES,
+    MAX_NAMES,
+    NextPage,
+    Paging,
+    StandardError,
+)
 from propsync.api.schemas.objects import (
     BatchCreate,
     BatchIds,
@@ -24,7 +30,7 @@ from propsync.api.schemas.objects import (
 )
 from propsync.clock import now_ms
 from propsync.domain.auth import Principal
-from propsync.domain.errors import NotFoundError
+from propsync.domain.errors import ErrorDetail, NotFoundError, ValidationError
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import format_ms
 from propsync.services import records as svc
@@ -37,16 +43,21 @@ PATH = "/crm/v3/objects/{objectType}"
 ListParam = Annotated[list[str] | None, Query()]
 
 
-def names(values: list[str] | None) -> list[str]:
-    """``?properties=a,b&properties=c`` → ``["a", "b", "c"]``."""
-    return [n.strip() for v in values or () for n in v.split(",") if n.strip()]
+def names(values: list[str] | None, what: str = "properties") -> list[str]:
+    """``?properties=a,b&properties=c`` → ``["a", "b", "c"]``; at most ``MAX_NAMES``."""
+    found = [n.strip() for v in values or () for n in v.split(",") if n.strip()]
+    if len(found) > MAX_NAMES:
+        message = f"At most {MAX_NAMES:,} names are allowed in '{what}', not {len(found):,}."
+        raise ValidationError(message, [ErrorDetail(message, "INVALID_INPUT", in_=what)])
+    return found
 
 
 def read_spec(
     properties: list[str] | None, with_history: list[str] | None = None,
     associations: list[str] | None = None,
 ) -> ReadSpec:
-    return ReadSpec(names(properties), names(with_history), names(associations))
+    return ReadSpec(names(properties), names(with_history, "propertiesWithHistory"),
+                    names(associations, "associations"))
 
 
 def api_source(principal: Principal) -> ValueSource:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from propsync.api.schemas.common import Model, Paging, StandardError
+from propsync.api.schemas.common import Inputs, Model, Paging, StandardError
 from propsync.api.schemas.objects import AssociationSpecIn, PublicObjectId
 from propsync.domain.associations import AssociationType
 
@@ -73,7 +73,7 @@ class PairIn(Model):
 
 
 class BatchPairs(Model):
-    inputs: list[PairIn]
+    inputs: Inputs[PairIn]
 
 
 class ArchiveIn(Model):
@@ -82,7 +82,7 @@ class ArchiveIn(Model):
 
 
 class BatchArchive(Model):
-    inputs: list[ArchiveIn]
+    inputs: Inputs[ArchiveIn]
 
 
 class ReadIn(Model):
@@ -91,7 +91,7 @@ class ReadIn(Model):
 
 
 class BatchReadIn(Model):
-    inputs: list[ReadIn]
+    inputs: Inputs[ReadIn]
 
 
 class MultiAssociated(Model):

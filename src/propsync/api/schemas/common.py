@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+T = TypeVar("T")
+MAX_INPUTS = 100  # HubSpot's limit on the inputs of a batch, for every batch endpoint
+# propsync's own limit on a list of property names to read: generous (an object type has
+# a few hundred properties at most), but a request cannot name millions.
+MAX_NAMES = 1_000
 
 
 class Model(BaseModel):
     """Base of request and response bodies: camelCase on the wire, extra members ignored."""
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+def at_most(limit: int, what: str) -> Callable[[object], object]:
+    """A check that a list has at most ``limit`` items, made before any item is read."""
+
+    def check(value: object) -> object:
+        if isinstance(value, list) and len(value) > limit:
+            raise PydanticCustomError(
+                "too_long", f"At most {limit:,} {what} are allowed, not {len(value):,}.")
+        return value
+
+    return check
+
+
+# The inputs of a batch: at most 100 (HubSpot's limit).
+Inputs = Annotated[list[T], Field(max_length=MAX_INPUTS),
+                   BeforeValidator(at_most(MAX_INPUTS, "inputs in one batch"))]
+# Property names to read.
+Names = Annotated[list[str], Field(max_length=MAX_NAMES),
+                  BeforeValidator(at_most(MAX_NAMES, "property names"))]
 
 
 class ErrorDetailOut(Model):

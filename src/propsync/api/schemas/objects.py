@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from propsync.api.schemas.common import Model, Paging, StandardError
+from propsync.api.schemas.common import Inputs, Model, Names, Paging, StandardError
 from propsync.domain.properties import format_ms
 from propsync.services.views import RecordView
 
@@ -42,21 +42,21 @@ class ObjectUpdateWithId(ObjectUpdate):
 
 
 class BatchCreate(Model):
-    inputs: list[ObjectCreate]
+    inputs: Annotated[Inputs[ObjectCreate], Field(min_length=1)]
 
 
 class BatchUpdate(Model):
-    inputs: list[ObjectUpdateWithId]
+    inputs: Inputs[ObjectUpdateWithId]
 
 
 class BatchIds(Model):
-    inputs: list[PublicObjectId]
+    inputs: Inputs[PublicObjectId]
 
 
 class BatchRead(Model):
-    inputs: list[PublicObjectId]
-    properties: list[str] = Field(default_factory=list)
-    propertiesWithHistory: list[str] = Field(default_factory=list)
+    inputs: Inputs[PublicObjectId]
+    properties: Names = Field(default_factory=list)
+    propertiesWithHistory: Names = Field(default_factory=list)
     idProperty: str | None = None
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from propsync.api.schemas.common import Model, Paging
+from propsync.api.schemas.common import Model, Names, Paging
 from propsync.api.schemas.objects import SimplePublicObject
 
 
@@ -31,7 +31,7 @@ class SearchIn(Model):
     filterGroups: list[FilterGroupIn] = Field(default_factory=list)
     sorts: list[SortIn | str] = Field(default_factory=list)
     query: str | None = None
-    properties: list[str] = Field(default_factory=list)
+    properties: Names = Field(default_factory=list)
     limit: int = 10
     after: str | int | None = None
 

@@ -1,0 +1,26 @@
+"""Text a store can hold: no NUL character, no lone surrogate.
+
+PostgreSQL's ``text`` cannot hold the NUL character (``\\u0000``), and a lone UTF-16
+surrogate (``\\ud800`` in JSON) is not a character at all: it has no UTF-8 form, so
+neither store can keep it. Such text is refused where it comes in, with a 400 that says
+why, rather than failing in the database.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored, as the end of a sentence about it ("... may not
+    contain the NUL character (\\u0000)"), or ``None`` if it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "may not contain the NUL character (\\u0000)"
+    return (f"contains a lone surrogate (\\u{ord(found.group()):04x}), which is not a "
+            "character and cannot be stored as UTF-8")
+
