@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from propsync.api.app import create_app
@@ -98,10 +99,12 @@ def server(engine: Engine) -> Iterator[RunningServer]:
 
 
 @contextmanager
-def run_server(engine: Engine) -> Iterator[RunningServer]:
-    """Serve the API over ``engine`` on a free port (in a thread) until the block ends."""
+def run_server(engine: Engine, app: FastAPI | None = None) -> Iterator[RunningServer]:
+    """Serve the API over ``engine`` (or ``app``, built over it) on a free port (in a thread)
+    until the block ends."""
     port = free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app or create_app(engine), host="127.0.0.1", port=port,
+                            log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

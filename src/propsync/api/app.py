@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from propsync import web
-from propsync.api.errors import install_error_handlers
+from propsync.api.errors import ContainErrors, install_error_handlers
 from propsync.api.routes import associations, objects, properties, search, sync
 from propsync.sync.runner import start_worker
 
@@ -48,6 +48,7 @@ def create_app(
     for module in (search, objects, properties, associations, sync):
         app.include_router(module.router)
     web.install(app, session_secret)
+    app.add_middleware(ContainErrors)  # added last, so outermost: it sees what escapes the rest
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
