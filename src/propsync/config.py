@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///propsync.db"
+# How long one HTTP request may keep the database busy. Long enough for any search or batch
+# of HubSpot's sizes on a healthy database (they take milliseconds to a second); short
+# enough that a runaway one cannot hold a connection and a CPU for half a minute.
+DEFAULT_REQUEST_TIMEOUT_S = 10.0
 
 
 class ConfigError(ValueError):
@@ -22,6 +26,7 @@ class Settings:
     port: int = 8000
     pool_size: int = 10
     secret_key: str | None = None  # signs the web UI's session cookies
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
 
     def __post_init__(self) -> None:
         scheme = urlsplit(self.database_url).scheme.split("+")[0]
@@ -34,6 +39,9 @@ class Settings:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if self.secret_key is not None and len(self.secret_key) < 16:
             raise ConfigError("PROPSYNC_SECRET_KEY must be at least 16 characters long")
+        if not 0.1 <= self.request_timeout_s <= 3600:
+            raise ConfigError("PROPSYNC_REQUEST_TIMEOUT_S must be between 0.1 and 3600 "
+                              f"seconds, not {self.request_timeout_s:g}")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -57,6 +65,8 @@ class Settings:
             "host": os.environ.get("PROPSYNC_HOST", "127.0.0.1"),
             "port": _int_env("PROPSYNC_PORT", 8000),
             "secret_key": os.environ.get("PROPSYNC_SECRET_KEY") or None,
+            "request_timeout_s": _float_env("PROPSYNC_REQUEST_TIMEOUT_S",
+                                            DEFAULT_REQUEST_TIMEOUT_S),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -70,3 +80,13 @@ def _int_env(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)  # NaN and infinities fail the range check of ``Settings``
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc

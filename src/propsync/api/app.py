@@ -12,19 +12,21 @@ from sqlalchemy import Engine
 
 from propsync import web
 from propsync.api.errors import ContainErrors, install_error_handlers
+from propsync.api.limits import Limits, RequestLimits
 from propsync.api.routes import associations, objects, properties, search, sync
 from propsync.sync.runner import start_worker
 
 
 def create_app(
     engine: Engine, run_worker: bool = True, listen_url: str | None = None,
-    session_secret: str | None = None,
+    session_secret: str | None = None, limits: Limits | None = None,
 ) -> FastAPI:
     """An app serving the API and the web UI over ``engine``; nothing is built at import.
 
     With ``run_worker`` the app runs a sync worker thread while it serves
     (embedded mode); ``listen_url`` lets it also hear other processes' NOTIFY.
     ``session_secret`` signs the UI's session cookies (random per process if unset).
+    ``limits`` bound every request (``api/limits.py``; the defaults if unset).
     """
 
     @asynccontextmanager
@@ -48,6 +50,7 @@ def create_app(
     for module in (search, objects, properties, associations, sync):
         app.include_router(module.router)
     web.install(app, session_secret)
+    app.add_middleware(RequestLimits, limits=limits or Limits())
     app.add_middleware(ContainErrors)  # added last, so outermost: it sees what escapes the rest
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from propsync.domain.errors import ErrorDetail, PropsyncError
+from propsync.domain.errors import ErrorDetail, PropsyncError, ServerBusyError
 
 log = logging.getLogger("propsync.api")
 
@@ -46,6 +46,7 @@ def detail_body(detail: ErrorDetail) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     """HubSpot's shape for every error (``ContainErrors`` answers what escapes them)."""
     app.add_exception_handler(PropsyncError, _propsync_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ServerBusyError, _busy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
@@ -54,6 +55,16 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _propsync_error(_: Request, exc: PropsyncError) -> JSONResponse:
     return JSONResponse(error_body(exc.category, exc.message, exc.details, exc.context),
                         status_code=exc.status)
+
+
+async def _busy(_: Request, exc: ServerBusyError) -> JSONResponse:
+    """HubSpot's 429: ``errorType: RATE_LIMIT`` and the ``policyName`` that refused, beside
+    the ``category`` every propsync error has, with ``Retry-After``, which clients (the
+    official SDKs among them) wait for before they try again."""
+    body = error_body(exc.category, exc.message)
+    body.update(errorType="RATE_LIMIT", policyName="SERVER_CAPACITY")
+    return JSONResponse(body, status_code=exc.status,
+                        headers={"Retry-After": str(exc.retry_after_s)})
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

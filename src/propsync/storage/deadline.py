@@ -1,0 +1,273 @@
+"""The request scope: how long a request may keep the database busy, and a way to stop it.
+
+The API's middleware (``api/limits.py``) runs each HTTP request in a ``RequestScope`` held
+in a context variable. FastAPI runs a sync route in a worker thread with a copy of the
+request's context, so the route's transactions find the scope with ``current()``, and
+``storage/db.py`` bounds each of them by it:
+
+- the transaction gets what is left of the request's budget: on PostgreSQL as
+  ``statement_timeout`` and ``lock_timeout`` (``SET LOCAL``: they end with the transaction,
+  so a pooled connection never carries them to a worker); on SQLite as a progress handler
+  that interrupts once the deadline has passed, and a busy timeout no longer than what is
+  left, both undone when the transaction ends;
+- its DBAPI connection is registered while the transaction runs, so that ``stop()`` (the
+  client went away) can cancel the running statement from another thread;
+- what the database says when it was stopped becomes ``RequestStoppedError`` (400), and a
+  wait for others (a pooled connection, a lock) that ran out becomes ``ServerBusyError``
+  (429).
+
+Workers, the CLI and the bench run outside any scope: nothing limits them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any, Protocol
+
+import psycopg
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from propsync.domain.errors import ErrorDetail, RequestStoppedError, ServerBusyError
+
+log = logging.getLogger("propsync.storage")
+
+# The busy timeout of every SQLite connection outside a request (``storage/db.py``).
+SQLITE_BUSY_MS = 30_000
+# SQLite calls the progress handler every this many virtual-machine steps: a fraction of a
+# millisecond of work, so a stop takes effect at once, and one Python call per step
+# costs nothing that can be measured.
+_SQLITE_STEPS = 10_000
+# PostgreSQL error codes: query_canceled (statement_timeout, or our cancel), lock_not_available
+# (lock_timeout), and the server ending the session (admin_shutdown, crash_shutdown,
+# cannot_connect_now); class 08 is a lost connection.
+_CANCELED, _LOCK_TIMEOUT = "57014", "55P03"
+_SESSION_ENDED = ("57P01", "57P02", "57P03")
+_CANCEL_AGAIN_S = 0.05  # how soon a cancel that went unheard is sent again
+_SCOPE = "propsync_request_scope"  # in Connection.info while a scope's transaction runs
+
+
+class RequestScope:
+    """One request's bounds: a deadline, whether its client went away, and the DBAPI
+    connections running its transactions (any thread may ``stop()`` them)."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget_s = budget_s
+        self.deadline = time.monotonic() + budget_s
+        self.gone = False  # the client closed the connection
+        self.wrote = False  # a write transaction of this request committed
+        self.refusal: str | None = None  # why the request may not use the database
+        self._lock = threading.Lock()
+        self._running: list[tuple[Any, Bounds]] = []
+
+    def left_s(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def refuse(self, why: str) -> None:
+        """Answer every transaction of this request with ``ServerBusyError(why)``."""
+        self.refusal = why
+
+    def stop(self) -> None:
+        """The client went away: stop the statements this request is running, now and
+        from now on (``install``). Safe from any thread; returns once the request's
+        transactions have ended, or its deadline has passed.
+
+        A cancel that reaches PostgreSQL while it reads the next message of a statement is
+        dropped, and the statement runs on, so it is sent again until the transaction ends.
+        """
+        with self._lock:
+            self.gone = True
+        while time.monotonic() < self.deadline:
+            with self._lock:  # a transaction that ends meanwhile waits: none is cancelled late
+                if not self._running:
+                    return
+                for dbapi_conn, bounds in self._running:
+                    bounds.cancel(dbapi_conn)
+            time.sleep(_CANCEL_AGAIN_S)
+
+    @contextmanager
+    def running(self, conn: Connection, bounds: Bounds) -> Iterator[None]:
+        """Register ``conn`` while the block runs: ``stop()`` cancels its statement, and
+        it starts no other (``install``)."""
+        entry = (conn.connection.dbapi_connection, bounds)
+        info = conn.info  # an error may invalidate ``conn``; its pooled record's info stays
+        with self._lock:
+            if self.gone:
+                raise self.stopped()
+            self._running.append(entry)
+        info[_SCOPE] = self
+        try:
+            yield
+        finally:
+            info.pop(_SCOPE, None)
+            with self._lock:
+                self._running.remove(entry)
+
+    def stopped(self) -> RequestStoppedError:
+        """The error of a request stopped because its time ran out or its client left."""
+        undone = self._undone()
+        if self.gone:
+            return RequestStoppedError(
+                f"The client closed the connection, so this request was stopped; {undone}.",
+                [ErrorDetail("The client closed the connection.", "CLIENT_CLOSED_REQUEST")])
+        message = (f"This request took longer than its {self.budget_s:g} s limit and was "
+                   f"stopped; {undone}. Narrow it (a search with more selective filters or "
+                   "fewer values, a smaller batch) and try again.")
+        return RequestStoppedError(message, [ErrorDetail(message, "TIME_LIMIT_EXCEEDED")])
+
+    def busy(self, why: str) -> ServerBusyError:
+        """The error of a request that could not get what it waits for (``why``) in time."""
+        return ServerBusyError(f"propsync is busy: {why}; {self._undone()}. Try again in a "
+                               "moment.")
+
+    def _undone(self) -> str:
+        return ("what it had not saved yet was rolled back" if self.wrote
+                else "nothing was changed")
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Around a whole transaction: refuse to start one the request may no longer run,
+        and turn what the scope caused (a stop, a wait that ran out) into its error."""
+        if self.gone or self.left_s() <= 0:
+            raise self.stopped()
+        if self.refusal is not None:
+            raise self.busy(self.refusal)
+        try:
+            yield
+        except PoolTimeoutError as exc:
+            raise self.busy("every connection to the database is in use") from exc
+        except DBAPIError as exc:
+            error = self._meaning(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _meaning(self, exc: DBAPIError) -> RequestStoppedError | ServerBusyError | None:
+        orig = exc.orig
+        if isinstance(orig, sqlite3.OperationalError):
+            text = str(orig)
+            if text == "interrupted":  # only a scope interrupts
+                return self.stopped()
+            if "locked" in text or "busy" in text:
+                return self.busy("other writes hold the database")
+            return None
+        code = getattr(orig, "sqlstate", None) or ""
+        if code == _CANCELED:
+            return self.stopped()
+        if code == _LOCK_TIMEOUT:
+            return self.busy("the records it needs are locked by other writes")
+        if code in _SESSION_ENDED or code.startswith("08") or exc.connection_invalidated:
+            return self.busy("the connection to the database was lost")
+        return None
+
+
+_CURRENT: contextvars.ContextVar[RequestScope | None] = contextvars.ContextVar(
+    "propsync_request_scope", default=None)
+
+
+def current() -> RequestScope | None:
+    """The scope of the request this code runs for, or ``None`` (a worker, the CLI)."""
+    return _CURRENT.get()
+
+
+def enter(scope: RequestScope) -> contextvars.Token[RequestScope | None]:
+    """Make ``scope`` current (in this context and the copies made from it)."""
+    return _CURRENT.set(scope)
+
+
+def leave(token: contextvars.Token[RequestScope | None]) -> None:
+    _CURRENT.reset(token)
+
+
+class Bounds(Protocol):
+    """How one database applies a scope to a transaction, and stops it."""
+
+    def waiting(self, conn: Connection, scope: RequestScope) -> Any:
+        """Around ``conn.begin()`` and the whole transaction: bound waits for locks."""
+
+    def running(self, conn: Connection, scope: RequestScope) -> Any:
+        """Inside the transaction, until just before it commits or rolls back."""
+
+    def cancel(self, dbapi_conn: Any) -> None:
+        """Stop the statement running on ``dbapi_conn`` (called from another thread)."""
+
+
+class PostgresBounds:
+    """``SET LOCAL`` timeouts, and a cancel request sent to the server."""
+
+    @contextmanager
+    def waiting(self, conn: Connection, scope: RequestScope) -> Iterator[None]:
+        yield  # lock_timeout, set with the statement timeout, bounds waits
+
+    @contextmanager
+    def running(self, conn: Connection, scope: RequestScope) -> Iterator[None]:
+        left_ms = max(1, int(scope.left_s() * 1000))  # 0 would mean no limit at all
+        # A wait for a lock gets half of what is left: long enough for the engine's batches
+        # (about 80 ms) and a queue of writers, and it leaves time to answer 429.
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {left_ms}; "
+                             f"SET LOCAL lock_timeout = {max(1, left_ms // 2)}")
+        with scope.running(conn, self):
+            yield
+
+    def cancel(self, dbapi_conn: Any) -> None:
+        try:
+            dbapi_conn.cancel_safe(timeout=5)
+        except psycopg.Error:  # the statement ended, or the server is gone: nothing runs
+            log.warning("could not cancel a statement of a closed request", exc_info=True)
+
+
+class SqliteBounds:
+    """A progress handler that interrupts past the deadline, and a shorter busy timeout."""
+
+    @contextmanager
+    def waiting(self, conn: Connection, scope: RequestScope) -> Iterator[None]:
+        dbapi_conn = conn.connection.dbapi_connection
+        assert dbapi_conn is not None
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {max(1, int(scope.left_s() * 1000))}")
+        try:
+            yield
+        finally:
+            with suppress(sqlite3.Error):  # a broken connection leaves the pool anyway
+                dbapi_conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+
+    @contextmanager
+    def running(self, conn: Connection, scope: RequestScope) -> Iterator[None]:
+        dbapi_conn: Any = conn.connection.dbapi_connection
+
+        def is_over() -> int:
+            return 1 if scope.gone or time.monotonic() >= scope.deadline else 0
+
+        dbapi_conn.set_progress_handler(is_over, _SQLITE_STEPS)
+        try:
+            with scope.running(conn, self):
+                yield
+        finally:
+            # Before COMMIT or ROLLBACK, which must not be interrupted; and the pooled
+            # connection goes on to serve workers, which have no deadline.
+            with suppress(sqlite3.Error):  # a broken connection leaves the pool anyway
+                dbapi_conn.set_progress_handler(None, 0)
+
+    def cancel(self, dbapi_conn: Any) -> None:
+        dbapi_conn.interrupt()
+
+
+def install(engine: Engine) -> None:
+    """Make ``engine`` start no statement for a request whose client went away. A cancel
+    reaches only the statement running when it arrives; this stops the ones after it."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_when_gone(conn: Connection, *_: Any) -> None:
+        scope = conn.info.get(_SCOPE)
+        if scope is not None and scope.gone:
+            raise scope.stopped()
+
+
+def bounds_for(conn: Connection) -> Bounds:
+    return PostgresBounds() if conn.dialect.name == "postgresql" else SqliteBounds()
