@@ -95,15 +95,16 @@ def write_transaction(engine: Engine, wake: bool = True) -> Iterator[Connection]
     scope = deadline.current()
     with _guarded(scope), _writer_turn(engine, scope), engine.connect() as conn:
         conn = conn.execution_options(**{_BEGIN: "IMMEDIATE"})
-        conn.info.pop(_WORK_FLAG, None)
-        conn.info.pop(TXN_CACHE, None)
+        info = conn.info  # still readable if a lost session invalidates ``conn``
+        info.pop(_WORK_FLAG, None)
+        info.pop(TXN_CACHE, None)
         try:
-            with _transaction(conn, scope):
+            with _transaction(conn, scope, writes=True):
                 yield conn
-            left_work = conn.info.pop(_WORK_FLAG, False)
+            left_work = info.pop(_WORK_FLAG, False)
         finally:
-            conn.info.pop(_WORK_FLAG, None)
-            conn.info.pop(TXN_CACHE, None)
+            info.pop(_WORK_FLAG, None)
+            info.pop(TXN_CACHE, None)
     if scope is not None:
         scope.wrote = True
     if left_work and wake:
@@ -138,7 +139,7 @@ def _writer_turn(engine: Engine, scope: RequestScope | None) -> Iterator[None]:
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     """A consistent read-only snapshot."""
     scope = deadline.current()
-    with _guarded(scope), engine.connect() as conn, _transaction(conn, scope):
+    with _guarded(scope), engine.connect() as conn, _transaction(conn, scope, writes=False):
         yield conn
 
 
@@ -147,15 +148,17 @@ def _guarded(scope: RequestScope | None) -> AbstractContextManager[None]:
 
 
 @contextmanager
-def _transaction(conn: Connection, scope: RequestScope | None) -> Iterator[None]:
+def _transaction(conn: Connection, scope: RequestScope | None, writes: bool) -> Iterator[None]:
     """``conn.begin()``; in a request, bounded by what is left of its time (the limits end
-    with the transaction, so that the pooled connection carries none to a worker)."""
+    with the transaction, so that the pooled connection carries none to a worker), and a
+    write whose commit took effect though the session ended meanwhile is a success."""
     if scope is None:
         with conn.begin():
             yield
         return
     bounds = deadline.bounds_for(conn)
-    with bounds.waiting(conn, scope), conn.begin(), bounds.running(conn, scope):
+    with bounds.waiting(conn, scope), bounds.settled(conn), conn.begin(), \
+            bounds.running(conn, scope, writes):
         yield
 
 

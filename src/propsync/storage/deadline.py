@@ -31,7 +31,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 import psycopg
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -52,6 +52,7 @@ _CANCELED, _LOCK_TIMEOUT = "57014", "55P03"
 _SESSION_ENDED = ("57P01", "57P02", "57P03")
 _CANCEL_AGAIN_S = 0.05  # how soon a cancel that went unheard is sent again
 _SCOPE = "propsync_request_scope"  # in Connection.info while a scope's transaction runs
+_XID = "propsync_xid"  # in Connection.info while a request's write transaction commits
 
 
 class RequestScope:
@@ -163,9 +164,15 @@ class RequestScope:
             return self.stopped()
         if code == _LOCK_TIMEOUT:
             return self.busy("the records it needs are locked by other writes")
-        if code in _SESSION_ENDED or code.startswith("08") or exc.connection_invalidated:
+        if is_session_lost(exc):
             return self.busy("the connection to the database was lost")
         return None
+
+
+def is_session_lost(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL ended the session, or the connection to it broke."""
+    code = getattr(exc.orig, "sqlstate", None) or ""
+    return code in _SESSION_ENDED or code.startswith("08") or exc.connection_invalidated
 
 
 _CURRENT: contextvars.ContextVar[RequestScope | None] = contextvars.ContextVar(
@@ -192,8 +199,12 @@ class Bounds(Protocol):
     def waiting(self, conn: Connection, scope: RequestScope) -> Any:
         """Around ``conn.begin()`` and the whole transaction: bound waits for locks."""
 
-    def running(self, conn: Connection, scope: RequestScope) -> Any:
+    def running(self, conn: Connection, scope: RequestScope, writes: bool) -> Any:
         """Inside the transaction, until just before it commits or rolls back."""
+
+    def settled(self, conn: Connection) -> Any:
+        """Around ``conn.begin()``: a commit whose outcome is unknown (the session was lost
+        while it committed) is looked up; one that took effect is a success."""
 
     def cancel(self, dbapi_conn: Any) -> None:
         """Stop the statement running on ``dbapi_conn`` (called from another thread)."""
@@ -207,7 +218,7 @@ class PostgresBounds:
         yield  # lock_timeout, set with the statement timeout, bounds waits
 
     @contextmanager
-    def running(self, conn: Connection, scope: RequestScope) -> Iterator[None]:
+    def running(self, conn: Connection, scope: RequestScope, writes: bool) -> Iterator[None]:
         left_ms = max(1, int(scope.left_s() * 1000))  # 0 would mean no limit at all
         # A wait for a lock gets half of what is left: long enough for the engine's batches
         # (about 80 ms) and a queue of writers, and it leaves time to answer 429.
@@ -215,12 +226,42 @@ class PostgresBounds:
                              f"SET LOCAL lock_timeout = {max(1, left_ms // 2)}")
         with scope.running(conn, self):
             yield
+        if writes:  # the id ``settled`` looks up if the session is lost during the commit
+            conn.info[_XID] = conn.exec_driver_sql(
+                "SELECT pg_current_xact_id_if_assigned()::text").scalar()
+
+    @contextmanager
+    def settled(self, conn: Connection) -> Iterator[None]:
+        info = conn.info  # ``conn`` may be invalidated; its pooled record's info stays
+        try:
+            yield
+        except DBAPIError as exc:
+            xid = info.get(_XID)
+            if xid is None or not is_session_lost(exc) or not _committed(conn.engine, xid):
+                raise
+            log.warning("the session ended while transaction %s committed; it had", xid)
+        finally:
+            info.pop(_XID, None)
 
     def cancel(self, dbapi_conn: Any) -> None:
         try:
             dbapi_conn.cancel_safe(timeout=5)
         except psycopg.Error:  # the statement ended, or the server is gone: nothing runs
             log.warning("could not cancel a statement of a closed request", exc_info=True)
+
+
+def _committed(engine: Engine, xid: str) -> bool:
+    """Whether transaction ``xid`` committed, asked on another connection. A backend that
+    was told to end finishes a commit it had begun (it is not interrupted there), so its
+    transaction is soon either committed or aborted."""
+    for _ in range(40):
+        with engine.connect() as conn:
+            status = conn.execute(text("SELECT pg_xact_status(CAST(:x AS xid8))"),
+                                  {"x": xid}).scalar()
+        if status != "in progress":
+            return status == "committed"
+        time.sleep(0.025)
+    return False
 
 
 class SqliteBounds:
@@ -238,7 +279,7 @@ class SqliteBounds:
                 dbapi_conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
 
     @contextmanager
-    def running(self, conn: Connection, scope: RequestScope) -> Iterator[None]:
+    def running(self, conn: Connection, scope: RequestScope, writes: bool) -> Iterator[None]:
         dbapi_conn: Any = conn.connection.dbapi_connection
 
         def is_over() -> int:
@@ -253,6 +294,10 @@ class SqliteBounds:
             # connection goes on to serve workers, which have no deadline.
             with suppress(sqlite3.Error):  # a broken connection leaves the pool anyway
                 dbapi_conn.set_progress_handler(None, 0)
+
+    @contextmanager
+    def settled(self, conn: Connection) -> Iterator[None]:
+        yield  # the commit of a file in this process either happens or raises
 
     def cancel(self, dbapi_conn: Any) -> None:
         dbapi_conn.interrupt()
