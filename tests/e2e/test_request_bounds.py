@@ -5,13 +5,12 @@ too long for others (a lock, a connection) answers 429 with ``Retry-After`` and 
 nothing; a client that closes its connection has its search stopped, which gives its
 place back; and slow searches cannot take every connection from the requests behind them.
 
-The slow search reads every contact eighteen times (``BUSY_SEARCH``): seconds over the
-50,000 contacts of the module's own database, on either store.
+The slow search reads every contact eighteen times (``tests/e2e/busy.BUSY_SEARCH``):
+seconds over the 50,000 contacts of the module's own database, on either store.
 """
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -38,16 +37,9 @@ from tests.conftest import (
     make_database,
     run_server,
 )
+from tests.e2e.busy import BUSY_SEARCH, QUICK_SEARCH, SEARCH, raw_search
 
 POOL = 4  # the module's engine: 4 connections and 4 more under load
-SEARCH = "/crm/v3/objects/contacts/search"
-_GROUP = [{"propertyName": "email", "operator": "NOT_CONTAINS_TOKEN", "value": f"q{i}*x"}
-          for i in range(5)] + [{"propertyName": "email", "operator": "CONTAINS_TOKEN",
-                                 "value": "q*x"}]
-# Three groups that each test every filter (five are true, the last is false), sorted.
-BUSY_SEARCH = {"filterGroups": [{"filters": _GROUP}] * 3, "sorts": ["email"]}
-QUICK_SEARCH = {"filterGroups": [{"filters": [
-    {"propertyName": "hs_object_id", "operator": "LT", "value": "0"}]}]}
 
 
 @dataclass
@@ -163,16 +155,6 @@ def test_a_request_that_finds_no_free_connection_answers_429(crowd):
         assert reply.headers["Retry-After"] == "1"
         assert "every connection to the database is in use" in reply.json()["message"]
         assert api.get(f"/crm/v3/objects/contacts/{crowd.contact}").status_code == 200
-
-
-def raw_search(server: RunningServer, token: str, body: bytes) -> socket.socket:
-    """A search sent over a socket of its own, whose answer nobody reads."""
-    port = int(server.base_url.rsplit(":", 1)[1])
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(f"POST {SEARCH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}"
-                 f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-                 .encode() + body)
-    return sock
 
 
 def test_a_search_whose_client_leaves_is_stopped_and_gives_its_place_back(crowd):
