@@ -18,9 +18,10 @@ searches ran changed plan, each to an equally selective index (the values' (prop
 record) index instead of their primary key's; a scan of an account's few association
 types), and four alternating runs at 10,000 contacts measured no difference beyond the
 machine's noise (medians without and with: backfill 3.2x its raw ``INSERT ... SELECT``
-both; fan-out 0.062 s and 0.064 s; 300 edits recomputed in 0.078 s and 0.079 s). Statistics could only flip, as data grows, plans that the engine's
-SQL was written to get without them (docs/ARCHITECTURE.md), and an ANALYZE reads whole
-indexes under SQLite's one write lock.
+both; fan-out 0.062 s and 0.064 s; 300 edits recomputed in 0.078 s and 0.079 s).
+Statistics could only flip, as data grows, plans that the engine's SQL was written to get
+without them (docs/ARCHITECTURE.md), and an ANALYZE reads whole indexes under SQLite's
+one write lock.
 """
 
 from __future__ import annotations
