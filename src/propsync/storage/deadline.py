@@ -42,8 +42,8 @@ log = logging.getLogger("propsync.storage")
 # The busy timeout of every SQLite connection outside a request (``storage/db.py``).
 SQLITE_BUSY_MS = 30_000
 # SQLite calls the progress handler every this many virtual-machine steps: a fraction of a
-# millisecond of work, so a stop takes effect at once, and one Python call per step
-# costs nothing that can be measured.
+# millisecond of work, so a stop takes effect at once, and one Python call per so many
+# steps costs nothing that can be measured.
 _SQLITE_STEPS = 10_000
 # PostgreSQL error codes: query_canceled (statement_timeout, or our cancel), lock_not_available
 # (lock_timeout), and the server ending the session (admin_shutdown, crash_shutdown,
@@ -53,6 +53,11 @@ _SESSION_ENDED = ("57P01", "57P02", "57P03")
 _CANCEL_AGAIN_S = 0.05  # how soon a cancel that went unheard is sent again
 _SCOPE = "propsync_request_scope"  # in Connection.info while a scope's transaction runs
 _XID = "propsync_xid"  # in Connection.info while a request's write transaction commits
+_TIMEOUT_SET = "propsync_timeout_set"  # when statement_timeout was last set (monotonic)
+# A statement may overrun the request's deadline by at most this much: after it, the next
+# statement first lowers statement_timeout to what is left (one more round trip, so not
+# before every statement).
+_RESET_AFTER_S = 0.1
 
 
 class RequestScope:
@@ -153,10 +158,10 @@ class RequestScope:
     def _meaning(self, exc: DBAPIError) -> RequestStoppedError | ServerBusyError | None:
         orig = exc.orig
         if isinstance(orig, sqlite3.OperationalError):
-            text = str(orig)
-            if text == "interrupted":  # only a scope interrupts
+            said = str(orig)
+            if said == "interrupted":  # only a scope interrupts
                 return self.stopped()
-            if "locked" in text or "busy" in text:
+            if "locked" in said or "busy" in said:
                 return self.busy("other writes hold the database")
             return None
         code = getattr(orig, "sqlstate", None) or ""
@@ -224,8 +229,13 @@ class PostgresBounds:
         # (about 80 ms) and a queue of writers, and it leaves time to answer 429.
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {left_ms}; "
                              f"SET LOCAL lock_timeout = {max(1, left_ms // 2)}")
-        with scope.running(conn, self):
-            yield
+        info = conn.info
+        info[_TIMEOUT_SET] = time.monotonic()
+        try:
+            with scope.running(conn, self):
+                yield
+        finally:
+            info.pop(_TIMEOUT_SET, None)
         if writes:  # the id ``settled`` looks up if the session is lost during the commit
             conn.info[_XID] = conn.exec_driver_sql(
                 "SELECT pg_current_xact_id_if_assigned()::text").scalar()
@@ -304,14 +314,23 @@ class SqliteBounds:
 
 
 def install(engine: Engine) -> None:
-    """Make ``engine`` start no statement for a request whose client went away. A cancel
-    reaches only the statement running when it arrives; this stops the ones after it."""
+    """Bound each statement of a request's transaction, not only the first: start none for
+    a request out of time or whose client went away (a cancel reaches only the statement
+    running when it arrives), and on PostgreSQL, where ``statement_timeout`` counts per
+    statement, lower it to what is left once it was set ``_RESET_AFTER_S`` ago."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _refuse_when_gone(conn: Connection, *_: Any) -> None:
-        scope = conn.info.get(_SCOPE)
-        if scope is not None and scope.gone:
+    def _within_bounds(conn: Connection, cursor: Any, *_: Any) -> None:
+        scope: RequestScope | None = conn.info.get(_SCOPE)
+        if scope is None:
+            return
+        left_s = scope.left_s()
+        if scope.gone or left_s <= 0:
             raise scope.stopped()
+        set_at = conn.info.get(_TIMEOUT_SET)
+        if set_at is not None and time.monotonic() - set_at > _RESET_AFTER_S:
+            cursor.execute(f"SET LOCAL statement_timeout = {max(1, int(left_s * 1000))}")
+            conn.info[_TIMEOUT_SET] = time.monotonic()
 
 
 def bounds_for(conn: Connection) -> Bounds:
