@@ -247,7 +247,15 @@ class PostgresBounds:
             yield
         except DBAPIError as exc:
             xid = info.get(_XID)
-            if xid is None or not is_session_lost(exc) or not _committed(conn.engine, xid):
+            if xid is None or not is_session_lost(exc):
+                raise
+            committed = _committed(conn.engine, xid)
+            if committed is None:
+                raise ServerBusyError(
+                    "The connection to the database was lost as this change was being saved, "
+                    "and whether it was saved could not be learned. Read the record before "
+                    "you send the change again.") from exc
+            if not committed:
                 raise
             log.warning("the session ended while transaction %s committed; it had", xid)
         finally:
@@ -260,18 +268,22 @@ class PostgresBounds:
             log.warning("could not cancel a statement of a closed request", exc_info=True)
 
 
-def _committed(engine: Engine, xid: str) -> bool:
-    """Whether transaction ``xid`` committed, asked on another connection. A backend that
-    was told to end finishes a commit it had begun (it is not interrupted there), so its
-    transaction is soon either committed or aborted."""
+def _committed(engine: Engine, xid: str) -> bool | None:
+    """Whether transaction ``xid`` committed, asked on another connection (``None``: it
+    could not be learned within a second). A backend told to end finishes a commit it had
+    begun (it is not interrupted there), so its transaction is soon committed or aborted."""
     for _ in range(40):
-        with engine.connect() as conn:
-            status = conn.execute(text("SELECT pg_xact_status(CAST(:x AS xid8))"),
-                                  {"x": xid}).scalar()
+        try:
+            with engine.connect() as conn:
+                status = conn.execute(text("SELECT pg_xact_status(CAST(:x AS xid8))"),
+                                      {"x": xid}).scalar()
+        except DBAPIError:  # this session may be ended too: ask again
+            status = "in progress"
         if status != "in progress":
             return status == "committed"
         time.sleep(0.025)
-    return False
+    log.warning("could not learn whether transaction %s committed", xid)
+    return None
 
 
 class SqliteBounds:
