@@ -32,7 +32,9 @@ def test_a_finished_backfill_has_the_tables_it_filled_analyzed(quiet_engine: Eng
     analyzed = worker.keep_statistics()
     after = last_analyzed(quiet_engine)
     if quiet_engine.dialect.name == "postgresql":
-        assert analyzed == ["property_values", "records"]
+        # (with any other table whose changes PostgreSQL counted only after the seed's
+        # ANALYZE: its counters reach the statistics a little later)
+        assert {"property_values", "records"} <= set(analyzed)
         assert all(after[t] != before[t] for t in analyzed)
     else:
         assert analyzed == []
