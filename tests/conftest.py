@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from propsync.api.app import create_app
@@ -82,6 +83,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The test servers' settings: no API rate limits, so tests may send as many requests as
+# they need (tests of the limits pass settings of their own).
+UNLIMITED = Settings(rate_limit_max=0, rate_limit_daily=0)
+
+
 @dataclass
 class RunningServer:
     base_url: str
@@ -98,13 +104,14 @@ def server(engine: Engine) -> Iterator[RunningServer]:
 
 
 @contextmanager
-def run_server(engine: Engine, settings: Settings | None = None) -> Iterator[RunningServer]:
-    """Serve the API over ``engine`` on a free port (in a thread) until the block ends; API
-    rate limits are off unless ``settings`` turn them on."""
+def run_server(engine: Engine, settings: Settings | None = None, app: FastAPI | None = None
+               ) -> Iterator[RunningServer]:
+    """Serve the API over ``engine`` (or ``app``, built over it) on a free port (in a thread)
+    until the block ends; API rate limits are off unless ``settings`` turn them on."""
     port = free_port()
-    settings = settings or Settings(rate_limit_max=0, rate_limit_daily=0)
-    config = uvicorn.Config(create_app(engine, settings=settings), host="127.0.0.1", port=port,
-                            log_level="warning", proxy_headers=False)
+    settings = settings or UNLIMITED
+    config = uvicorn.Config(app or create_app(engine, settings=settings), host="127.0.0.1",
+                            port=port, log_level="warning", proxy_headers=False)
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///propsync.db"
+# How long one HTTP request may keep the database busy. Long enough for any search or batch
+# of HubSpot's sizes on a healthy database (they take milliseconds to a second); short
+# enough that a runaway one cannot hold a connection and a CPU for half a minute.
+DEFAULT_REQUEST_TIMEOUT_S = 10.0
 
 
 class ConfigError(ValueError):
@@ -33,6 +37,7 @@ class Settings:
     rate_limit_max: int = 190
     rate_limit_interval_ms: int = 10_000
     rate_limit_daily: int | None = None
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
 
     def __post_init__(self) -> None:
         scheme = urlsplit(self.database_url).scheme.split("+")[0]
@@ -47,6 +52,9 @@ class Settings:
             raise ConfigError("PROPSYNC_SECRET_KEY must be at least 16 characters long")
         _check_limits(self)
         object.__setattr__(self, "trusted_proxies", _networks(self.trusted_proxies))
+        if not 0.1 <= self.request_timeout_s <= 3600:
+            raise ConfigError("PROPSYNC_REQUEST_TIMEOUT_S must be between 0.1 and 3600 "
+                              f"seconds, not {self.request_timeout_s:g}")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -77,6 +85,8 @@ class Settings:
             "rate_limit_max": _int_env("PROPSYNC_RATE_LIMIT_MAX", 190),
             "rate_limit_interval_ms": _int_env("PROPSYNC_RATE_LIMIT_INTERVAL_MS", 10_000),
             "rate_limit_daily": _opt_int_env("PROPSYNC_RATE_LIMIT_DAILY"),
+            "request_timeout_s": _float_env("PROPSYNC_REQUEST_TIMEOUT_S",
+                                            DEFAULT_REQUEST_TIMEOUT_S),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -123,3 +133,13 @@ def _int_env(name: str, default: int) -> int:
 
 def _opt_int_env(name: str) -> int | None:
     return _int_env(name, 0) if os.environ.get(name, "").strip() else None
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)  # NaN and infinities fail the range check of ``Settings``
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc

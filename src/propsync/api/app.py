@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 
 from propsync import web
 from propsync.api import ratelimit
-from propsync.api.errors import install_error_handlers
+from propsync.api.body_limit import BodyLimit
+from propsync.api.errors import ContainErrors, install_error_handlers
+from propsync.api.limits import Limits, RequestLimits, limits_for
 from propsync.api.routes import associations, members, objects, properties, search, sync, tokens
 from propsync.config import Settings
 from propsync.sync.runner import start_worker
@@ -22,13 +24,16 @@ from propsync.text_guard import STORABLE_TEXT
 def create_app(
     engine: Engine, run_worker: bool = True, listen_url: str | None = None,
     session_secret: str | None = None, settings: Settings | None = None,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """An app serving the API and the web UI over ``engine``; nothing is built at import.
 
     With ``run_worker`` the app runs a sync worker thread while it serves
     (embedded mode); ``listen_url`` lets it also hear other processes' NOTIFY.
     ``session_secret`` signs the UI's session cookies (random per process if unset);
-    ``settings`` gives the proxies to trust, cookie security and API rate limits.
+    ``settings`` gives the proxies to trust, cookie security, API rate limits and the
+    request time limit; ``limits`` bound every request (``api/limits.py``; by default from
+    ``settings``).
     """
 
     @asynccontextmanager
@@ -56,6 +61,9 @@ def create_app(
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)
+    app.add_middleware(RequestLimits, limits=limits or limits_for(app.state.settings))
+    app.add_middleware(BodyLimit)
+    app.add_middleware(ContainErrors)  # added last, so outermost: it sees what escapes the rest
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

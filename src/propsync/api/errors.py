@@ -10,8 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from propsync.domain.errors import ErrorDetail, PropsyncError
+from propsync.domain.errors import ErrorDetail, PropsyncError, ServerBusyError
 
 log = logging.getLogger("propsync.api")
 
@@ -43,7 +44,9 @@ def detail_body(detail: ErrorDetail) -> dict[str, Any]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """HubSpot's shape for every error (``ContainErrors`` answers what escapes them)."""
     app.add_exception_handler(PropsyncError, _propsync_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ServerBusyError, _busy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
@@ -52,6 +55,16 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _propsync_error(_: Request, exc: PropsyncError) -> JSONResponse:
     return JSONResponse(error_body(exc.category, exc.message, exc.details, exc.context),
                         status_code=exc.status)
+
+
+async def _busy(_: Request, exc: ServerBusyError) -> JSONResponse:
+    """HubSpot's 429: ``errorType: RATE_LIMIT`` and the ``policyName`` that refused, beside
+    the ``category`` every propsync error has, with ``Retry-After``, which clients (the
+    official SDKs among them) wait for before they try again."""
+    body = error_body(exc.category, exc.message)
+    body.update(errorType="RATE_LIMIT", policyName="SERVER_CAPACITY")
+    return JSONResponse(body, status_code=exc.status,
+                        headers={"Retry-After": str(exc.retry_after_s)})
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -79,5 +92,43 @@ async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
+    return _internal_error()
+
+
+def _internal_error() -> JSONResponse:
     return JSONResponse(error_body("INTERNAL_ERROR", "Something went wrong inside propsync; "
                                    "the request was not applied."), status_code=500)
+
+
+class ContainErrors:
+    """A pure ASGI middleware that answers an exception escaping the app with a 500 in
+    HubSpot's shape, logs it, and does not raise it again.
+
+    Starlette's ``ServerErrorMiddleware`` sends its 500 and then re-raises, and uvicorn
+    closes the connection of a request whose app raised: every other request the client
+    had on that kept-alive connection failed with it. Contained here, the connection stays
+    open for the client's next request. An exception after the answer has started cannot
+    be answered any more; it goes on up, and the connection is closed, the only honest end
+    of a half-sent answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            await _internal_error()(scope, receive, send)

@@ -29,6 +29,7 @@ from propsync.clock import now_ms
 from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.sync_rule import SyncDefinition
 from propsync.storage import associations as assoc_store
+from propsync.storage import statistics
 from propsync.storage import sync as store
 from propsync.storage.db import (
     is_postgres,
@@ -64,6 +65,9 @@ class WorkerConfig:
     gather_s: float = 0.02
     # A plan of at most this many changes applies the first batch it queued at once.
     fast_lane: int = 20
+    # How often a running worker looks for tables whose planner statistics went stale
+    # (storage/statistics.py): one cheap read of PostgreSQL's counters.
+    statistics_s: float = 5.0
 
 
 class SyncWorker:
@@ -74,6 +78,8 @@ class SyncWorker:
         self.config = config or WorkerConfig()
         self.sizes = {"fanout": self.config.fanout_batch, "backfill": self.config.backfill_batch}
         self._first_sizes = dict(self.sizes)
+        self._statistics_at = 0.0  # when ``keep_statistics`` last looked (monotonic)
+        self._filled: set[str] = set()  # tables a finished backfill filled: analyze them
 
     def step(self) -> bool:
         """Do one unit of work, the most urgent kind first; ``False`` when there was none.
@@ -105,6 +111,7 @@ class SyncWorker:
         while not stop.is_set():
             try:
                 self.drain()
+                self.keep_statistics()
             except Exception:  # keep the worker alive; the work stays queued
                 log.exception("sync step failed; retrying shortly")
                 stop.wait(0.5)
@@ -112,6 +119,18 @@ class SyncWorker:
                 stop.wait(self.config.gather_s)
             wake.wait(idle_s)
             wake.clear()
+
+    def keep_statistics(self) -> list[str]:
+        """ANALYZE what a finished backfill filled, at once, and every ``statistics_s`` the
+        tables that changed a lot since their last ANALYZE (a batch create, an import);
+        returns the tables analyzed. Between steps, never in a request."""
+        now = time.monotonic()
+        if not self._filled and now - self._statistics_at < self.config.statistics_s:
+            return []
+        self._statistics_at = now
+        tables = set(statistics.stale_tables(self.engine)) | self._filled
+        self._filled.clear()
+        return statistics.analyze(self.engine, sorted(tables))
 
     def _retrying(self, step: Callable[[], bool]) -> bool:
         for attempt in range(5):
@@ -193,6 +212,8 @@ class SyncWorker:
             store.advance_backfill(conn, prop, cursor, done, finished, now)
         if not finished:
             self.resize("backfill", size, time.perf_counter() - start)
+        elif prop.backfill_done + done >= statistics.MIN_CHANGED:
+            self._filled.update(("property_values", "records"))  # its values, updatedAt
         return True
 
     def resize(self, kind: str, size: int, seconds: float) -> None:
