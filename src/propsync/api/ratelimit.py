@@ -8,14 +8,15 @@ Every authenticated API reply carries ``X-HubSpot-RateLimit-Max``, ``-Remaining`
 gets HubSpot's 429 body (``errorType: RATE_LIMIT``, ``policyName``, ``groupName``) and a
 ``Retry-After``, which the official SDK's retry (urllib3) waits for.
 
-The hot path writes nothing: the interval is counted in memory, *per process* (several
+A request never writes: the interval is counted in memory, *per process* (several
 ``propsync serve`` processes each allow the limit); the day's count lives in the
-database, so that it holds across processes. Each process adds its calls to it at most
-once a second per account, reading every process's total back: in the request that finds
-a second passed, or else from a thread that adds what is left a second later (and ends
-when nothing is left). So the processes together may overshoot the daily limit by about
-the last second of their traffic, and calls counted in the second before a process
-stopped are not counted.
+database, so that it holds across processes. A process reads an account's total of the
+day with its first request for it (a read, which never waits for a writer), then a thread
+of its own adds its calls every second and reads every process's total back, and writes
+down when each token was last used (and ends when nothing is left). So a request is never
+held up by a write of the server's own bookkeeping, and never counts one as its own; the
+processes together may overshoot the daily limit by about the last second of their
+traffic, and calls counted in the second before a process stopped are not counted.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from propsync.config import Settings
 from propsync.services.accounts import Caller
-from propsync.services.tokens import mark_token_used
 from propsync.storage import api_usage
-from propsync.storage.db import write_transaction
+from propsync.storage.accounts import mark_tokens_used
+from propsync.storage.db import read_transaction, write_transaction
 
 log = logging.getLogger("propsync.api")
 DAILY_BY_TIER = {"professional": 625_000, "enterprise": 1_000_000}
@@ -65,9 +66,8 @@ class _Day:
     """An account's calls of one day, as this process knows them."""
 
     day: int
-    known: int = 0  # the database's total when last added to or read
+    known: int | None = None  # the database's total when last added to or read
     pending: int = 0  # counted here, not yet added
-    synced_at: float = -math.inf
     syncing: bool = False
 
 
@@ -82,6 +82,7 @@ class RateLimiter:
     _windows: dict[tuple[int, int], deque[float]] = field(default_factory=dict)
     _days: dict[int, _Day] = field(default_factory=dict)
     _noted: dict[tuple[int, int], float] = field(default_factory=dict)  # when a use was noted
+    _uses: dict[tuple[int, int], int] = field(default_factory=dict)  # uses to write down (ms)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _flusher: threading.Thread | None = None
     _closed: threading.Event = field(default_factory=threading.Event)
@@ -108,18 +109,17 @@ class RateLimiter:
     def _day_headers(self, caller: Caller, limit: int) -> dict[str, str]:
         with self._lock:
             state = self._days.get(caller.principal.account_id)
-            used = state.known + state.pending if state else 0
+            used = (state.known or 0) + state.pending if state else 0
         return {"X-HubSpot-RateLimit-Daily": str(limit),
                 "X-HubSpot-RateLimit-Daily-Remaining": str(max(limit - used, 0))}
 
     def _note_use(self, caller: Caller) -> None:
         now = time.monotonic()
         with self._lock:
-            due = now - self._noted.get(_key(caller), -math.inf) >= USE_NOTE_S
-            if due:
+            if now - self._noted.get(_key(caller), -math.inf) >= USE_NOTE_S:
                 self._noted[_key(caller)] = now
-        if due:
-            mark_token_used(self.engine, caller.principal.account_id, caller.token_id)
+                self._uses[_key(caller)] = int(time.time() * 1000)
+                self._start_flusher()
 
     def _take_interval(self, caller: Caller) -> dict[str, str]:
         now, span = time.monotonic(), self.interval_ms / 1000
@@ -150,21 +150,13 @@ class RateLimiter:
                   ) -> dict[str, str]:
         account, now = caller.principal.account_id, time.time()
         day = int(now // DAY_S)
+        state = self._day_of(account, day)
         with self._lock:
-            state = self._days.get(account)
-            if state is None or state.day != day:
-                state = self._days[account] = _Day(day)
             state.pending += 1
-            due = not state.syncing and time.monotonic() - state.synced_at >= SYNC_S
-            taken = self._start_sync(state) if due else None
-            if taken is None:
-                self._start_flusher()
-        if taken is not None:
-            self._sync(account, state, taken)
-        with self._lock:
-            used = state.known + state.pending
-            if used > limit and taken is None:  # (one the database has stays counted)
-                state.pending = max(state.pending - 1, 0)
+            self._start_flusher()
+            used = (state.known or 0) + state.pending
+            if used > limit:  # a refused call is not counted
+                state.pending -= 1
         headers = {"X-HubSpot-RateLimit-Daily": str(limit),
                    "X-HubSpot-RateLimit-Daily-Remaining": str(max(limit - used, 0))}
         if used > limit:
@@ -173,10 +165,25 @@ class RateLimiter:
                               {**interval, **headers})
         return headers
 
+    def _day_of(self, account: int, day: int) -> _Day:
+        """The account's count of ``day``, its total read from the database the first time."""
+        with self._lock:
+            state = self._days.get(account)
+            if state is None or state.day != day:
+                state = self._days[account] = _Day(day)
+            if state.known is not None:
+                return state
+        with read_transaction(self.engine) as conn:
+            total = api_usage.calls_of(conn, account, day)
+        with self._lock:
+            if state.known is None:
+                state.known = total
+        return state
+
     @staticmethod
     def _start_sync(state: _Day) -> int:
         taken, state.pending, state.syncing = state.pending, 0, True
-        state.known += taken
+        state.known = (state.known or 0) + taken
         return taken
 
     def _sync(self, account: int, state: _Day, taken: int) -> None:
@@ -191,7 +198,6 @@ class RateLimiter:
                     _give_back(state, taken)
                 else:
                     state.known = total
-                    state.synced_at = time.monotonic()
                     state.syncing = False
 
 
@@ -216,14 +222,17 @@ class RateLimiter:
         while not self._closed.wait(SYNC_S):
             added = self._flush_once()
             with self._lock:  # (a request that counts after this starts a new thread)
-                if not added and not any(d.pending for d in self._days.values()):
+                if not added and not self._uses and not any(
+                        d.pending for d in self._days.values()):
                     self._flusher = None
                     return
         with self._lock:
             self._flusher = None
 
     def _flush_once(self) -> bool:
-        """Add every account's pending calls; whether all went well and there were some."""
+        """Add every account's pending calls and write down the tokens' uses; whether all
+        went well and there were some calls."""
+        self._flush_uses()
         with self._lock:
             work = [(account, state, self._start_sync(state))
                     for account, state in self._days.items()
@@ -240,13 +249,25 @@ class RateLimiter:
         return bool(work)
 
 
+    def _flush_uses(self) -> None:
+        with self._lock:
+            uses, self._uses = self._uses, {}
+        if not uses:
+            return
+        try:
+            with write_transaction(self.engine) as conn:
+                mark_tokens_used(conn, uses)
+        except Exception:  # only a "last used" time: the next use writes it again
+            log.warning("could not write down when tokens were last used", exc_info=True)
+
+
 def _key(caller: Caller) -> tuple[int, int]:
     return caller.principal.account_id, caller.token_id
 
 
 def _give_back(state: _Day, taken: int) -> None:
     """Undo ``_start_sync``: the calls were not added to the database."""
-    state.known -= taken
+    state.known = (state.known or 0) - taken
     state.pending += taken
     state.syncing = False
 

@@ -79,12 +79,6 @@ def revoke(engine: Engine, account_id: int, token_id: int, user_id: int | None =
         return _view(store.token_rows(conn, account_id, user_id, token_id)[0])
 
 
-def mark_token_used(engine: Engine, account_id: int, token_id: int) -> None:
-    """Write down that the token was used now (callers do so at most once a minute)."""
-    with write_transaction(engine) as conn:
-        store.mark_tokens_used(conn, {(account_id, token_id): now_ms()})
-
-
 def parse_token_id(raw: str) -> int:
     """A token id from a path (read as strictly as record ids); anything else: 404."""
     parsed = parse_record_id(raw)
