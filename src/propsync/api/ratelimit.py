@@ -69,6 +69,8 @@ class _Day:
     known: int | None = None  # the database's total when last added to or read
     pending: int = 0  # counted here, not yet added
     syncing: bool = False
+    read_at: float = -math.inf  # when ``known`` was last read from the database
+    syncs: int = 0  # how many syncs have set ``known``
 
 
 @dataclass
@@ -166,17 +168,21 @@ class RateLimiter:
         return headers
 
     def _day_of(self, account: int, day: int) -> _Day:
-        """The account's count of ``day``, its total read from the database the first time."""
+        """The account's count of ``day``, with every process's total read from the database
+        at most once a second (a read: it never waits for a writer)."""
+        now = time.monotonic()
         with self._lock:
             state = self._days.get(account)
             if state is None or state.day != day:
                 state = self._days[account] = _Day(day)
-            if state.known is not None:
+            due = state.known is None or (not state.syncing and now - state.read_at >= SYNC_S)
+            if not due:
                 return state
+            state.read_at, syncs = now, state.syncs  # (meanwhile: what is known)
         with read_transaction(self.engine) as conn:
             total = api_usage.calls_of(conn, account, day)
-        with self._lock:
-            if state.known is None:
+        with self._lock:  # unless a sync began or ended meanwhile (it knows better)
+            if not state.syncing and state.syncs == syncs:
                 state.known = total
         return state
 
@@ -198,6 +204,8 @@ class RateLimiter:
                     _give_back(state, taken)
                 else:
                     state.known = total
+                    state.read_at = time.monotonic()
+                    state.syncs += 1
                     state.syncing = False
 
 
