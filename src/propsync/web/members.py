@@ -6,6 +6,8 @@ anyone widening their own access; the page is only linked for super admins.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
@@ -37,55 +39,44 @@ def _page(ctx: Ctx, notice: str = "", error: PropsyncError | None = None) -> Res
                   roles=ROLE_LABELS, notice=notice, error=error, section="settings")
 
 
-def _done(key: str) -> Response:
+def _done(ctx: Ctx, key: str, change: Callable[[], object]) -> Response:
+    """Make ``change``; then the page again with the notice ``key``, or with the refusal."""
+    try:
+        change()
+    except PropsyncError as exc:
+        return _page(ctx, error=exc)
     return RedirectResponse(f"{PAGE}?done={key}", status_code=303)
 
 
 @router.post("/settings/users")
 def add_user(ctx: CtxDep, form: FormDep) -> Response:
-    try:
-        svc.add_user(ctx.engine, ctx.principal, form.get("email"), form.get("name"),
-                     _role(form), form.get("password") or None)
-    except PropsyncError as exc:
-        return _page(ctx, error=exc)
-    return _done("user-added")
+    return _done(ctx, "user-added", lambda: svc.add_user(
+        ctx.engine, ctx.principal, form.get("email"), form.get("name"), _role(form),
+        form.get("password") or None))
 
 
 @router.post("/settings/users/{userId}/role")
 def change_role(ctx: CtxDep, form: FormDep, userId: str) -> Response:
-    try:
-        svc.change_role(ctx.engine, ctx.principal, _id(userId), _role(form))
-    except PropsyncError as exc:
-        return _page(ctx, error=exc)
-    return _done("role-changed")
+    return _done(ctx, "role-changed", lambda: svc.change_role(
+        ctx.engine, ctx.principal, _id(userId), _role(form)))
 
 
 @router.post("/settings/teams")
 def create_team(ctx: CtxDep, form: FormDep) -> Response:
-    try:
-        svc.create_team(ctx.engine, ctx.principal, form.get("name"), _members(form))
-    except PropsyncError as exc:
-        return _page(ctx, error=exc)
-    return _done("team-created")
+    return _done(ctx, "team-created", lambda: svc.create_team(
+        ctx.engine, ctx.principal, form.get("name"), _members(form)))
 
 
 @router.post("/settings/teams/{teamId}")
 def save_team(ctx: CtxDep, form: FormDep, teamId: str) -> Response:
-    try:
-        svc.update_team(ctx.engine, ctx.principal, _id(teamId), form.get("name"),
-                        _members(form))
-    except PropsyncError as exc:
-        return _page(ctx, error=exc)
-    return _done("team-saved")
+    return _done(ctx, "team-saved", lambda: svc.update_team(
+        ctx.engine, ctx.principal, _id(teamId), form.get("name"), _members(form)))
 
 
 @router.post("/settings/teams/{teamId}/delete")
 def delete_team(ctx: CtxDep, form: FormDep, teamId: str) -> Response:
-    try:
-        svc.delete_team(ctx.engine, ctx.principal, _id(teamId))
-    except PropsyncError as exc:
-        return _page(ctx, error=exc)
-    return _done("team-deleted")
+    return _done(ctx, "team-deleted", lambda: svc.delete_team(
+        ctx.engine, ctx.principal, _id(teamId)))
 
 
 def _role(form: Form) -> Role:
