@@ -99,6 +99,7 @@ def test_a_user_creates_a_token_sees_its_secret_once_and_only_their_own(
     page.get_by_label("Name").fill("Newsletter sync")
     page.get_by_label("read records of contacts").check()
     page.get_by_label("edit records of contacts").check()
+    page.get_by_label("read users and tokens").check()
     page.get_by_role("button", name="Create token").click()
     secret_box = page.get_by_label("Your new token")
     expect(secret_box).to_be_visible()
@@ -108,6 +109,8 @@ def test_a_user_creates_a_token_sees_its_secret_once_and_only_their_own(
     shoot(page, f"tokens-created-{width}")
     assert status_with(ui_server, secret, "/crm/v3/objects/contacts") == 200
     assert status_with(ui_server, secret, "/crm/v3/objects/companies") == 403
+    assert status_with(ui_server, secret, "/propsync/v1/tokens") == 200
+    assert status_with(ui_server, secret, "/propsync/v1/teams") == 403
     page.goto("/ui/settings/tokens")
     expect(page.locator("#token-table")).to_contain_text("Newsletter sync")
     assert secret not in page.content()

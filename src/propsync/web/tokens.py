@@ -10,7 +10,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
-from propsync.domain.auth import ALL_SCOPES, Role
+from propsync.domain.auth import (
+    ALL_SCOPES,
+    TEAMS_READ,
+    TEAMS_WRITE,
+    USERS_READ,
+    USERS_WRITE,
+    Role,
+)
 from propsync.domain.errors import PropsyncError, ValidationError
 from propsync.domain.objects import OBJECT_TYPES
 from propsync.services import tokens as svc
@@ -21,6 +28,9 @@ router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 # The scope checkboxes: per object type, records and properties, read and edit.
 SCOPE_COLUMNS = (("objects", "read", "read records"), ("objects", "write", "edit records"),
                  ("schemas", "read", "read properties"), ("schemas", "write", "edit properties"))
+# And the account's users, teams and tokens (HubSpot's settings scopes).
+SETTINGS_SCOPES = ((USERS_READ, "read users and tokens"), (USERS_WRITE, "manage users and tokens"),
+                   (TEAMS_READ, "read teams"), (TEAMS_WRITE, "manage teams"))
 
 
 def _page(ctx: Ctx, status: int = 200, created: NewToken | None = None,
@@ -29,7 +39,8 @@ def _page(ctx: Ctx, status: int = 200, created: NewToken | None = None,
                   tokens=svc.list_tokens(ctx.engine, ctx.principal), created=created,
                   everyone=ctx.principal.role is Role.SUPER_ADMIN, error=error,
                   notice=notice, name=name, object_types=list(OBJECT_TYPES),
-                  columns=SCOPE_COLUMNS, all_scopes=len(ALL_SCOPES))
+                  columns=SCOPE_COLUMNS, settings_scopes=SETTINGS_SCOPES,
+                  all_scopes=len(ALL_SCOPES))
     page.headers["Cache-Control"] = "no-store"  # a page may show a secret once
     return page
 
