@@ -92,9 +92,10 @@ def _page_values(ctx: Ctx, ot: str, name: str, tab: str) -> dict[str, Any]:
 
 @router.get("/settings/properties/{objectType}/{name}")
 def property_page(ctx: CtxDep, objectType: str, name: str, tab: str = "details",
-                  created: str = "", saved: str = "") -> Response:
+                  created: str = "", saved: str = "", redefined: str = "") -> Response:
     ot = resolve_object_type(objectType).name
-    notice = ("Property created." if created else "") or ("Changes saved." if saved else "")
+    notice = ("Property created." if created else "") or ("Changes saved." if saved else "") \
+        or ("Source changed: every value is being recomputed." if redefined else "")
     return render(ctx.request, "property.html", notice=notice, error=None,
                   **_page_values(ctx, ot, name, tab))
 
