@@ -40,8 +40,11 @@ def property_table(ctx: CtxDep, objectType: str = "contacts", q: str = "",
     shown = [v for v in views if not needle or needle in v.definition.label.lower()
              or needle in v.definition.name]
     shown.sort(key=lambda v: v.definition.label.lower())
+    users, teams = list_users(ctx.engine, ctx.principal), list_teams(ctx.engine, ctx.principal)
+    access = {v.definition.name: access_summary(v.definition.access, users, teams)
+              for v in shown if v.definition.access.is_restricted}
     return render(ctx.request, "properties.html", object_type=ot, views=shown, q=q,
-                  groups=groups, total=len(views), section="settings",
+                  groups=groups, total=len(views), section="settings", access=access,
                   notice="Property deleted." if deleted else "")
 
 

@@ -14,6 +14,7 @@ service. Every Next either shows the next step or says, on the same step, why no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -159,7 +160,8 @@ def wizard_step(ctx: CtxDep, form: FormDep) -> Response:
     return _step(ctx, _creating(state), state, form, _create)
 
 
-def _step(ctx: Ctx, flow: Flow, state: State, form: Form, finish: Any) -> Response:
+def _step(ctx: Ctx, flow: Flow, state: State, form: Form,
+          finish: Callable[[Ctx, State], Response]) -> Response:
     """One Next, Back or finish: the next step, the step before, the finished change, or
     this step again with a message that says why."""
     step, nav = form.get("step"), form.get("nav")
@@ -321,10 +323,14 @@ def _check_details(ctx: Ctx, state: State) -> State:
     return state
 
 
+def _check_review(ctx: Ctx, state: State) -> State:
+    return state  # the review checked the change when it was shown
+
+
 CHECKS = {"object": _check_object, "basics": _check_basics, "field": _check_field,
           "details": _check_details, "source_object": _check_source_object,
           "source_property": _check_source_property, "labels": _check_labels,
-          "selection": _check_selection, "review": lambda ctx, state: state}
+          "selection": _check_selection, "review": _check_review}
 
 
 def _options(state: State) -> tuple[Option, ...]:
