@@ -24,3 +24,15 @@ def unstorable(text: str) -> str | None:
     return (f"contains a lone surrogate (\\u{ord(found.group()):04x}), which is not a "
             "character and cannot be stored as UTF-8")
 
+
+
+_NOT_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def name_from_ascii(text: str) -> str:
+    """An internal name from ASCII text: lowercase letters, digits and single underscores,
+    at most 100 characters, starting with a letter ("p_" before a leading digit); "" when
+    nothing is left. Letters outside ASCII are transliterated before (``services/names``),
+    so that "Ærlig Øl" keeps its letters."""
+    name = _NOT_NAME.sub("_", text.lower()).strip("_")[:100].rstrip("_")
+    return f"p_{name}"[:100].rstrip("_") if name[:1].isdigit() else name

@@ -150,12 +150,7 @@ def define(
     """Store the definition and start its backfill; refuses cycles and the tier's limit."""
     lock_definitions(conn, principal.account_id)
     defs = store.load_sync_properties(conn, principal.account_id)
-    edges = {d.property_id: d.source_property_id for d in defs if d.property_id != property_id}
-    cycle = would_cycle(edges, property_id, checked.source_property.id)
-    if cycle is not None:
-        raise refuse("This sync property would copy, through a chain, its own value: "
-                     f"{_describe_cycle(conn, principal.account_id, cycle)}. Choose a source "
-                     "that does not depend on this property.", code="SYNC_CYCLE")
+    _refuse_cycle(conn, principal, defs, property_id, checked)
     limit = SYNC_PROPERTY_LIMITS.get(tier, SYNC_PROPERTY_LIMITS["professional"])
     if not redefining and len(defs) >= limit:
         raise refuse(f"This account has {len(defs)} sync properties, the limit of its "
@@ -163,6 +158,16 @@ def define(
                      code="SYNC_PROPERTY_LIMIT")
     store.save_definition(conn, principal.account_id, property_id, target_type,
                           checked.source_property.id, checked.source, now_ms())
+
+
+def _refuse_cycle(conn: Connection, principal: Principal, defs: list[SyncDefinition],
+                  property_id: int, checked: CheckedSource) -> None:
+    edges = {d.property_id: d.source_property_id for d in defs if d.property_id != property_id}
+    cycle = would_cycle(edges, property_id, checked.source_property.id)
+    if cycle is not None:
+        raise refuse("This sync property would copy, through a chain, its own value: "
+                     f"{_describe_cycle(conn, principal.account_id, cycle)}. Choose a source "
+                     "that does not depend on this property.", code="SYNC_CYCLE")
 
 
 def _describe_cycle(conn: Connection, account_id: int, ids: list[int]) -> str:
@@ -328,6 +333,42 @@ def redefine_sync_property(
         definition_log.record(conn, principal, updated, definition_log.UPDATED,
                               "Source changed: " + describe_source(conn, principal, checked))
     return updated
+
+
+@dataclass(frozen=True)
+class RedefinitionPreview:
+    """What ``redefine_sync_property`` with the same request would do, before it does it."""
+
+    current: str  # the source now, as the definition log words it
+    proposed: str  # the source after the change
+    recomputed: int  # target records whose value the change recomputes (its backfill)
+    type_before: str
+    type_after: str
+
+
+def preview_redefinition(
+    engine: Engine, principal: Principal, target_type: str, name: str, request: SourceRequest
+) -> RedefinitionPreview:
+    """Check a redefinition as ``redefine_sync_property`` does (roles, scopes, the source's
+    guard rails, cycles) and say what it would change, without changing anything. The
+    count is the one the redefinition's backfill starts from (``store.count_targets``)."""
+    target = resolve_object_type(target_type).name
+    principal.require(schema_scope(target, write=True))
+    principal.require_property_settings()
+    with read_transaction(engine) as conn:
+        prop, definition = _existing(conn, principal.account_id, target, name)
+        require_source(principal, definition)
+        checked = check_source(conn, principal, target, request)
+        _refuse_cycle(conn, principal, store.load_sync_properties(conn, principal.account_id),
+                      prop.id, checked)
+        before = find_property(conn, principal.account_id, definition.source_type,
+                               definition.source_property)
+        current = (describe_source(conn, principal, CheckedSource(definition.source, before))
+                   if before is not None else "a source property that no longer exists")
+        return RedefinitionPreview(
+            current, describe_source(conn, principal, checked),
+            store.count_targets(conn, principal.account_id, target), prop.type,
+            checked.source_property.type)
 
 
 def delete_sync_property(engine: Engine, principal: Principal, target_type: str, name: str) -> None:

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from propsync.config import Settings
 from propsync.text_guard import STORABLE_TEXT
 from propsync.web import (
+    labels,
     members,
     overview,
     properties,
@@ -30,7 +31,7 @@ def install(app: FastAPI, session_secret: str | None = None,
     proxy.install(app, settings or Settings())
     app.add_middleware(SecurityHeaders)
     for module in (signin, wizard, properties, records, record_links, overview, tokens,
-                   members):
+                   members, labels):
         app.include_router(module.router, dependencies=[STORABLE_TEXT])  # a 400 page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),

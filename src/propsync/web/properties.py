@@ -40,8 +40,11 @@ def property_table(ctx: CtxDep, objectType: str = "contacts", q: str = "",
     shown = [v for v in views if not needle or needle in v.definition.label.lower()
              or needle in v.definition.name]
     shown.sort(key=lambda v: v.definition.label.lower())
+    users, teams = list_users(ctx.engine, ctx.principal), list_teams(ctx.engine, ctx.principal)
+    access = {v.definition.name: access_summary(v.definition.access, users, teams)
+              for v in shown if v.definition.access.is_restricted}
     return render(ctx.request, "properties.html", object_type=ot, views=shown, q=q,
-                  groups=groups, total=len(views), section="settings",
+                  groups=groups, total=len(views), section="settings", access=access,
                   notice="Property deleted." if deleted else "")
 
 
@@ -92,9 +95,10 @@ def _page_values(ctx: Ctx, ot: str, name: str, tab: str) -> dict[str, Any]:
 
 @router.get("/settings/properties/{objectType}/{name}")
 def property_page(ctx: CtxDep, objectType: str, name: str, tab: str = "details",
-                  created: str = "", saved: str = "") -> Response:
+                  created: str = "", saved: str = "", redefined: str = "") -> Response:
     ot = resolve_object_type(objectType).name
-    notice = ("Property created." if created else "") or ("Changes saved." if saved else "")
+    notice = ("Property created." if created else "") or ("Changes saved." if saved else "") \
+        or ("Source changed: every value is being recomputed." if redefined else "")
     return render(ctx.request, "property.html", notice=notice, error=None,
                   **_page_values(ctx, ot, name, tab))
 

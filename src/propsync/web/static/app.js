@@ -20,18 +20,25 @@ function setUpFilters() {
 }
 
 // The wizard proposes the internal name from the label until the name is typed by hand.
+// The server proposes it (/ui/settings/propose-name), the same name a blank field gets on
+// Next: one rule, which transliterates every language ("Ærlig Øl" → "aerlig_ol").
 function setUpNameProposal() {
   const label = document.querySelector("[data-proposes]");
   const name = document.querySelector("[data-proposed-by]");
   if (!label || !name) return;
-  let touched = name.value !== "" && name.value !== propose(label.value);
+  let touched = name.dataset.typed === "true";
+  let asked = 0;
   name.addEventListener("input", () => { touched = name.value !== ""; });
-  label.addEventListener("input", () => { if (!touched) name.value = propose(label.value); });
-}
-
-function propose(label) {
-  const name = label.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 100);
-  return /^[0-9]/.test(name) ? ("p_" + name).slice(0, 100) : name;
+  label.addEventListener("input", async () => {
+    if (touched) return;
+    const mine = ++asked;
+    try {
+      const reply = await getJSON("/ui/settings/propose-name?label=" + encodeURIComponent(label.value));
+      if (mine === asked && !touched) name.value = reply.name;
+    } catch (err) {
+      // The server proposes the name on Next when the field is left blank.
+    }
+  });
 }
 
 async function getJSON(url) {
