@@ -242,10 +242,11 @@ def merge_records(
             if rid not in rows or rows[rid].archived:
                 raise NotFoundError(f"No {ot} record has the id {rid}.",
                                     context={"id": [str(rid)]})
+        # Archived first: the merged record's unique values are free for the survivor.
+        store.set_archived(conn, principal.account_id, ot, [drop], True, now, merged_into=keep)
         _fill_from(conn, principal.account_id, ot, keep, drop, now)
         types = assoc_store.load_types(conn, principal.account_id)
         assoc_store.move_links(conn, principal.account_id, drop, keep, types, now)
-        store.set_archived(conn, principal.account_id, ot, [drop], True, now, merged_into=keep)
         store.touch_records(conn, principal.account_id, [keep], now)
         return _views(conn, Catalogue.load(conn, principal, ot), [keep], ReadSpec())[0]
 
