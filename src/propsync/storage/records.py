@@ -46,6 +46,8 @@ def insert_records(
     conn: Connection, account_id: int, object_type: str, count: int, now_ms: int
 ) -> list[int]:
     """Create ``count`` empty records; returns their ids in creation order."""
+    if count <= 0:
+        return []
     ids = allocate_ids(conn, "records", count)
     conn.execute(insert(t.records), [
         {"account_id": account_id, "record_id": rid, "object_type": object_type,

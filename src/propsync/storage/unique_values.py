@@ -79,7 +79,7 @@ def claim(conn: Connection, account_id: int, claims: Sequence[Claim]) -> None:
 
 def _conflict(conn: Connection, account_id: int, refused: Claim, own: set[int]
               ) -> ConflictError:
-    rid, pid, text = refused
+    _, pid, text = refused
     u, p = t.unique_values, t.properties
     holder = conn.execute(select(u.c.record_id).where(
         u.c.account_id == account_id, u.c.property_id == pid,
