@@ -8,6 +8,7 @@ from hubspot import HubSpot
 from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInputUpsert,
     BatchReadInputSimplePublicObjectId,
+    PublicGdprDeleteInput,
     SimplePublicObjectBatchInputUpsert,
     SimplePublicObjectId,
     SimplePublicObjectInputForCreate,
@@ -64,3 +65,10 @@ def test_sdk_sees_a_conflict_as_409(sdk):
             properties={"member_no": "M-1"}))
     assert raised.value.status == 409
 
+
+def test_sdk_gdpr_delete(sdk):
+    (made,) = upsert(sdk, ("G-1", "Gone"))
+    sdk.crm.contacts.basic_api.purge(PublicGdprDeleteInput(object_id="G-1",
+                                                           id_property="member_no"))
+    with pytest.raises(NotFoundException):
+        sdk.crm.contacts.basic_api.get_by_id(made.id)

@@ -252,6 +252,9 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
      lambda c: [({"inputs": [{"id": c.world.record(c.ot), "objectWriteTraceId": "t1",
                               "properties": {c.world.name(c.ot, "spare"): "upserted"}}]},
                  NONE)]),
+    (_paths("{idProperty,objectId}"),  # gdpr-delete: the spare contact (the world remakes it)
+     lambda c: [({"objectId": c.world.record("contacts", spare=True)},
+                 frozenset({"contacts"}))]),
     (_paths("{primaryObjectId,objectIdToMerge}"),
      lambda c: [({"primaryObjectId": c.world.record(c.ot),
                   "objectIdToMerge": c.world.record(c.ot, spare=True)}, NONE)]),

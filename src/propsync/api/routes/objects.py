@@ -23,6 +23,9 @@ from propsync.api.schemas.objects import (
     BatchUpdate,
     BatchUpsert,
     BatchUpsertResponse,
+    GdprDeleteIn,
+    GdprDeletion,
+    GdprDeletionPage,
     MergeIn,
     ObjectCreate,
     ObjectPage,
@@ -36,8 +39,8 @@ from propsync.domain.auth import Principal
 from propsync.domain.errors import ErrorDetail, NotFoundError, ValidationError
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import format_ms
+from propsync.services import gdpr, upserts
 from propsync.services import records as svc
-from propsync.services import upserts
 from propsync.services.associations import AssociationInput, TypeSpec
 from propsync.services.views import ReadSpec
 
@@ -242,3 +245,29 @@ def batch_upsert(
     reply = BatchUpsertResponse(status="COMPLETE", results=results,
                                 startedAt=format_ms(started), completedAt=format_ms(now_ms()))
     return _envelope(reply, result.missing, 200)
+
+
+@router.post("/crm/v3/objects/contacts/gdpr-delete", status_code=204, response_class=Response)
+def gdpr_delete(body: GdprDeleteIn, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Erase a contact for good: its values, history and associations; the sync values
+    copied from it are recomputed by the engine. The audit keeps that it happened."""
+    gdpr.gdpr_delete(engine, principal, body.objectId, body.idProperty)
+    return Response(status_code=204)
+
+
+@router.get("/propsync/v1/objects/{objectType}/gdpr-deletions",
+            response_model=GdprDeletionPage, response_model_exclude_unset=True,
+            tags=["propsync"])
+def list_gdpr_deletions(
+    objectType: str, engine: EngineDep, principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100, after: str | None = None,
+) -> GdprDeletionPage:
+    """The GDPR deletes of the type, oldest first (admins; propsync only)."""
+    rows, next_after = gdpr.list_erasures(engine, principal, objectType, after, limit)
+    page = GdprDeletionPage(results=[GdprDeletion(
+        id=str(r.entry_id), objectType=r.object_type, objectId=str(r.record_id),
+        deletedAt=format_ms(r.at_ms), **({"userId": str(r.user_id)} if r.user_id else {}),
+        **({"idProperty": r.id_property} if r.id_property else {})) for r in rows])
+    if next_after is not None:
+        page.paging = Paging(next=NextPage(after=next_after))
+    return page

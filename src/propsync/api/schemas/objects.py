@@ -160,3 +160,19 @@ def to_public(view: RecordView) -> SimplePublicObject:
             for to_type, found in view.associations.items()
         }
     return SimplePublicObject(**data)
+
+
+class GdprDeletion(Model):
+    """One GDPR delete: which record, when, by whom; no value of the record is kept."""
+
+    id: str
+    objectType: str
+    objectId: str
+    deletedAt: str
+    userId: str | None = None
+    idProperty: str | None = None
+
+
+class GdprDeletionPage(Model):
+    results: list[GdprDeletion]
+    paging: Paging | None = None
