@@ -83,7 +83,7 @@ def test_create_read_update_delete_a_property(api):
       "groupName": "contactinformation"}, 400),
     ({"name": "x12", "label": "x", "type": "string", "fieldType": "text",
       "groupName": "contactinformation", "displayOrder": 2**40}, 400),
-    ({"name": "x13", "label": "x", "type": "string", "fieldType": "text",
+    ({"name": "x13", "label": "x", "type": "string", "fieldType": "textarea",
       "groupName": "contactinformation", "hasUniqueValue": True}, 400),
     ({"name": "x" * 101, "label": "x", "type": "string", "fieldType": "text",
       "groupName": "contactinformation"}, 400),

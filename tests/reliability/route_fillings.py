@@ -145,6 +145,7 @@ QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "properties": _all_properties,
     "propertiesWithHistory": _all_properties,
     "associations": lambda c: [(",".join(ts), frozenset(ts)) for ts in c.plan.many()],
+    "idProperty": lambda c: [(None, NONE), ("hs_object_id", NONE)],
 }
 
 
@@ -247,6 +248,13 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
     (_paths("inputs[].{id,idProperty,properties}"),
      lambda c: [({"inputs": [{"id": c.world.record(c.ot), "properties": {
          c.world.name(c.ot, "spare"): "edited"}}]}, NONE)]),
+    (_paths("inputs[].{id,idProperty,objectWriteTraceId,properties}"),
+     lambda c: [({"inputs": [{"id": c.world.record(c.ot), "objectWriteTraceId": "t1",
+                              "properties": {c.world.name(c.ot, "spare"): "upserted"}}]},
+                 NONE)]),
+    (_paths("{idProperty,objectId}"),  # gdpr-delete: the spare contact (the world remakes it)
+     lambda c: [({"objectId": c.world.record("contacts", spare=True)},
+                 frozenset({"contacts"}))]),
     (_paths("{primaryObjectId,objectIdToMerge}"),
      lambda c: [({"primaryObjectId": c.world.record(c.ot),
                   "objectIdToMerge": c.world.record(c.ot, spare=True)}, NONE)]),

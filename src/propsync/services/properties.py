@@ -143,8 +143,7 @@ def create_property(engine: Engine, principal: Principal, object_type: str,
     principal.require_property_settings()
     groups.check_name(given.name)
     if given.has_unique_value:
-        raise _invalid("hasUniqueValue is not enforced by propsync yet, so it cannot be set: "
-                       "leave it false.", "UNSUPPORTED_UNIQUE_VALUE")
+        _check_unique(given)
     if given.sync_source is not None:
         return _create_sync(engine, principal, ot, given)
     now = now_ms()
@@ -178,6 +177,18 @@ def _create_sync(engine: Engine, principal: Principal, ot: str, given: PropertyI
         engine, principal, ot, given.name, given.label, given.sync_source, given.group_name,
         given.description, {"type": given.type, "fieldType": given.field_type})
     return get_property(engine, principal, ot, prop.name)
+
+
+def _check_unique(given: PropertyInput) -> None:
+    """As in HubSpot, single-line text and number properties may have unique values; a sync
+    property may not (its values are copies that many records share)."""
+    if given.sync_source is not None:
+        raise _invalid("A sync property cannot have unique values: its values are copies of "
+                       "another record's, which many records share. Leave hasUniqueValue "
+                       "out.", "INVALID_UNIQUE_VALUE")
+    if (given.type, given.field_type) not in (("string", "text"), ("number", "number")):
+        raise _invalid("hasUniqueValue is for single-line text (type string, fieldType text) "
+                       "and number properties.", "INVALID_UNIQUE_VALUE")
 
 
 def _check_new(conn: Connection, principal: Principal, ot: str, name: str, group: str) -> None:

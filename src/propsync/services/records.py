@@ -13,6 +13,7 @@ from propsync.domain.errors import ErrorDetail, NotFoundError, PropsyncError, Va
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.record_ids import parse_record_id
+from propsync.services import record_keys as keys
 from propsync.services.associations import AssociationInput, links_for_inputs
 from propsync.services.schema import Catalogue, PropertyWrites
 from propsync.services.views import ReadSpec, RecordView, build_views, require_associated
@@ -57,7 +58,7 @@ def create_records(
     now = now_ms()
     with write_transaction(engine) as conn:
         catalogue = Catalogue.load(conn, principal, ot)
-        writes = _validate_all(catalogue, [i.properties for i in inputs])
+        writes = validate_all(catalogue, [i.properties for i in inputs])
         ids = store.insert_records(conn, principal.account_id, ot, len(inputs), now)
         links = links_for_inputs(conn, principal, ot, ids, [i.associations for i in inputs])
         store.write_values(conn, principal.account_id, ot, [
@@ -71,7 +72,7 @@ def create_records(
         return _views(conn, catalogue, ids, ReadSpec(properties=names or ()))
 
 
-def _validate_all(
+def validate_all(
     catalogue: Catalogue, inputs: Sequence[Mapping[str, object]]
 ) -> list[PropertyWrites]:
     """Validate every input; if any fails, one error lists every failure by input index."""
@@ -103,19 +104,23 @@ def _views(
 
 def get_record(
     engine: Engine, principal: Principal, object_type: str, record_id: str, spec: ReadSpec,
-    archived: bool = False,
+    archived: bool = False, id_property: str | None = None,
 ) -> RecordView:
+    """One record, by its id or (``id_property``) by its value of a unique property."""
     ot = resolve_object_type(object_type).name
     principal.require(object_scope(ot))
     require_associated(principal, spec.associations)
-    rid = parse_id(record_id)
+    if keys.key_property_name(id_property) is None:
+        parse_id(record_id)
     with read_transaction(engine) as conn:
+        catalogue = Catalogue.load(conn, principal, ot)
+        rid = keys.resolve_one(conn, catalogue, id_property, record_id)
         row = store.load_records(conn, principal.account_id, ot, [rid]).get(rid)
         if row is None or row.archived != archived:
             state = "archived " if archived else ""
-            raise NotFoundError(f"No {state}{ot} record has the id {rid}.",
-                                context={"id": [str(rid)]})
-        return build_views(conn, Catalogue.load(conn, principal, ot), [row], spec)[0]
+            raise NotFoundError(f"No {state}{ot} record has the id {record_id[:100]!r}.",
+                                context={"id": [record_id[:100]]})
+        return build_views(conn, catalogue, [row], spec)[0]
 
 
 def list_records(
@@ -148,17 +153,20 @@ def _cursor(after: str | None) -> int:
 
 def batch_read(
     engine: Engine, principal: Principal, object_type: str, ids: Sequence[str], spec: ReadSpec,
-    archived: bool = False,
+    archived: bool = False, id_property: str | None = None,
 ) -> BatchResult:
+    """Records by id (or by value of the unique property ``id_property``); the ids that
+    name none are reported."""
     ot = resolve_object_type(object_type).name
     principal.require(object_scope(ot))
     require_associated(principal, spec.associations)
-    wanted = _parse_ids(ids)
     with read_transaction(engine) as conn:
+        catalogue = Catalogue.load(conn, principal, ot)
+        wanted = keys.resolve(conn, catalogue, id_property, ids)
         rows = store.load_records(conn, principal.account_id, ot, [i for i in wanted if i])
         found = [rows[i] for i in dict.fromkeys(wanted)
                  if i in rows and rows[i].archived == archived]
-        views = build_views(conn, Catalogue.load(conn, principal, ot), found, spec)
+        views = build_views(conn, catalogue, found, spec)
     present = {v.id for v in views}
     missing = [raw for raw, i in zip(ids, wanted, strict=True) if i not in present]
     return BatchResult(views, missing=list(dict.fromkeys(missing)))
@@ -180,7 +188,7 @@ def update_records(
     wanted = _parse_ids([u[0] for u in updates])
     with write_transaction(engine) as conn:
         catalogue = Catalogue.load(conn, principal, ot)
-        writes = _validate_all(catalogue, [u[1] for u in updates])
+        writes = validate_all(catalogue, [u[1] for u in updates])
         rows = store.load_records(conn, principal.account_id, ot, [i for i in wanted if i])
         live = {i for i, r in rows.items() if not r.archived}
         store.write_values(conn, principal.account_id, ot, [
@@ -242,10 +250,11 @@ def merge_records(
             if rid not in rows or rows[rid].archived:
                 raise NotFoundError(f"No {ot} record has the id {rid}.",
                                     context={"id": [str(rid)]})
+        # Archived first: the merged record's unique values are free for the survivor.
+        store.set_archived(conn, principal.account_id, ot, [drop], True, now, merged_into=keep)
         _fill_from(conn, principal.account_id, ot, keep, drop, now)
         types = assoc_store.load_types(conn, principal.account_id)
         assoc_store.move_links(conn, principal.account_id, drop, keep, types, now)
-        store.set_archived(conn, principal.account_id, ot, [drop], True, now, merged_into=keep)
         store.touch_records(conn, principal.account_id, [keep], now)
         return _views(conn, Catalogue.load(conn, principal, ot), [keep], ReadSpec())[0]
 

@@ -17,6 +17,7 @@ from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import StoredValue
 from propsync.storage import tables as t
+from propsync.storage import unique_values as uv
 from propsync.storage.changes import append_changes
 from propsync.storage.db import is_postgres
 from propsync.storage.dialects import pg_ids, upsert
@@ -45,6 +46,8 @@ def insert_records(
     conn: Connection, account_id: int, object_type: str, count: int, now_ms: int
 ) -> list[int]:
     """Create ``count`` empty records; returns their ids in creation order."""
+    if count <= 0:
+        return []
     ids = allocate_ids(conn, "records", count)
     conn.execute(insert(t.records), [
         {"account_id": account_id, "record_id": rid, "object_type": object_type,
@@ -171,6 +174,7 @@ def write_values(
     ]
     if not changed:
         return []
+    _claim_unique(conn, account_id, changed)
     _store(conn, account_id, changed)
     history: list[HistoryRow] = [(rid, pid, new.text if new else None) for rid, pid, new in changed]
     append_history(conn, account_id, history, source, now_ms)
@@ -180,6 +184,31 @@ def write_values(
                for rid, pid, _ in changed]
     append_changes(conn, account_id, changes, now_ms)
     return changes
+
+
+def _claim_unique(conn: Connection, account_id: int, changed: Sequence[ValueWrite]) -> None:
+    """Move the claims of changed values of unique properties (archived records hold none);
+    raises ``ConflictError`` when another record holds a new value."""
+    unique = uv.unique_property_ids(conn, account_id, {pid for _, pid, _ in changed})
+    touched = [w for w in changed if w[1] in unique]
+    if not touched:
+        return
+    uv.release(conn, account_id, [(rid, pid) for rid, pid, _ in touched])
+    live = live_ids(conn, account_id, {rid for rid, _, _ in touched})
+    uv.claim(conn, account_id, [(rid, pid, new.text) for rid, pid, new in touched
+                                if new is not None and rid in live])
+
+
+def live_ids(conn: Connection, account_id: int, ids: Collection[int]) -> set[int]:
+    """The records among ``ids`` that exist and are not archived."""
+    r = t.records
+    id_list = sorted(ids)
+    found: set[int] = set()
+    for start in range(0, len(id_list), _CHUNK):
+        found |= set(conn.execute(select(r.c.record_id).where(
+            r.c.account_id == account_id, r.c.record_id.in_(id_list[start:start + _CHUNK]),
+            r.c.archived.is_(False))).scalars())
+    return found
 
 
 def _store(conn: Connection, account_id: int, changed: Sequence[ValueWrite]) -> None:
@@ -225,9 +254,24 @@ def set_archived(
         conn.execute(update(r).where(where).values(
             archived=archived, archived_ms=now_ms if archived else None,
             merged_into=merged_into, updated_ms=now_ms))
+    if archived:
+        uv.release_records(conn, account_id, changed)
+    else:
+        _reclaim(conn, account_id, changed)
     kind = ChangeKind.MERGED if merged_into else (
         ChangeKind.ARCHIVED if archived else ChangeKind.RESTORED)
     append_changes(conn, account_id, [
         Change(kind, object_type, rid, related_type=object_type if merged_into else None,
                related_id=merged_into) for rid in changed], now_ms)
     return changed
+
+
+def _reclaim(conn: Connection, account_id: int, ids: Collection[int]) -> None:
+    """Restored records claim their values of unique properties again (or conflict)."""
+    if not ids:
+        return
+    values = load_stored_values(conn, account_id, ids)
+    unique = uv.unique_property_ids(conn, account_id,
+                                    {pid for held in values.values() for pid in held})
+    uv.claim(conn, account_id, [(rid, pid, v.text) for rid, held in values.items()
+                                for pid, v in held.items() if pid in unique])

@@ -227,6 +227,35 @@ property_values = Table(
           sqlite_where=text("source_id IS NOT NULL AND num IS NOT NULL")),
 )
 
+# The values of unique properties (``hasUniqueValue``) that live records hold: the primary
+# key makes the database refuse a second record with the same value, also when two
+# transactions write it at once. A value is keyed by the SHA-256 of its canonical text, so a
+# long text fits an index entry. Archived records hold none (their values are free again).
+unique_values = Table(
+    "unique_values",
+    metadata,
+    _account(),
+    Column("property_id", BigInteger, nullable=False),
+    Column("value_hash", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "property_id", "value_hash"),
+    Index(None, "account_id", "record_id"),
+)
+
+# That a GDPR delete happened, without personal data: who erased which record id, when.
+gdpr_deletions = Table(
+    "gdpr_deletions",
+    metadata,
+    _account(),
+    Column("entry_id", BigInteger, nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("user_id", BigInteger),
+    Column("id_property", String(100)),  # the property the caller named it by (not its value)
+    PrimaryKeyConstraint("account_id", "entry_id"),
+)
+
 property_history = Table(
     "property_history",
     metadata,

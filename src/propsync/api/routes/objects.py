@@ -21,11 +21,17 @@ from propsync.api.schemas.objects import (
     BatchRead,
     BatchResponse,
     BatchUpdate,
+    BatchUpsert,
+    BatchUpsertResponse,
+    GdprDeleteIn,
+    GdprDeletion,
+    GdprDeletionPage,
     MergeIn,
     ObjectCreate,
     ObjectPage,
     ObjectUpdate,
     SimplePublicObject,
+    SimplePublicUpsertObject,
     to_public,
 )
 from propsync.clock import now_ms
@@ -33,6 +39,7 @@ from propsync.domain.auth import Principal
 from propsync.domain.errors import ErrorDetail, NotFoundError, ValidationError
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import format_ms
+from propsync.services import gdpr, upserts
 from propsync.services import records as svc
 from propsync.services.associations import AssociationInput, TypeSpec
 from propsync.services.views import ReadSpec
@@ -103,10 +110,11 @@ def _record_input(body: ObjectCreate) -> svc.RecordInput:
 def get_object(
     objectType: str, objectId: str, engine: EngineDep, principal: PrincipalDep,
     properties: ListParam = None, propertiesWithHistory: ListParam = None,
-    associations: ListParam = None, archived: bool = False,
+    associations: ListParam = None, archived: bool = False, idProperty: str | None = None,
 ) -> SimplePublicObject:
     view = svc.get_record(engine, principal, objectType, objectId,
-                          read_spec(properties, propertiesWithHistory, associations), archived)
+                          read_spec(properties, propertiesWithHistory, associations), archived,
+                          idProperty)
     return to_public(view)
 
 
@@ -156,12 +164,16 @@ def batch_reply(result: svc.BatchResult, started: int, status: int = 200) -> JSO
     """HubSpot's batch envelope; missing inputs make it a 207 with one error listing them."""
     body = BatchResponse(status="COMPLETE", results=[to_public(v) for v in result.views],
                          startedAt=format_ms(started), completedAt=format_ms(now_ms()))
-    if result.missing:
+    return _envelope(body, result.missing, status)
+
+
+def _envelope(body: BatchResponse, missing: list[str], status: int) -> JSONResponse:
+    if missing:
         body.numErrors = 1
         body.errors = [StandardError(
-            category="OBJECT_NOT_FOUND", message="Could not get some objects: they may be "
-            "deleted or not exist. Check that ids are valid.",
-            context={"ids": result.missing})]
+            status="error", category="OBJECT_NOT_FOUND", message="Could not get some "
+            "objects: they may be deleted or not exist. Check that ids are valid.",
+            context={"ids": missing})]
         status = 207
     return JSONResponse(body.model_dump(mode="json", exclude_none=False, exclude_unset=True,
                                         by_alias=True), status_code=status)
@@ -180,7 +192,7 @@ def batch_read(
     started = now_ms()
     spec = ReadSpec(body.properties, body.propertiesWithHistory)
     result = svc.batch_read(engine, principal, objectType, [i.id for i in body.inputs], spec,
-                            archived)
+                            archived, body.idProperty)
     return batch_reply(result, started)
 
 
@@ -213,3 +225,49 @@ def batch_archive(
 ) -> Response:
     svc.archive_records(engine, principal, objectType, [i.id for i in body.inputs])
     return Response(status_code=204)
+
+
+@router.post(PATH + "/batch/upsert", response_model=BatchUpsertResponse,
+             responses={207: {"model": BatchUpsertResponse, "description": "Some inputs failed."}})
+def batch_upsert(
+    objectType: str, body: BatchUpsert, engine: EngineDep, principal: PrincipalDep
+) -> JSONResponse:
+    """Create or update each input, named by a value of its unique ``idProperty`` (or by
+    record id, which only updates: an unknown record id is reported, not created)."""
+    started = now_ms()
+    result = upserts.upsert_records(engine, principal, objectType, [
+        upserts.UpsertInput(i.id, i.idProperty, i.properties) for i in body.inputs],
+        api_source(principal))
+    traces = [i.objectWriteTraceId for i in body.inputs if i.id not in result.missing]
+    results = [SimplePublicUpsertObject(**to_public(v).model_dump(exclude_unset=True), new=new,
+                                        **({"objectWriteTraceId": trace} if trace else {}))
+               for v, new, trace in zip(result.views, result.new, traces, strict=True)]
+    reply = BatchUpsertResponse(status="COMPLETE", results=results,
+                                startedAt=format_ms(started), completedAt=format_ms(now_ms()))
+    return _envelope(reply, result.missing, 200)
+
+
+@router.post("/crm/v3/objects/contacts/gdpr-delete", status_code=204, response_class=Response)
+def gdpr_delete(body: GdprDeleteIn, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Erase a contact for good: its values, history and associations; the sync values
+    copied from it are recomputed by the engine. The audit keeps that it happened."""
+    gdpr.gdpr_delete(engine, principal, body.objectId, body.idProperty)
+    return Response(status_code=204)
+
+
+@router.get("/propsync/v1/objects/{objectType}/gdpr-deletions",
+            response_model=GdprDeletionPage, response_model_exclude_unset=True,
+            tags=["propsync"])
+def list_gdpr_deletions(
+    objectType: str, engine: EngineDep, principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100, after: str | None = None,
+) -> GdprDeletionPage:
+    """The GDPR deletes of the type, oldest first (admins; propsync only)."""
+    rows, next_after = gdpr.list_erasures(engine, principal, objectType, after, limit)
+    page = GdprDeletionPage(results=[GdprDeletion(
+        id=str(r.entry_id), objectType=r.object_type, objectId=str(r.record_id),
+        deletedAt=format_ms(r.at_ms), **({"userId": str(r.user_id)} if r.user_id else {}),
+        **({"idProperty": r.id_property} if r.id_property else {})) for r in rows])
+    if next_after is not None:
+        page.paging = Paging(next=NextPage(after=next_after))
+    return page

@@ -60,6 +60,22 @@ class BatchRead(Model):
     idProperty: str | None = None
 
 
+class UpsertIn(Model):
+    id: str
+    idProperty: str | None = None
+    objectWriteTraceId: str | None = None
+    properties: dict[str, PropertyValue]
+
+
+class BatchUpsert(Model):
+    inputs: Annotated[Inputs[UpsertIn], Field(min_length=1)]
+
+
+class GdprDeleteIn(Model):
+    objectId: str
+    idProperty: str | None = None
+
+
 class MergeIn(Model):
     primaryObjectId: str
     objectIdToMerge: str
@@ -95,6 +111,11 @@ class SimplePublicObject(Model):
     archivedAt: str | None = None
 
 
+class SimplePublicUpsertObject(SimplePublicObject):
+    new: bool
+    objectWriteTraceId: str | None = None
+
+
 class ObjectPage(Model):
     results: list[SimplePublicObject]
     paging: Paging | None = None
@@ -109,6 +130,10 @@ class BatchResponse(Model):
     errors: list[StandardError] | None = None
     requestedAt: str | None = None
     links: dict[str, str] | None = None
+
+
+class BatchUpsertResponse(BatchResponse):
+    results: list[SimplePublicUpsertObject]  # type: ignore[assignment]
 
 
 def to_public(view: RecordView) -> SimplePublicObject:
@@ -135,3 +160,19 @@ def to_public(view: RecordView) -> SimplePublicObject:
             for to_type, found in view.associations.items()
         }
     return SimplePublicObject(**data)
+
+
+class GdprDeletion(Model):
+    """One GDPR delete: which record, when, by whom; no value of the record is kept."""
+
+    id: str
+    objectType: str
+    objectId: str
+    deletedAt: str
+    userId: str | None = None
+    idProperty: str | None = None
+
+
+class GdprDeletionPage(Model):
+    results: list[GdprDeletion]
+    paging: Paging | None = None
