@@ -234,3 +234,18 @@ def test_upsert_and_id_property_reads_need_their_scopes(server, unique):
         {"id": "x", "idProperty": unique, "properties": {}}]}), 403)
     blind = new_tenant(server, scopes="crm.objects.companies.read")
     error(blind.client.get(f"{CONTACTS}/x", params={"idProperty": unique}), 403)
+
+
+@pytest.mark.parametrize("patch", [
+    {"type": "number", "fieldType": "number"},
+    {"fieldType": "textarea"},
+    {"type": "enumeration", "fieldType": "select", "options": [
+        {"label": "A", "value": "A-1"}]},
+])
+def test_a_unique_property_keeps_its_type(api, unique, patch):
+    """Another type or field type would re-read the values under rules where two of them may
+    become one (``007`` and ``7`` as numbers) or where uniqueness is not allowed at all."""
+    create(api, **{unique: "A-1"})
+    error(api.patch(f"/crm/v3/properties/contacts/{unique}", json=patch), 400)
+    got = api.get(f"/crm/v3/properties/contacts/{unique}").json()
+    assert (got["type"], got["fieldType"], got["hasUniqueValue"]) == ("string", "text", True)

@@ -309,6 +309,10 @@ def _patched(conn: Connection, principal: Principal, prop: PropertyDefinition,
     if prop.hubspot_defined and (retyped or patch.field_type not in (None, prop.field_type)):
         raise _invalid(f"{prop.name} is a default property; its type and field type cannot "
                        "change.", "READ_ONLY_DEFINITION")
+    if prop.has_unique_value and (retyped or patch.field_type not in (None, prop.field_type)):
+        raise _invalid(f"{prop.name} has unique values; its type and field type cannot change "
+                       "(under another type two of its values could become one).",
+                       "INVALID_UNIQUE_VALUE")
     if retyped:
         sync_svc.refuse_if_used(conn, principal, prop, "changed to another type")
     if patch.access is not None:
