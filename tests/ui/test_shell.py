@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from propsync.domain.objects import OBJECT_TYPES
 from propsync.services.accounts import create_token, create_user
 from tests.conftest import RunningServer
-from tests.ui.conftest import PRIMARY, Admin, sign_in
+from tests.ui.conftest import PRIMARY, Admin, shoot, sign_in
 from tests.ui.test_records import sync_property
 
 pytestmark = pytest.mark.xdist_group("ui")
@@ -224,6 +224,7 @@ def test_the_menu_opens_and_closes_from_the_keyboard(open_page: Callable[..., Pa
     expect(menu).to_be_visible()
     first = menu.get_by_role("link").first
     expect(first).to_be_focused()  # focus goes into the menu it opened
+    shoot(page, "phone-menu")
     page.keyboard.press("Escape")
     expect(button).to_have_attribute("aria-expanded", "false")
     expect(menu).to_be_hidden()

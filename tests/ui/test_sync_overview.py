@@ -24,7 +24,7 @@ from propsync.storage import tables as t
 from propsync.storage.db import read_transaction
 from propsync.sync.runner import start_worker
 from tests.conftest import UNLIMITED, RunningServer, run_server
-from tests.ui.conftest import PRIMARY, Admin, sign_in
+from tests.ui.conftest import PRIMARY, Admin, shoot, sign_in
 from tests.ui.test_records import sync_property
 from tests.ui.test_shell import sideways
 
@@ -110,6 +110,7 @@ def test_the_overview_adds_up_follows_the_worker_live_and_fits(
             expect(page.locator("tbody [data-field=backfill]").first).to_have_text("3 / 3")
             expect(page.locator("[data-sync-live]")).to_contain_text("checked")
             assert page.evaluate("window.stillHere") is True
+            shoot(page, "sync-overview" if width == 1280 else "sync-overview-phone")
         finally:
             running.shutdown()
     finally:
