@@ -40,6 +40,7 @@ PUBLIC = {  # path → why the access checks leave it out
     "/redoc": "the API documentation page",
     "/": "a redirect to the web UI",
     "/ui/static": "the UI's style sheet and scripts",
+    "/favicon.ico": "the UI's icon, which browsers ask for without a session",
 }
 PUBLIC_PREFIX = ("/ui/", "the web UI: its own sign-in, session and CSRF checks (tests/ui)")
 

@@ -323,6 +323,33 @@ def pending(conn: Connection, account_id: int) -> Pending:
     return Pending(int(changes), int(targets) + int(fanouts), min(stamps) if stamps else None)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """One sync property's planned work: targets queued to recompute, fan-out jobs (each
+    copies one source's new value to the targets it wins) and values it holds."""
+
+    queued: int
+    fanouts: int
+    filled: int
+
+
+def waiting_by_property(conn: Connection, account_id: int,
+                        property_ids: Collection[int]) -> dict[int, Waiting]:
+    """``Waiting`` of each of ``property_ids``: three grouped counts, whatever their number
+    (a change log row is no property's until the worker plans it: see ``pending``)."""
+    st, fo, v = t.sync_targets, t.sync_fanouts, t.property_values
+    ids = list(property_ids)
+    counts: list[dict[int, int]] = []
+    for table in (st, fo, v):
+        rows = conn.execute(select(table.c.property_id, func.count())
+                            .where(table.c.account_id == account_id,
+                                   table.c.property_id.in_(ids))
+                            .group_by(table.c.property_id))
+        counts.append({int(i): int(n) for i, n in rows})
+    queued, fanouts, filled = counts
+    return {i: Waiting(queued.get(i, 0), fanouts.get(i, 0), filled.get(i, 0)) for i in ids}
+
+
 def queued_ids(conn: Connection, account_id: int, property_id: int) -> Sequence[int]:
     st = t.sync_targets
     return list(conn.execute(select(st.c.target_id).where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from propsync.config import Settings
@@ -20,7 +20,7 @@ from propsync.web import (
     tokens,
     wizard,
 )
-from propsync.web.core import HERE, new_secret
+from propsync.web.core import HERE, install_error_pages, new_secret
 from propsync.web.headers import SecurityHeaders
 
 
@@ -36,3 +36,9 @@ def install(app: FastAPI, session_secret: str | None = None,
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),
                       include_in_schema=False)
+    # Pages link /ui/static/favicon.svg; the ICO (the same drawing at 16, 32 and 48 px,
+    # rasterised by Chromium) answers the browsers and tools that ask for /favicon.ico.
+    app.add_api_route("/favicon.ico", lambda: FileResponse(
+        HERE / "static" / "favicon.ico", media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"}), include_in_schema=False)
+    install_error_pages(app)

@@ -7,6 +7,8 @@ or inline message in their own words, never as a stack trace.
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
@@ -16,10 +18,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -173,6 +176,55 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(request, "error.html", status=status, status_code=status, message=message)
 
 
+# What an error the router or the static files raise means to a person reading a page.
+PAGE_MESSAGES = {404: "There is no page at this address. It may have moved, or the link "
+                      "may be mistyped.",
+                 405: "This page cannot be used that way. Go back and use its links and "
+                      "buttons."}
+KEPT_HEADERS = ("allow", "retry-after")
+
+
+def is_ui_path(path: str) -> bool:
+    return path == "/ui" or path.startswith("/ui/")
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Errors raised outside a page's handler (an unknown address under ``/ui``, a method a
+    page does not answer, a missing static file, a server too busy) are answered with a
+    page in the UI's layout for ``/ui`` addresses; the API keeps its JSON. Each of the
+    app's error handlers is wrapped: its answer gives the status, headers and message."""
+    for key, handler in list(app.exception_handlers.items()):
+        app.exception_handlers[key] = _as_page(handler)
+
+
+def _as_page(handler: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def answer(request: Request, exc: Exception) -> Response:
+        found = handler(request, exc)
+        api: Response = await found if inspect.isawaitable(found) else found
+        if not is_ui_path(request.url.path):
+            return api
+        message = PAGE_MESSAGES.get(api.status_code) or _message_of(api)
+        try:
+            page = await run_in_threadpool(error_page, request, api.status_code, message)
+        except Exception:  # the page needs the database; when that fails, the JSON goes
+            log.exception("no error page for %s", request.url.path)
+            return api
+        for name in KEPT_HEADERS:
+            if name in api.headers:
+                page.headers[name] = api.headers[name]
+        return page
+
+    return answer
+
+
+def _message_of(api: Response) -> str:
+    try:
+        said = json.loads(bytes(api.body)).get("message")
+    except (ValueError, AttributeError):
+        said = None
+    return said if isinstance(said, str) and said else "That did not work. Try again."
+
+
 class WebRoute(APIRoute):
     """A page route: redirects, refusals and service errors become pages; the session
     cookie is (re)issued when the session changed."""
@@ -213,11 +265,15 @@ def new_secret(configured: str | None) -> bytes:
     return configured.encode() if configured else secrets.token_bytes(32)
 
 
-def when(ms: int | None) -> str:
-    """Epoch milliseconds as a short UTC date and time."""
+def when(ms: int | None) -> Markup | str:
+    """Epoch milliseconds as a ``<time>`` element: its ``datetime`` is the instant in UTC,
+    and app.js shows it in the browser's own time zone and locale (without script the
+    element still reads as a UTC date and time, so every time on a page agrees)."""
     if not ms:
         return "—"
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    at = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return Markup(f'<time datetime="{at:%Y-%m-%dT%H:%M:%SZ}" data-local-time>'
+                  f'{at:%Y-%m-%d %H:%M:%S} UTC</time>')
 
 
 def record_title(object_type: str, record_id: int, values: Mapping[str, str | None]) -> str:

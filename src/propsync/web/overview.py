@@ -1,14 +1,17 @@
-"""The sync overview: every sync property's state, lag and pending work, and which
-property feeds which (chains included), drawn as a tree on the server."""
+"""The sync overview: every sync property's state, lag and waiting work, and which
+property feeds which (chains included), drawn as a tree on the server. The page follows
+its numbers live by polling ``/ui/sync/status.json``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 
-from propsync.services import sync_properties as sync_svc
-from propsync.web.core import CtxDep, WebRoute, render
+from propsync.services import sync_overview as overview_svc
+from propsync.web.core import CtxDep, WebRoute, duration, render
 from propsync.web.properties import label_names
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
@@ -19,11 +22,11 @@ class Node:
     """A property in the dependency tree; ``status`` is set when it is a sync property."""
 
     key: str  # object_type.name
-    status: sync_svc.PropertyStatus | None = None
+    status: overview_svc.PropertyWork | None = None
     feeds: list[Node] = field(default_factory=list)
 
 
-def dependency_tree(statuses: list[sync_svc.PropertyStatus]) -> list[Node]:
+def dependency_tree(statuses: list[overview_svc.PropertyWork]) -> list[Node]:
     """Roots are the ordinary properties copied by sync properties; each node lists the
     sync properties that copy it, so a chain appears as a deeper branch."""
     nodes = {f"{s.definition.target_type}.{s.definition.name}": Node(
@@ -39,9 +42,31 @@ def dependency_tree(statuses: list[sync_svc.PropertyStatus]) -> list[Node]:
 
 @router.get("/sync")
 def sync_overview(ctx: CtxDep) -> Response:
-    status = sync_svc.account_status(ctx.engine, ctx.principal)
+    status = overview_svc.overview(ctx.engine, ctx.principal)
     ordered = sorted(status.properties, key=lambda s: (s.definition.target_type,
                                                        s.definition.label.lower()))
     labels = {s.definition.property_id: label_names(ctx, s.definition) for s in ordered}
     return render(ctx.request, "sync.html", account=status, statuses=ordered, labels=labels,
                   tree=dependency_tree(ordered), section="sync")
+
+
+@router.get("/sync/status.json")
+def sync_overview_json(ctx: CtxDep) -> Response:
+    """The page's numbers, for it to follow live (the same ones it was drawn with)."""
+    status = overview_svc.overview(ctx.engine, ctx.principal)
+    rows: dict[str, Any] = {}
+    for s in status.properties:
+        d = s.definition
+        rows[str(d.property_id)] = {
+            "state": d.state, "backfill": backfill_text(s), "filled": s.filled,
+            "queued": s.queued, "fanouts": s.fanouts}
+    return JSONResponse({
+        "count": len(status.properties), "unplanned": status.unplanned,
+        "queued": status.queued, "fanouts": status.fanouts,
+        "backfillLeft": status.backfill_left, "lag": duration(status.oldest_pending_age_ms),
+        "properties": rows})
+
+
+def backfill_text(s: overview_svc.PropertyWork) -> str:
+    d = s.definition
+    return f"{min(d.backfill_done, d.backfill_total)} / {d.backfill_total}"

@@ -117,7 +117,7 @@ function setUpRecordPoll() {
           line.textContent = "No associated record qualifies: empty";
         }
       }
-      if (status) status.textContent = "live · checked " + new Date().toLocaleTimeString();
+      if (status) status.textContent = "live · checked " + formatLocalTime(new Date(), true);
     } catch (err) {
       if (status) status.textContent = "not live: " + err.message;
     }
@@ -161,4 +161,107 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpRecordPoll();
   setUpExplain();
   setUpShownWhen();
+});
+
+// ---- shell: the top bar's menu and local times (base.html, web/core.py `when`) ----
+
+// On a phone the sections sit behind the Menu button: it opens and closes them
+// (aria-expanded), moves focus into the menu it opened, and Escape or a click elsewhere
+// closes it again.
+function setUpMenu() {
+  const bar = document.querySelector("[data-topbar]");
+  const button = bar && bar.querySelector("[data-menu-button]");
+  if (!button) return;
+  const menu = document.getElementById(button.getAttribute("aria-controls"));
+  const isOpen = () => button.getAttribute("aria-expanded") === "true";
+  const setOpen = (open) => {
+    button.setAttribute("aria-expanded", String(open));
+    bar.classList.toggle("menu-open", open);
+    if (open) {
+      const first = menu.querySelector("a, button");
+      if (first) first.focus();
+    }
+  };
+  bar.classList.add("menu-ready");
+  button.hidden = false;
+  button.addEventListener("click", () => setOpen(!isOpen()));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && isOpen()) { setOpen(false); button.focus(); }
+  });
+  document.addEventListener("click", (event) => {
+    if (isOpen() && !bar.contains(event.target)) setOpen(false);
+  });
+}
+
+// Every time a page shows is a <time datetime="...Z" data-local-time> from the server:
+// shown here in the browser's time zone and locale, all in one format. Times added later
+// (a popover's content, a live refresh) are formatted as they arrive.
+const LOCAL_DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric",
+  hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const LOCAL_CLOCK = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+function formatLocalTime(date, clockOnly) {
+  return (clockOnly ? LOCAL_CLOCK : LOCAL_DATE_TIME).format(date);
+}
+
+function localizeTimes(root) {
+  const found = root.matches && root.matches("time[data-local-time]") ? [root] : [];
+  if (root.querySelectorAll) found.push(...root.querySelectorAll("time[data-local-time]"));
+  for (const el of found) {
+    const at = new Date(el.dateTime);
+    if (Number.isNaN(at.getTime()) || el.dataset.shown === el.dateTime) continue;
+    el.dataset.shown = el.dateTime;
+    el.textContent = formatLocalTime(at);
+    el.title = at.toISOString().replace(/\.\d+Z$/, "Z");
+  }
+}
+
+function setUpLocalTimes() {
+  localizeTimes(document.body);
+  new MutationObserver((changes) => {
+    for (const change of changes) change.addedNodes.forEach((node) => {
+      if (node.nodeType === Node.ELEMENT_NODE) localizeTimes(node);
+    });
+  }).observe(document.body, { childList: true, subtree: true });
+}
+
+// ---- sync overview (sync.html): follows its numbers live ----
+// Polls every 2 s while the tab is shown; a sync property added or deleted reloads the page.
+function setUpSyncOverviewPoll() {
+  const box = document.querySelector("[data-sync-overview]");
+  if (!box) return;
+  const live = document.querySelector("[data-sync-live]");
+  const tick = async () => {
+    if (!document.hidden) {
+      try {
+        const data = await getJSON(box.dataset.syncOverview);
+        const rows = [...box.querySelectorAll("tr[data-property-id]")];
+        const ids = rows.map((r) => r.dataset.propertyId).sort().join(",");
+        if (ids !== Object.keys(data.properties).sort().join(",")) { location.reload(); return; }
+        box.querySelectorAll("[data-total]").forEach((el) => {
+          el.textContent = String(data[el.dataset.total]);
+        });
+        for (const row of rows) {
+          const values = data.properties[row.dataset.propertyId];
+          row.querySelectorAll("[data-field]").forEach((el) => {
+            el.textContent = String(values[el.dataset.field]);
+          });
+          row.querySelector('[data-field="state"]').className = "badge state-" + values.state.toLowerCase();
+        }
+        if (live) live.textContent = "live · checked " + formatLocalTime(new Date(), true);
+      } catch (err) {
+        if (live) live.textContent = "not live: " + err.message;
+      }
+    }
+    setTimeout(tick, 2000);
+  };
+  setTimeout(tick, 2000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpMenu();
+  setUpLocalTimes();
+  setUpSyncOverviewPoll();
 });

@@ -1,0 +1,86 @@
+"""The sync overview: how much work waits, counted in the units the worker uses.
+
+The work of a change goes through two stages, and the overview shows each one under its
+own name so that its numbers add up:
+
+- a change (a value set, a record archived, an association added...) is first a row of
+  the change log, which belongs to no sync property until the worker *plans* it: the
+  account's ``unplanned`` changes;
+- planned, it becomes work of one sync property: target records ``queued`` to recompute,
+  or a ``fanouts`` job copying a source's new value to the targets it wins; and a new or
+  redefined sync property has records ``backfill_left`` to compute.
+
+The account's totals of the last three are the sums of its rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from propsync.clock import now_ms
+from propsync.domain.auth import Principal, schema_scope
+from propsync.domain.errors import ForbiddenError
+from propsync.domain.objects import OBJECT_TYPES
+from propsync.domain.sync_rule import SyncDefinition
+from propsync.services.sync_properties import may_see_source
+from propsync.storage import sync as store
+from propsync.storage.db import read_transaction
+
+
+@dataclass(frozen=True)
+class PropertyWork:
+    """One sync property, the values it holds and its planned work."""
+
+    definition: SyncDefinition
+    filled: int
+    queued: int  # target records waiting to be recomputed
+    fanouts: int  # source values being copied out to the targets they win
+
+    @property
+    def backfill_left(self) -> int:
+        """Records the backfill (or the recompute after a redefinition) has yet to do."""
+        d = self.definition
+        return 0 if d.state == store.LIVE else max(d.backfill_total - d.backfill_done, 0)
+
+
+@dataclass(frozen=True)
+class Overview:
+    unplanned: int  # change log rows not yet planned: no sync property's work yet
+    oldest_pending_age_ms: int | None  # the lag: age of the oldest work not yet done
+    properties: list[PropertyWork]
+
+    @property
+    def queued(self) -> int:
+        return sum(p.queued for p in self.properties)
+
+    @property
+    def fanouts(self) -> int:
+        return sum(p.fanouts for p in self.properties)
+
+    @property
+    def backfill_left(self) -> int:
+        return sum(p.backfill_left for p in self.properties)
+
+
+def overview(engine: Engine, principal: Principal) -> Overview:
+    """The sync properties ``principal`` may read (target and source schemas), each with
+    its work, and the account's unplanned changes; read in one snapshot."""
+    readable = [schema_scope(ot) for ot in OBJECT_TYPES]
+    if not set(readable) & principal.scopes:
+        raise ForbiddenError(
+            "The sync status needs one of these scopes: " + ", ".join(readable) + ".",
+            context={"requiredGranularScopes": readable})
+    with read_transaction(engine) as conn:
+        pending = store.pending(conn, principal.account_id)
+        shown = [d for d in store.load_sync_properties(conn, principal.account_id)
+                 if schema_scope(d.target_type) in principal.scopes
+                 and may_see_source(principal, d)]
+        work = store.waiting_by_property(conn, principal.account_id,
+                                         [d.property_id for d in shown])
+    properties = [PropertyWork(d, work[d.property_id].filled, work[d.property_id].queued,
+                               work[d.property_id].fanouts) for d in shown]
+    stamps = [pending.oldest_ms] if pending.oldest_ms is not None else []
+    stamps += [d.backfill_started_ms for d in shown if d.state != store.LIVE]
+    return Overview(pending.changes, now_ms() - min(stamps) if stamps else None, properties)
