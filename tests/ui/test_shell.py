@@ -35,6 +35,7 @@ NOT_PAGES = {
     "/ui/records/{objectType}/{recordId}/explain/{name}": "the HTML fragment of a popover",
     "/ui/settings/properties/{objectType}/{name}/status.json": "JSON a property page polls",
     "/ui/sync/status.json": "JSON the sync overview polls",
+    "/ui/settings/propose-name": "JSON the wizard asks for an internal name",
 }
 LONG = "a-rather-long-value-without-spaces-that-a-phone-cannot-wrap-" * 2
 
@@ -89,6 +90,8 @@ def fill(path: str, seeded: Seeded) -> list[str]:
         ("objectType", "name"): [{"objectType": "contacts", "name": "company_city"},
                                  {"objectType": "companies", "name": "domain"}],
     }
+    if path.endswith("/redefine"):  # only a sync property has a source to change
+        fillings[("objectType", "name")] = fillings[("objectType", "name")][:1]
     assert names in fillings, (f"{path}: teach tests/ui/test_shell.py to fill {names}, or "
                                "list the route in NOT_PAGES with the reason it is no page")
     return [PARAMS.sub(lambda m, v=values: str(v[m.group(1)]), path)  # type: ignore[misc]
