@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from propsync.domain.errors import NotFoundError, PropsyncError, ValidationError
 from propsync.domain.filters import Filter, parse_offset
 from propsync.domain.history import ValueSource
-from propsync.domain.objects import resolve_object_type
+from propsync.domain.objects import OBJECT_TYPES, resolve_object_type
 from propsync.domain.properties import PropertyDefinition
 from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
@@ -176,6 +176,10 @@ class Row:
     synced: SyncedFrom | None
 
 
+def singular_of(ot: str) -> str:
+    return OBJECT_TYPES[ot].singular
+
+
 def _record(ctx: Ctx, ot: str, record_id: str, history: bool = True
             ) -> tuple[RecordView, list[PropertyDefinition]]:
     props = [v.definition for v in prop_svc.list_properties(ctx.engine, ctx.principal, ot)]
@@ -269,6 +273,20 @@ def values_json(ctx: CtxDep, objectType: str, recordId: str) -> Response:
                                      if s.record_id else None}
     return JSONResponse({"values": view.properties, "synced": synced,
                          "updatedMs": view.updated_ms})
+
+
+@router.get("/records/{objectType}/{recordId}/history/{name}")
+def history_fragment(ctx: CtxDep, objectType: str, recordId: str, name: str) -> Response:
+    """One property's history on the record page, for the page to redraw when the value
+    changes live; a property the user may not view is as one that does not exist."""
+    ot = resolve_object_type(objectType).name
+    view = record_svc.get_record(ctx.engine, ctx.principal, ot, recordId,
+                                 ReadSpec(properties=[name], with_history=[name]))
+    if name not in view.properties:
+        raise NotFoundError(f"{singular_of(ot).capitalize()} {view.id} has no property "
+                            f"{name!r}.")
+    hist = (view.history or {}).get(name, [])
+    return HTMLResponse(TEMPLATES.get_template("_history.html").render(hist=hist, open=False))
 
 
 @router.get("/records/{objectType}/{recordId}/explain/{name}")
