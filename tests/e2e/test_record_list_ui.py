@@ -172,3 +172,19 @@ def sign_in_as(tenant: Tenant, email: str) -> UiSession:
     form = CSRF.search(client.get(LIST).text)
     assert form
     return UiSession(client, form.group(1))
+
+
+def test_a_records_history_fragment_hides_what_the_user_may_not_view(ui, people):
+    nora = people["Nora"]
+    fragment = ui.client.get(f"/ui/records/contacts/{nora}/history/company_city")
+    assert fragment.status_code == 200 and "History (1)" in fragment.text
+    assert "Bergen" in fragment.text
+    refused = ui.client.get(f"/ui/records/contacts/{nora}/history/salary")
+    unknown = ui.client.get(f"/ui/records/contacts/{nora}/history/nosuchname")
+    assert refused.status_code == unknown.status_code == 404
+    assert "1000" not in refused.text
+    alert = re.compile(r'<p[^>]*>([^<]*has no property[^<]*)<')
+    said = alert.search(refused.text), alert.search(unknown.text)
+    assert said[0] and said[1], refused.text[-800:]
+    assert said[0].group(1).replace("salary", "X") == said[1].group(1).replace("nosuchname",
+                                                                              "X")

@@ -89,7 +89,7 @@ def test_the_search_finds_a_synced_value(page: Page, people: dict[str, int],
     assert listed(page) == ["Kari Test"]
 
 
-def test_a_sync_property_has_no_edit_control_and_its_history_follows_it_live(
+def test_a_sync_property_has_no_edit_control_only_where_it_comes_from(
         page: Page, admin: Admin, people: dict[str, int], width: int) -> None:
     page.goto(f"/ui/records/contacts/{people['Nora']}")
     row = page.locator("#prop-company_city")
@@ -100,6 +100,12 @@ def test_a_sync_property_has_no_edit_control_and_its_history_follows_it_live(
     expect(row.locator(".synced-from a")).to_have_text("Nora AS")
     expect(row.get_by_role("button", name="Why this value?")).to_be_visible()
     expect(page.locator("#prop-firstname").get_by_text("Edit", exact=True)).to_be_visible()
+
+
+def test_the_history_of_a_value_that_changes_live_follows_it(
+        page: Page, admin: Admin, people: dict[str, int], width: int) -> None:
+    page.goto(f"/ui/records/contacts/{people['Nora']}")
+    row = page.locator("#prop-company_city")
     row.get_by_text("History (1)").click()
     record_svc.update_records(admin.engine, admin.principal, "companies",
                               [(str(people["Nora AS"]), {"city": "Bodø"})],
