@@ -145,7 +145,13 @@ def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Conditio
         clauses.append(or_(*[and_(true(), *[_condition(account_id, c) for c in g])
                              for g in groups]))
     if query is not None:
-        clauses.append(r.c.record_id.in_(_matching_text(account_id, *query, sqlite)))
+        matching = _matching_text(account_id, *query, sqlite)
+        if not sqlite:
+            # Read whole, once: PostgreSQL would otherwise merge it with the records in id
+            # order to stop early at the page's end, and walk every value of the account
+            # (the page carries its total, so there is no early end).
+            matching = select(matching.cte("matching").prefix_with("MATERIALIZED"))
+        clauses.append(r.c.record_id.in_(matching))
     return and_(*clauses)
 
 
