@@ -11,7 +11,8 @@ from tests.e2e.associations import make
 from tests.e2e.ui_session import UiSession, sign_in
 
 PAGES = ["/ui/records/contacts/{id}", "/ui/records/contacts/{id}/values.json",
-         "/ui/records/contacts/{id}/explain/firstname"]
+         "/ui/records/contacts/{id}/explain/firstname",
+         "/ui/records/contacts/{id}/history/firstname"]
 FORMS = ["/ui/records/contacts/{id}/values", "/ui/records/contacts/{id}/associations/add",
          "/ui/records/contacts/{id}/associations/relabel",
          "/ui/records/contacts/{id}/associations/remove"]

@@ -41,6 +41,9 @@ class SearchRequest:
     properties: Sequence[str] = ()
     limit: int = 10
     after: str | None = None
+    # ``query`` looks in the sync properties' text values too (the web UI's search; the
+    # API's ``query`` keeps to HubSpot's searchable properties)
+    query_synced: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def search(engine: Engine, principal: Principal, object_type: str, request: Sear
         catalogue = Catalogue.load(conn, principal, ot.name)
         groups = [[_condition(catalogue, f) for f in g] for g in request.groups]
         sorts = [_sort(catalogue, name, desc) for name, desc in request.sorts]
-        query = _query(catalogue, ot.searchable, request.query)
+        query = _query(catalogue, ot.searchable, request.query, request.query_synced)
         total, ids = search_ids(conn, principal.account_id, ot.name, groups, sorts, query,
                                 offset, limit)
         views = load_ordered(conn, catalogue, ids, ReadSpec(properties=request.properties))
@@ -120,9 +123,12 @@ def _sort(catalogue: Catalogue, name: str, descending: bool) -> SortKey:
     return SortKey(prop.id, None, prop.is_numeric, descending)
 
 
-def _query(catalogue: Catalogue, searchable: Sequence[str], text: str | None
-           ) -> tuple[list[int], str] | None:
+def _query(catalogue: Catalogue, searchable: Sequence[str], text: str | None,
+           synced: bool) -> tuple[list[int], str] | None:
     if not text:
         return None
     ids = [catalogue.visible[n].id for n in searchable if n in catalogue.visible]
+    if synced:
+        ids += [p.id for p in catalogue.visible.values()
+                if p.id in catalogue.synced and not p.is_numeric and p.id not in ids]
     return ids, text.replace("%", "").replace("_", "")

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from propsync.domain.errors import NotFoundError, PropsyncError
-from propsync.domain.filters import parse_offset
+from propsync.domain.errors import NotFoundError, PropsyncError, ValidationError
+from propsync.domain.filters import Filter, parse_offset
 from propsync.domain.history import ValueSource
-from propsync.domain.objects import resolve_object_type
+from propsync.domain.objects import OBJECT_TYPES, resolve_object_type
 from propsync.domain.properties import PropertyDefinition
 from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
@@ -36,6 +37,7 @@ from propsync.web.core import (
     record_title,
     render,
 )
+from propsync.web.proxy import wants_secure_cookies
 from propsync.web.record_links import association_groups
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
@@ -46,20 +48,112 @@ LIST_COLUMNS = {"contacts": ("email", "city", "createdate"),
                 "tickets": ("hs_pipeline_stage", "hs_ticket_priority", "createdate")}
 
 
+# What the list's filter offers, in the words it shows them.
+FILTER_OPERATORS = {"EQ": "is", "NEQ": "is not", "CONTAINS_TOKEN": "contains the word",
+                    "HAS_PROPERTY": "is known", "NOT_HAS_PROPERTY": "is unknown",
+                    "GT": "is greater than", "LT": "is less than"}
+MAX_COLUMNS = 12
+# The columns chosen last, per object type: "<user id>-<name>.<name>" (names are [a-z0-9_])
+COLUMNS_COOKIE = "propsync_columns_{}"
+
+
+@dataclass(frozen=True)
+class ListState:
+    """What a record list shows, as its address carries it (``?q=&col=&sort=&dir=&fp=``)."""
+
+    q: str
+    columns: list[str]
+    sort: str
+    descending: bool
+    fp: str
+    fo: str
+    fv: str
+
+    def href(self, ot: str, **changes: Any) -> str:
+        values = {"q": self.q, "col": self.columns, "sort": self.sort,
+                  "dir": "desc" if self.descending else "", "fp": self.fp,
+                  "fo": self.fo if self.fp else "", "fv": self.fv if self.fp else "",
+                  "after": "", **changes}
+        pairs = [(k, x) for k, v in values.items()
+                 for x in (v if isinstance(v, list) else [v]) if x]
+        return f"/ui/records/{ot}?" + urlencode([*pairs, ("set", "1")])
+
+
+def viewable(ctx: Ctx, ot: str) -> dict[str, prop_svc.PropertyView]:
+    """The type's properties whose values the user may view, by name: the only ones a list
+    offers as a column, a sort or a filter (others are as if they did not exist)."""
+    p = ctx.principal
+    return {v.definition.name: v for v in prop_svc.list_properties(ctx.engine, p, ot)
+            if v.definition.access.can_view(p.user_id, p.team_ids)}
+
+
+def _columns(ctx: Ctx, ot: str, props: dict[str, prop_svc.PropertyView]
+             ) -> tuple[list[str], bool]:
+    """The columns asked for (``col``, after the column form's ``set``), else the ones this
+    user chose last on this browser, else the type's defaults; names the user may not view,
+    or that do not exist, are left out. Also: whether the choice is to be remembered."""
+    params = ctx.request.query_params
+    asked = params.getlist("col")
+    remember = bool(asked) or params.get("set") == "1"
+    if not remember:
+        stored = ctx.request.cookies.get(COLUMNS_COOKIE.format(ot), "")
+        user, _, names = stored.partition("-")
+        asked = names.split(".") if user == str(ctx.principal.user_id) else list(
+            LIST_COLUMNS[ot])
+    shown = [n for n in dict.fromkeys(asked) if n in props]
+    return shown[:MAX_COLUMNS], remember
+
+
 @router.get("/records/{objectType}")
-def record_list(ctx: CtxDep, objectType: str, q: str = "", after: str = "") -> Response:
+def record_list(ctx: CtxDep, objectType: str, q: str = "", after: str = "", sort: str = "",
+                dir: str = "", fp: str = "", fo: str = "EQ", fv: str = "") -> Response:
     ot = resolve_object_type(objectType).name
-    names = TITLE_PROPERTIES[ot] + LIST_COLUMNS[ot]
-    found = search_svc.search(ctx.engine, ctx.principal, ot, search_svc.SearchRequest(
-        query=q.strip() or None, properties=names, limit=PAGE_SIZE, after=after or None))
-    labels = {v.definition.name: v.definition.label
-              for v in prop_svc.list_properties(ctx.engine, ctx.principal, ot)}
-    rows = [(v, record_title(ot, v.id, v.properties)) for v in found.views]
+    props = viewable(ctx, ot)
+    columns, remember = _columns(ctx, ot, props)
+    sort = sort if sort in columns else ""  # a column not shown (or not viewable): no sort
+    state = ListState(q.strip(), columns, sort, dir == "desc", fp, fo, fv)
+    sorts = [(sort, state.descending)] if sort else []
     start = parse_offset(after or None)
-    return render(ctx.request, "records.html", object_type=ot, rows=rows, q=q,
-                  total=found.total, next_after=found.next_after, start=start,
-                  prev_after=str(max(start - PAGE_SIZE, 0)) if start else None,
-                  columns=[c for c in LIST_COLUMNS[ot]], labels=labels, section="records")
+    error = ""
+    try:
+        groups = [[_filter(props, fp, fo, fv)]] if fp else []
+        found = search_svc.search(ctx.engine, ctx.principal, ot, search_svc.SearchRequest(
+            groups=groups, sorts=sorts, query=state.q or None, limit=PAGE_SIZE,
+            properties=TITLE_PROPERTIES[ot] + tuple(columns), after=after or None,
+            query_synced=True))
+    except PropsyncError as exc:
+        if not fp:
+            raise
+        error, found = exc.message, search_svc.SearchResult(0, [], None)
+    rows = [(v, record_title(ot, v.id, v.properties)) for v in found.views]
+    choices = sorted(props.values(), key=lambda v: (v.sync is None, v.definition.label.lower()))
+    response = render(
+        ctx.request, "records.html", status=400 if error else 200, object_type=ot, rows=rows,
+        state=state, total=found.total, next_after=found.next_after, start=start,
+        prev_after=str(max(start - PAGE_SIZE, 0)) if start else None, columns=columns,
+        props=props, choices=choices, operators=FILTER_OPERATORS, error=error,
+        section="records")
+    if remember:
+        response.set_cookie(COLUMNS_COOKIE.format(ot),
+                            f"{ctx.principal.user_id}-{'.'.join(columns)}",
+                            max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                            path="/ui/records", secure=wants_secure_cookies(ctx.request))
+    return response
+
+
+def _filter(props: dict[str, prop_svc.PropertyView], name: str, operator: str, value: str
+            ) -> Filter:
+    """The list's one filter; a property the user may not view is refused exactly as one
+    that does not exist, an operator the list does not offer as unknown."""
+    if name not in props:
+        raise ValidationError(f"There is no property {name!r} to filter by.")
+    if operator not in FILTER_OPERATORS:
+        raise ValidationError(f"Unknown filter {operator!r}; choose one the list offers.")
+    needs = operator not in ("HAS_PROPERTY", "NOT_HAS_PROPERTY")
+    if needs and not value.strip():
+        raise ValidationError(f"Give a value for “{props[name].definition.label} "
+                              f"{FILTER_OPERATORS[operator]}”.")
+    return Filter(name, operator, value.strip() if needs else None)
 
 
 @dataclass(frozen=True)
@@ -80,6 +174,10 @@ class Row:
     value: str | None
     editable: bool
     synced: SyncedFrom | None
+
+
+def singular_of(ot: str) -> str:
+    return OBJECT_TYPES[ot].singular
 
 
 def _record(ctx: Ctx, ot: str, record_id: str, history: bool = True
@@ -175,6 +273,20 @@ def values_json(ctx: CtxDep, objectType: str, recordId: str) -> Response:
                                      if s.record_id else None}
     return JSONResponse({"values": view.properties, "synced": synced,
                          "updatedMs": view.updated_ms})
+
+
+@router.get("/records/{objectType}/{recordId}/history/{name}")
+def history_fragment(ctx: CtxDep, objectType: str, recordId: str, name: str) -> Response:
+    """One property's history on the record page, for the page to redraw when the value
+    changes live; a property the user may not view is as one that does not exist."""
+    ot = resolve_object_type(objectType).name
+    view = record_svc.get_record(ctx.engine, ctx.principal, ot, recordId,
+                                 ReadSpec(properties=[name], with_history=[name]))
+    if name not in view.properties:
+        raise NotFoundError(f"{singular_of(ot).capitalize()} {view.id} has no property "
+                            f"{name!r}.")
+    hist = (view.history or {}).get(name, [])
+    return HTMLResponse(TEMPLATES.get_template("_history.html").render(hist=hist, open=False))
 
 
 @router.get("/records/{objectType}/{recordId}/explain/{name}")

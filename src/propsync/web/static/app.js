@@ -3,9 +3,14 @@
 
 function filterBy(input, container, rowSelector) {
   const needle = input.value.trim().toLowerCase();
+  let shown = 0;
   container.querySelectorAll(rowSelector).forEach((row) => {
     row.hidden = needle !== "" && !row.dataset.filterText.includes(needle);
+    if (!row.hidden) shown += 1;
   });
+  // The count beside a live filter says what is shown now ("3 of 11 properties").
+  const count = document.querySelector(`[data-filter-count="${CSS.escape(container.id)}"]`);
+  if (count) count.textContent = `${shown} of ${count.dataset.of} ${count.dataset.noun}`;
 }
 
 function setUpFilters() {
@@ -102,6 +107,7 @@ function setUpRecordPoll() {
         if (cell && cell.textContent !== text) {
           cell.textContent = text;
           cell.classList.remove("changed"); void cell.offsetWidth; cell.classList.add("changed");
+          refreshHistory(page, name);
         }
       }
       for (const [name, origin] of Object.entries(data.synced)) {
@@ -124,6 +130,18 @@ function setUpRecordPoll() {
     setTimeout(tick, 1500);
   };
   setTimeout(tick, 1500);
+}
+
+// ===== Record pages: a value that changed live redraws its history (kept open if open).
+async function refreshHistory(page, name) {
+  const box = page.querySelector(`[data-history="${CSS.escape(name)}"]`);
+  if (!box) return;
+  const wasOpen = Boolean(box.querySelector("details[open]"));
+  const reply = await fetch(box.dataset.historyUrl, { credentials: "same-origin" });
+  if (!reply.ok) return;
+  box.innerHTML = await reply.text();
+  const details = box.querySelector("details");
+  if (details && wasOpen) details.open = true;
 }
 
 // The explanation popover is refreshed from the explain call each time it opens.
