@@ -33,6 +33,8 @@ PHONE = 390
 NOT_PAGES = {
     "/ui/records/{objectType}/{recordId}/values.json": "JSON the record page polls",
     "/ui/records/{objectType}/{recordId}/explain/{name}": "the HTML fragment of a popover",
+    "/ui/records/{objectType}/{recordId}/history/{name}": "the HTML fragment of a history the "
+                                                         "record page redraws live",
     "/ui/settings/properties/{objectType}/{name}/status.json": "JSON a property page polls",
     "/ui/sync/status.json": "JSON the sync overview polls",
     "/ui/settings/propose-name": "JSON the wizard asks for an internal name",
