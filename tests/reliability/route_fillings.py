@@ -299,6 +299,13 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
     (_paths("{associationTypeId,inverseLabel,label}"),
      lambda c: [({**_label(c, "label"), "associationTypeId": c.world.labels[c.pair()]},
                  NONE)]),
+    # association limits: high enough never to refuse the probes' own associations
+    (_paths("inputs[].{category,maxToObjectIds,typeId}"),
+     lambda c: [({"inputs": [{"category": USER_DEFINED, "typeId": c.world.labels[c.pair()],
+                              "maxToObjectIds": 10_000}]}, NONE)]),
+    (_paths("inputs[].{category,typeId}"),
+     lambda c: [({"inputs": [{"category": USER_DEFINED, "typeId": c.world.labels[c.pair()]}]},
+                 NONE)]),
     (_paths("{email,name,password,role}"),
      lambda c: [({"email": f"{c.world.fresh('user')}@example.com", "name": "New user",
                   "role": "user", "password": "correct horse"}, NONE)]),

@@ -181,8 +181,9 @@ def needs(call: Call) -> Role:
     if path.startswith("/crm/v3/properties/") and path.endswith("/batch/read"):
         return Role.USER  # a read, in a POST
     # label definitions (not /batch/labels/archive, which takes labels off record pairs),
-    # and association limits
-    if path.startswith(("/crm/v3/properties/", "/crm/associations/v4/definitions/")) or \
+    # and association limits (under HubSpot's spec's prefix and its SDK's)
+    if path.startswith(("/crm/v3/properties/", "/crm/associations/v4/definitions/",
+                        "/crm/v4/associations/definitions/")) or \
             re.search(r"\}/labels($|/\{)", path):
         return Role.ADMIN
     return Role.USER
