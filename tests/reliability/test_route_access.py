@@ -180,8 +180,13 @@ def needs(call: Call) -> Role:
         return Role.USER
     if path.startswith(("/propsync/v1/users", "/propsync/v1/teams")):
         return Role.SUPER_ADMIN
-    # label definitions (not /batch/labels/archive, which takes labels off record pairs)
-    if path.startswith("/crm/v3/properties/") or re.search(r"\}/labels($|/\{)", path):
+    if path.startswith("/crm/v3/properties/") and path.endswith("/batch/read"):
+        return Role.USER  # a read, in a POST
+    # label definitions (not /batch/labels/archive, which takes labels off record pairs),
+    # and association limits (under HubSpot's spec's prefix and its SDK's)
+    if path.startswith(("/crm/v3/properties/", "/crm/associations/v4/definitions/",
+                        "/crm/v4/associations/definitions/")) or \
+            re.search(r"\}/labels($|/\{)", path):
         return Role.ADMIN
     return Role.USER
 

@@ -15,7 +15,16 @@ from propsync.api import ratelimit
 from propsync.api.body_limit import BodyLimit
 from propsync.api.errors import ContainErrors, install_error_handlers
 from propsync.api.limits import Limits, RequestLimits, limits_for
-from propsync.api.routes import associations, members, objects, properties, search, sync, tokens
+from propsync.api.routes import (
+    association_schema,
+    associations,
+    members,
+    objects,
+    properties,
+    search,
+    sync,
+    tokens,
+)
 from propsync.config import Settings
 from propsync.sync.runner import start_worker
 from propsync.text_guard import STORABLE_TEXT
@@ -57,7 +66,8 @@ def create_app(
     app.state.settings = settings or Settings()
     install_error_handlers(app)
     ratelimit.install(app, engine, app.state.settings)
-    for module in (search, objects, properties, associations, sync, tokens, members):
+    for module in (search, objects, properties, associations, association_schema, sync, tokens,
+                   members):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

@@ -114,3 +114,39 @@ def check_label(text: str, field: str = "label") -> str:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise ValidationError(f"{field!r} contains a control character; use plain text.")
     return text
+
+
+# HubSpot's association limits (``maxToObjectIds``): at least one; the field is an int32.
+MAX_TO_OBJECT_IDS = 2**31 - 1
+PRIMARY_LIMIT = 1  # the built-in "at most one Primary", reported as a configuration
+
+
+def check_limit(
+    ty: AssociationType, limit: int, limits: dict[int, int],
+) -> None:
+    """``limit`` may be set on ``ty`` given ``limits``: type id → limit of the types of the
+    same direction (``ty``'s own ignored).
+
+    As in HubSpot: Primary's limit is built in; a label's limit is at most the limit of its
+    direction's unlabeled type (every labelled association also carries that type), and
+    the unlabeled type's limit at least every label's limit of its direction.
+    """
+    if ty.is_primary:
+        raise ValidationError(f"{ty.label} ({ty.type_id}) is built in: a record has at most "
+                              f"{PRIMARY_LIMIT}. Its limit cannot be changed.")
+    if not 1 <= limit <= MAX_TO_OBJECT_IDS:
+        raise ValidationError(f"maxToObjectIds must be between 1 and {MAX_TO_OBJECT_IDS}, "
+                              f"not {limit}.")
+    base = default_type(ty.from_type, ty.to_type)
+    if base is None:
+        return
+    if ty.type_id != base.type_id and limit > limits.get(base.type_id, MAX_TO_OBJECT_IDS):
+        raise ValidationError(
+            f"The limit of label {ty.type_id} must be at most {limits[base.type_id]}, the "
+            f"limit of every association from {ty.from_type} to {ty.to_type}.")
+    if ty.type_id == base.type_id:
+        highest = max((n for tid, n in limits.items() if tid != base.type_id), default=0)
+        if limit < highest:
+            raise ValidationError(
+                f"The limit of every association from {ty.from_type} to {ty.to_type} must be "
+                f"at least {highest}, the highest limit of one of its labels.")

@@ -24,7 +24,8 @@ from propsync.storage.sync import load_sync_properties
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 
 
-def _pair(principal: Principal, from_type: str, to_type: str, write: bool) -> tuple[str, str]:
+def require_pair(principal: Principal, from_type: str, to_type: str, write: bool
+                 ) -> tuple[str, str]:
     """The two object types; 403 unless the token has the schema scope of both (a label
     belongs to the schemas of both ends, and deleting one removes associations of both)."""
     ft, tt = resolve_object_type(from_type).name, resolve_object_type(to_type).name
@@ -38,7 +39,7 @@ def _pair(principal: Principal, from_type: str, to_type: str, write: bool) -> tu
 def list_labels(engine: Engine, principal: Principal, from_type: str, to_type: str
                 ) -> list[AssociationType]:
     """Every association type from ``from_type`` to ``to_type``, built-in ones included."""
-    ft, tt = _pair(principal, from_type, to_type, write=False)
+    ft, tt = require_pair(principal, from_type, to_type, write=False)
     with read_transaction(engine) as conn:
         types = assoc_store.load_types(conn, principal.account_id)
     return sorted((t for t in types.values() if (t.from_type, t.to_type) == (ft, tt)),
@@ -51,7 +52,7 @@ def create_label(engine: Engine, principal: Principal, from_type: str, to_type: 
 
     A name or label already used in either direction is a 409.
     """
-    ft, tt = _pair(principal, from_type, to_type, write=True)
+    ft, tt = require_pair(principal, from_type, to_type, write=True)
     _check(label, name)
     inverse_label = check_label(inverse_label, "inverseLabel") if inverse_label else None
     with write_transaction(engine) as conn:
@@ -100,7 +101,7 @@ def _find(conn: Connection, account_id: int, ft: str, tt: str, type_id: int) -> 
 def update_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
                  type_id: int, label: str, inverse_label: str | None) -> None:
     """Rename a USER_DEFINED label (and its inverse); a label already used is a 409."""
-    ft, tt = _pair(principal, from_type, to_type, write=True)
+    ft, tt = require_pair(principal, from_type, to_type, write=True)
     check_label(label)
     inverse_label = check_label(inverse_label, "inverseLabel") if inverse_label else None
     with write_transaction(engine) as conn:
@@ -120,8 +121,11 @@ def delete_label(engine: Engine, principal: Principal, from_type: str, to_type: 
                  type_id: int) -> None:
     """Remove a label, its inverse, and every association of them (refused while a sync
     property filters on it)."""
-    ft, tt = _pair(principal, from_type, to_type, write=True)
+    ft, tt = require_pair(principal, from_type, to_type, write=True)
     with write_transaction(engine) as conn:
+        # Label and limit writers take turns: a limit never outlives its label, whose id a
+        # later label could take.
+        assoc_store.lock_user_types(conn, principal.account_id)
         found = _find(conn, principal.account_id, ft, tt, type_id)
         ids = {found.type_id, found.inverse_id}
         users = [d for d in load_sync_properties(conn, principal.account_id)

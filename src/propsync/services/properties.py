@@ -98,7 +98,7 @@ def list_properties(engine: Engine, principal: Principal, object_type: str) -> l
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot))
     with read_transaction(engine) as conn:
-        return _views(conn, principal, store.load_properties(conn, principal.account_id, ot))
+        return views_of(conn, principal, store.load_properties(conn, principal.account_id, ot))
 
 
 def get_property(engine: Engine, principal: Principal, object_type: str, name: str
@@ -107,11 +107,11 @@ def get_property(engine: Engine, principal: Principal, object_type: str, name: s
     ot = resolve_object_type(object_type).name
     principal.require(schema_scope(ot))
     with read_transaction(engine) as conn:
-        return _views(conn, principal, [_existing(conn, principal, ot, name)])[0]
+        return views_of(conn, principal, [_existing(conn, principal, ot, name)])[0]
 
 
-def _views(conn: Connection, principal: Principal, props: Sequence[PropertyDefinition]
-           ) -> list[PropertyView]:
+def views_of(conn: Connection, principal: Principal, props: Sequence[PropertyDefinition]
+             ) -> list[PropertyView]:
     """Views with sync definitions attached; a sync property shows its source's type."""
     account_id = principal.account_id
     syncs = {d.property_id: d for d in sync_store.load_sync_properties(conn, account_id)}

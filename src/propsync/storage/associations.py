@@ -15,6 +15,8 @@ from propsync.domain.associations import (
     AssociationType,
 )
 from propsync.domain.changes import Change, ChangeKind
+from propsync.domain.errors import ErrorDetail, ValidationError
+from propsync.storage import association_limits as limit_store
 from propsync.storage import tables as t
 from propsync.storage.changes import append_changes
 from propsync.storage.db import is_postgres
@@ -78,7 +80,7 @@ def delete_user_types(
     a = t.associations
     rows = conn.execute(select(a.c.from_type, a.c.from_id, a.c.to_type, a.c.to_id).where(
         a.c.account_id == account_id, a.c.type_id.in_(list(type_ids)))).all()
-    for table in (t.associations, t.association_types):
+    for table in (t.associations, t.association_types, t.association_limits):
         conn.execute(delete(table).where(
             table.c.account_id == account_id, table.c.type_id.in_(list(type_ids))))
     ends = [((r.from_type, r.from_id), (r.to_type, r.to_id)) for r in rows]
@@ -108,9 +110,6 @@ def add_links(
     """
     links = _last_primary_wins(links, types)
     claims = [c for c in (_primary_claim(lk, types) for lk in links) if c is not None]
-    _lock_records(conn, account_id, {c.owner for c in claims})
-    for claim in claims:
-        _release_primary(conn, account_id, claim, types, now_ms)
     rows = []
     for link in links:
         inverse = types[link.type.inverse_id]
@@ -118,8 +117,40 @@ def add_links(
                          link.type.type_id, now_ms))
         rows.append(_row(account_id, link.to_type, link.to_id, link.from_type, link.from_id,
                          inverse.type_id, now_ms))
+    limits = limit_store.load_limits(conn, account_id) if rows else {}
+    ends = [(lk.from_id, lk.type.type_id) for lk in links] + [
+        (lk.to_id, lk.type.inverse_id) for lk in links]
+    limited = {key for key in ends if key[1] in limits}
+    # One ordered lock over every record whose Primary or limited count this changes, so
+    # that concurrent writers queue here and each counts what the others committed.
+    _lock_records(conn, account_id, {c.owner for c in claims} | {f for f, _ in limited})
+    for claim in claims:
+        _release_primary(conn, account_id, claim, types, now_ms)
     insert_ignore(conn, t.associations, rows)
+    _refuse_over_limit(conn, account_id, limited, limits, types)
     _record_pairs(conn, account_id, ChangeKind.ASSOCIATED, links, now_ms)
+
+
+def _refuse_over_limit(
+    conn: Connection, account_id: int, keys: Collection[tuple[int, int]],
+    limits: dict[int, int], types: dict[int, AssociationType],
+) -> None:
+    """400 (and the caller's transaction rolls back) if a record now has more associations
+    of a type than the account's limit for it."""
+    over = limit_store.over_limit(conn, account_id, keys, limits)
+    if not over:
+        return
+    record, type_id, count = over[0]
+    ty = types[type_id]
+    what = f"label {ty.label!r}" if ty.label else f"type {type_id}"
+    message = (f"{ty.from_type} record {record} would have {count} associations of {what} "
+               f"with {ty.to_type}; this account allows at most {limits[type_id]}. Remove "
+               "some first, or raise the limit (association configurations). Nothing was "
+               "changed.")
+    raise ValidationError(message, [ErrorDetail(
+        message, "ASSOCIATION_LIMIT_EXCEEDED",
+        {"fromObjectId": [str(f) for f, _, _ in over],
+         "associationTypeId": sorted({str(tid) for _, tid, _ in over})})])
 
 
 @dataclass(frozen=True)

@@ -285,6 +285,19 @@ association_types = Table(
     PrimaryKeyConstraint("account_id", "type_id"),
 )
 
+# An account's limit on how many records one record may be associated with by one
+# association type (HubSpot's userEnforcedMaxToObjectIds), counted from the type's
+# from-record; the built-in Primary's "at most one" is not stored.
+association_limits = Table(
+    "association_limits",
+    metadata,
+    _account(),
+    Column("type_id", Integer, nullable=False),
+    Column("max_to_object_ids", Integer, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "type_id"),
+)
+
 associations = Table(
     "associations",
     metadata,

@@ -1,4 +1,5 @@
-"""CRM associations v4: pairs of records with their association types, and labels."""
+"""CRM associations v4: pairs of records with their association types (labels and limits:
+``association_schema.py``)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,7 @@ from propsync.api.schemas.associations import (
     BatchPairs,
     BatchReadIn,
     DefaultAssociation,
-    LabelCreate,
-    LabelList,
     LabelsBetweenObjectPair,
-    LabelUpdate,
     MultiAssociated,
     spec_of,
 )
@@ -33,7 +31,6 @@ from propsync.domain.errors import NotFoundError
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import format_ms
 from propsync.services import associations as svc
-from propsync.services import labels as label_svc
 
 router = APIRouter(tags=["Associations"], responses=ERROR_RESPONSES)
 OBJ = "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations"
@@ -202,38 +199,3 @@ def batch_archive_labels(fromObjectType: str, toObjectType: str, body: BatchPair
         s.associationCategory, s.associationTypeId) for s in i.types]) for i in body.inputs]
     svc.remove_labels(engine, principal, fromObjectType, toObjectType, pairs)
     return Response(status_code=204)
-
-
-@router.get(BATCH + "/labels", response_model=LabelList, response_model_exclude_none=False)
-def list_labels(fromObjectType: str, toObjectType: str, engine: EngineDep,
-                principal: PrincipalDep) -> LabelList:
-    """Every association type from one object type to the other, HubSpot's included."""
-    types = label_svc.list_labels(engine, principal, fromObjectType, toObjectType)
-    return LabelList(results=[spec_of(t) for t in types])
-
-
-@router.post(BATCH + "/labels", response_model=LabelList)
-def create_label(fromObjectType: str, toObjectType: str, body: LabelCreate, engine: EngineDep,
-                 principal: PrincipalDep) -> LabelList:
-    """Create a USER_DEFINED label (and its inverse); a name or label in use is a 409."""
-    types = label_svc.create_label(engine, principal, fromObjectType, toObjectType, body.label,
-                                   body.name, body.inverseLabel)
-    return LabelList(results=[spec_of(t) for t in types])
-
-
-@router.put(BATCH + "/labels", status_code=204, response_class=Response)
-def update_label(fromObjectType: str, toObjectType: str, body: LabelUpdate, engine: EngineDep,
-                 principal: PrincipalDep) -> Response:
-    """Rename a USER_DEFINED label (and its inverse); a label in use is a 409."""
-    label_svc.update_label(engine, principal, fromObjectType, toObjectType,
-                           body.associationTypeId, body.label, body.inverseLabel)
-    return Response(status_code=204)
-
-
-@router.delete(BATCH + "/labels/{associationTypeId}", status_code=204, response_class=Response)
-def delete_label(fromObjectType: str, toObjectType: str, associationTypeId: int,
-                 engine: EngineDep, principal: PrincipalDep) -> Response:
-    """Delete a USER_DEFINED label and every association of it."""
-    label_svc.delete_label(engine, principal, fromObjectType, toObjectType, associationTypeId)
-    return Response(status_code=204)
-

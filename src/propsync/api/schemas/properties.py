@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from propsync.api.schemas.common import Model
+from propsync.api.schemas.common import ErrorDetailOut, Inputs, Model, StandardError
 from propsync.api.schemas.sync import SyncSourceBody, sync_source_of
-from propsync.domain.errors import ErrorDetail, ValidationError
+from propsync.domain.errors import ErrorDetail, PropsyncError, ValidationError
 from propsync.domain.properties import AccessRule, Option, format_ms
 from propsync.services.properties import PropertyInput, PropertyPatch, PropertyView
 from propsync.services.property_groups import Group
@@ -209,3 +209,42 @@ class GroupList(Model):
 
 def group_out(g: Group) -> GroupOut:
     return GroupOut(name=g.name, label=g.label, displayOrder=g.display_order, archived=False)
+
+
+class PropertyNameIn(Model):
+    name: Name
+
+
+class BatchPropertyCreate(Model):
+    inputs: Inputs[PropertyCreate]
+
+
+class BatchPropertyNames(Model):
+    inputs: Inputs[PropertyNameIn]
+
+
+class BatchPropertyRead(Model):
+    """HubSpot's ``BatchReadInputPropertyName``; its SDK may leave the flags out."""
+
+    inputs: Inputs[PropertyNameIn]
+    archived: bool = False
+    dataSensitivity: Literal["highly_sensitive", "non_sensitive", "sensitive"] | None = None
+
+
+class BatchPropertiesOut(Model):
+    """HubSpot's ``BatchResponseProperty`` (``...WithErrors`` when some inputs failed)."""
+
+    status: str = "COMPLETE"
+    results: list[PropertyOut]
+    startedAt: str
+    completedAt: str
+    numErrors: int | None = None
+    errors: list[StandardError] | None = None
+
+
+def batch_error(exc: PropsyncError) -> StandardError:
+    """One failed input of a batch, as the single call would have reported it."""
+    return StandardError(
+        category=exc.category, message=exc.message, context=exc.context,
+        errors=[ErrorDetailOut(message=d.message, code=d.code, context=d.context or None)
+                for d in exc.details])
