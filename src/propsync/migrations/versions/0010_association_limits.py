@@ -4,7 +4,7 @@ Issue 13: an account limits how many records one record may be associated with b
 association type (HubSpot's association configurations, ``userEnforcedMaxToObjectIds``).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
