@@ -270,10 +270,7 @@ def list_associations(
     """One page of the records ``from_id`` is associated with, with every type between them."""
     ft, tt = _types(from_type, to_type)
     _require(principal, ft, tt, write=False)
-    rid = _maybe_id(from_id)
-    start = _maybe_id(after) if after else 0
-    if after and not start:
-        raise ValidationError(f"'after' must be a paging cursor, not {after!r}.")
+    rid, start = _maybe_id(from_id), _cursor(after)
     with read_transaction(engine) as conn:
         require_live(conn, principal.account_id, ft, [rid], "from")
         types = assoc_store.load_types(conn, principal.account_id)
@@ -283,18 +280,49 @@ def list_associations(
     return page, (str(page[-1][0]) if len(found) > limit else None)
 
 
+def _cursor(after: str | None) -> int:
+    """The record id a paging cursor ``after`` names (0 for the first page)."""
+    start = _maybe_id(after) if after else 0
+    if after and not start:
+        raise ValidationError(f"'after' must be a paging cursor, not {after!r}.")
+    return start
+
+
+# Associated records per input of a batch read: GET's largest page.
+BATCH_READ_PAGE = 500
+
+
+@dataclass(frozen=True)
+class LinkPage:
+    """One input's page of a batch read: its associated records with their types, and the
+    cursor of the next page, if any."""
+
+    from_id: int
+    links: list[tuple[int, list[AssociationType]]]
+    next_after: str | None
+
+
 def read_batch(
-    engine: Engine, principal: Principal, from_type: str, to_type: str, ids: Sequence[str]
-) -> tuple[list[tuple[int, list[tuple[int, list[AssociationType]]]]], list[str]]:
-    """For each id, every associated record and the types; ids naming no record are listed."""
+    engine: Engine, principal: Principal, from_type: str, to_type: str,
+    inputs: Sequence[tuple[str, str | None]],
+) -> tuple[list[LinkPage], list[str]]:
+    """For each ``(id, after)``, a page of the records it is associated with, after ``after``;
+    ids naming no record are listed."""
     ft, tt = _types(from_type, to_type)
     _require(principal, ft, tt, write=False)
-    wanted = [_maybe_id(i) for i in ids]
+    wanted = [(_maybe_id(i), _cursor(after)) for i, after in inputs]
     with read_transaction(engine) as conn:
-        live = _live(conn, principal.account_id, ft, wanted)
+        live = _live(conn, principal.account_id, ft, [rid for rid, _ in wanted])
         types = assoc_store.load_types(conn, principal.account_id)
-        links = assoc_store.load_links(conn, principal.account_id, sorted(live), tt)
-    results = [(rid, [(to, [types[i] for i in tids if i in types])
-                      for to, tids in sorted(links.get(rid, {}).items())])
-               for rid in dict.fromkeys(wanted) if rid in live]
-    return results, [raw for raw, rid in zip(ids, wanted, strict=True) if rid not in live]
+        starts = list(dict.fromkeys(w for w in wanted if w[0] in live))
+        pages = assoc_store.load_link_pages(conn, principal.account_id, starts, tt,
+                                            BATCH_READ_PAGE + 1)
+    results = []
+    for start in starts:
+        found = sorted(pages.get(start, {}).items())
+        page = [(to, [types[i] for i in tids if i in types])
+                for to, tids in found[:BATCH_READ_PAGE]]
+        more = len(found) > BATCH_READ_PAGE
+        results.append(LinkPage(start[0], page, str(page[-1][0]) if more else None))
+    return results, [raw for (raw, _), (rid, _) in zip(inputs, wanted, strict=True)
+                     if rid not in live]

@@ -6,7 +6,19 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+    values,
+)
 
 from propsync.domain.associations import (
     BUILT_IN_TYPES,
@@ -292,6 +304,35 @@ def load_links(
     result: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for from_id, to_id, type_id in conn.execute(stmt):
         result[from_id][to_id].append(type_id)
+    return result
+
+
+def load_link_pages(
+    conn: Connection, account_id: int, starts: Collection[tuple[int, int]], to_type: str,
+    limit: int,
+) -> dict[tuple[int, int], dict[int, list[int]]]:
+    """For each ``(from_id, after)``: ``{to_id: [type ids]}`` of the first ``limit``
+    non-archived records after ``after``, in ``to_id`` order; one statement for them all."""
+    if not starts:
+        return {}
+    a, r = t.associations, t.records
+    wanted = values(column("from_id", BigInteger), column("after", BigInteger),
+                    name="wanted").data(list(starts)).cte("wanted")
+    ranked = (
+        select(wanted.c.from_id, wanted.c.after, a.c.to_id, a.c.type_id,
+               func.dense_rank().over(partition_by=(wanted.c.from_id, wanted.c.after),
+                                      order_by=a.c.to_id).label("n"))
+        .join(a, (a.c.account_id == account_id) & (a.c.from_id == wanted.c.from_id)
+              & (a.c.to_type == to_type) & (a.c.to_id > wanted.c.after))
+        .join(r, (r.c.account_id == a.c.account_id) & (r.c.record_id == a.c.to_id))
+        .where(r.c.archived.is_(False))
+    ).subquery()
+    stmt = (select(ranked.c.from_id, ranked.c.after, ranked.c.to_id, ranked.c.type_id)
+            .where(ranked.c.n <= limit)
+            .order_by(ranked.c.from_id, ranked.c.after, ranked.c.to_id, ranked.c.type_id))
+    result: dict[tuple[int, int], dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for from_id, after, to_id, type_id in conn.execute(stmt):
+        result[(from_id, after)][to_id].append(type_id)
     return result
 
 

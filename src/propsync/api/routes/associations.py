@@ -167,15 +167,17 @@ def batch_default(fromObjectType: str, toObjectType: str, body: BatchPairs, engi
              responses=_partial(BatchMulti))
 def batch_read(fromObjectType: str, toObjectType: str, body: BatchReadIn, engine: EngineDep,
                principal: PrincipalDep) -> Any:
-    """Every record each id is associated with; ids naming no record make it a 207."""
+    """A page of the records each id is associated with, after its own ``after``; ids
+    naming no record make it a 207."""
     started = now_ms()
     found, missing = svc.read_batch(engine, principal, fromObjectType, toObjectType,
-                                    [i.id for i in body.inputs])
+                                    [(i.id, i.after) for i in body.inputs])
     out = BatchMulti(results=[MultiAssociated.model_validate({
-        "from": {"id": str(rid)},
+        "from": {"id": str(page.from_id)},
         "to": [AssociatedObject(toObjectId=to, associationTypes=[spec_of(t) for t in types])
-               for to, types in linked]}) for rid, linked in found],
-        startedAt=format_ms(started), completedAt=format_ms(now_ms()))
+               for to, types in page.links],
+        "paging": Paging(next=NextPage(after=page.next_after)) if page.next_after else None,
+    }) for page in found], startedAt=format_ms(started), completedAt=format_ms(now_ms()))
     return _reply(out, missing, 200)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -72,15 +72,23 @@ class Paging(Model):
 
 
 class StandardError(Model):
-    """One failed input of a batch (HubSpot's ``StandardError``)."""
+    """One failed input of a batch (HubSpot's ``StandardError``), as HubSpot sends it:
+    ``status``, ``category``, ``message`` and ``context`` always, ``errors`` and ``links``
+    only when there are some."""
 
     status: str = "error"
     category: str
     message: str
     context: dict[str, list[str]] = Field(default_factory=dict)
-    errors: list[ErrorDetailOut] = Field(default_factory=list)
-    links: dict[str, str] = Field(default_factory=dict)
+    errors: list[ErrorDetailOut] | None = None
+    links: dict[str, str] | None = None
     subCategory: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _always_sent(self) -> StandardError:
+        # Counted as set, so that a reply serialised with ``exclude_unset`` keeps them.
+        self.model_fields_set.update(("status", "context"))
+        return self
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from propsync.api.schemas.common import Inputs, Model, Names, Paging, StandardError
+from propsync.domain.history import HistoryEntry
 from propsync.domain.properties import format_ms
 from propsync.services.views import RecordView
 
@@ -82,7 +83,10 @@ class MergeIn(Model):
 
 
 class ValueWithHistory(Model):
-    value: str | None
+    """One entry of a property's history (HubSpot's ``ValueWithTimestamp``): a cleared value
+    is ``""``, and a member with nothing to say is left out, never null."""
+
+    value: str
     timestamp: str
     sourceType: str
     sourceId: str | None = None
@@ -147,12 +151,7 @@ def to_public(view: RecordView) -> SimplePublicObject:
         data["archivedAt"] = format_ms(view.archived_ms)
     if view.history is not None:
         data["propertiesWithHistory"] = {
-            name: [ValueWithHistory(
-                value=e.value, timestamp=format_ms(e.timestamp_ms),
-                sourceType=e.source.source_type, sourceId=e.source.source_id,
-                sourceLabel=e.source.source_label, updatedByUserId=e.source.user_id,
-            ) for e in entries]
-            for name, entries in view.history.items()
+            name: [history_entry(e) for e in entries] for name, entries in view.history.items()
         }
     if view.associations is not None:
         data["associations"] = {
@@ -176,3 +175,13 @@ class GdprDeletion(Model):
 class GdprDeletionPage(Model):
     results: list[GdprDeletion]
     paging: Paging | None = None
+
+
+def history_entry(entry: HistoryEntry) -> ValueWithHistory:
+    """The API shape of a history entry: only the members that have a value are set, so
+    that a reply serialised with ``exclude_unset`` leaves the others out."""
+    optional = {"sourceId": entry.source.source_id, "sourceLabel": entry.source.source_label,
+                "updatedByUserId": entry.source.user_id}
+    return ValueWithHistory(value=entry.value or "", timestamp=format_ms(entry.timestamp_ms),
+                            sourceType=entry.source.source_type,
+                            **{k: v for k, v in optional.items() if v is not None})
