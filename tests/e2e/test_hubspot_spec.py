@@ -57,10 +57,6 @@ OLDER_PREFIXES = {"/crm/associations/v4/": "/crm/v4/associations/"}
 NOT_IMPLEMENTED_WHY = {
     "/usage/high-usage-report/": "a report HubSpot e-mails to a user about records near "
                                  "their association limits; propsync sends no e-mail",
-    "/batch/upsert": "issue 13: being added (create or update by a unique idProperty)",
-    "/gdpr-delete": "issue 13: being added (erase a contact, its history and its copies)",
-    "/crm/v3/properties/{objectType}/batch/": "issue 13: being added",
-    "/definitions/configurations/": "issue 13: being added (association limits)",
 }
 DEFAULT_WHY = "not implemented yet"
 
