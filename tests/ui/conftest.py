@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
 from propsync.bootstrap import engine_for
@@ -32,6 +32,10 @@ SCREENSHOTS = os.environ.get("PROPSYNC_SCREENSHOTS")  # a folder: wizard steps a
 PRIMARY = TypeSpec("HUBSPOT_DEFINED", 1)
 UNLABELED = TypeSpec("HUBSPOT_DEFINED", 279)
 SEED = ValueSource("IMPORT", "ui-test")
+# Waits in the browser only guard against a hang (tests/patience.py): on a busy machine a
+# page may take far longer than Playwright's default 5 s (expect) and 30 s (actions).
+GUARD_MS = 120_000
+expect.set_options(timeout=GUARD_MS)
 
 
 
@@ -101,7 +105,7 @@ def anonymous_page(browser: Browser, ui_server: RunningServer) -> Iterator[Page]
     context = browser.new_context(base_url=ui_server.base_url,
                                   viewport={"width": 1360, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(GUARD_MS)
     yield page
     context.close()
 
