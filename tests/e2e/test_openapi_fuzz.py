@@ -18,6 +18,7 @@ from propsync.config import Settings
 from tests.conftest import RunningServer, new_tenant, run_server
 
 EXAMPLES = int(os.environ.get("PROPSYNC_FUZZ_EXAMPLES", "25"))
+pytestmark = pytest.mark.fuzz
 
 
 @pytest.fixture(scope="module")

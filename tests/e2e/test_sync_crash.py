@@ -24,6 +24,7 @@ from tests.integration.world import PRIMARY, World
 from tests.seed import seed_contacts_of
 
 FANOUT = int(os.environ.get("PROPSYNC_CRASH_TARGETS", "100000"))
+pytestmark = pytest.mark.crash
 
 
 @pytest.fixture(params=BACKENDS)

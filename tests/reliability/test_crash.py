@@ -45,7 +45,7 @@ from tests.e2e.test_sync_crash import database, run_verify, settled, spawn_worke
 from tests.integration.world import PRIMARY, World
 from tests.reliability.conftest import SCALE, Tally
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.crash]
 __all__ = ["database"]  # the fixture, one database per store
 
 WRITERS = 3
