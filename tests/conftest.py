@@ -32,6 +32,7 @@ from propsync.bootstrap import engine_for
 from propsync.config import Settings
 from propsync.services.accounts import create_account, create_token, create_user
 from tests import throwaway_pg
+from tests.patience import WAIT_GUARD_S
 
 PG_ADMIN = os.environ.get("PROPSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_MISSING: str | None = None  # set when no server answers and none can be started
@@ -188,7 +189,7 @@ def run_server(engine: Engine, settings: Settings | None = None, app: FastAPI | 
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + WAIT_GUARD_S
     while not srv.started:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")

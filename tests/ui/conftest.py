@@ -26,6 +26,7 @@ from propsync.services.accounts import create_account, create_user
 from propsync.services.associations import AssociationInput, TypeSpec
 from propsync.services.sync_properties import account_status
 from tests.conftest import CHROMIUM, CHROMIUM_MISSING, RunningServer, run_server
+from tests.patience import WAIT_GUARD_S
 
 SCREENSHOTS = os.environ.get("PROPSYNC_SCREENSHOTS")  # a folder: wizard steps are saved there
 PRIMARY = TypeSpec("HUBSPOT_DEFINED", 1)
@@ -81,7 +82,7 @@ class Admin:
                                             for to, spec in links])], SEED)[0]
         return view.id
 
-    def settle(self, timeout: float = 30) -> None:
+    def settle(self, timeout: float = WAIT_GUARD_S) -> None:
         """Wait until the sync worker has applied every pending change."""
         deadline = time.monotonic() + timeout
         while account_status(self.engine, self.principal).pending:
