@@ -1,7 +1,11 @@
 """Fixtures shared by every tier: databases (SQLite and PostgreSQL), a running server, accounts.
 
 Every storage, sync and API test runs once per store. The PostgreSQL store is a
-database of its own on 127.0.0.1:5432, created for the test session and dropped after.
+database of its own on the server ``PROPSYNC_TEST_PG`` names (127.0.0.1:5432 by default),
+created for the test session and dropped after. When no server answers there, the suite
+starts a throwaway one from the installed PostgreSQL programs (tests/throwaway_pg.py);
+without those, the tests on PostgreSQL are skipped with one line saying what to install
+(in CI, where they must run, the suite stops with that line instead).
 """
 
 from __future__ import annotations
@@ -27,15 +31,85 @@ from propsync.api.app import create_app
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
 from propsync.services.accounts import create_account, create_token, create_user
+from tests import throwaway_pg
+from tests.patience import WAIT_GUARD_S
 
 PG_ADMIN = os.environ.get("PROPSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_MISSING: str | None = None  # set when no server answers and none can be started
 BACKENDS = ["sqlite", "postgres"]
+CHROMIUM = Path(os.environ.get("PROPSYNC_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_MISSING = (f"The browser tests need Debian's Chromium at {CHROMIUM}: "
+                    "apt-get install chromium.")
+_THROWAWAY = pytest.StashKey[throwaway_pg.Cluster]()
+_PG_NOTE = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make sure PG_ADMIN answers, starting a throwaway server if need be. Under xdist only
+    the controller does it: the workers it starts inherit PROPSYNC_TEST_PG."""
+    global PG_ADMIN, PG_MISSING
+    if hasattr(config, "workerinput") or throwaway_pg.answers(PG_ADMIN):
+        return
+    programs = throwaway_pg.find_programs()
+    if programs is None:
+        PG_MISSING = throwaway_pg.MISSING.format(url=PG_ADMIN)
+        os.environ["PROPSYNC_TEST_PG_MISSING"] = PG_MISSING
+        if os.environ.get("CI"):
+            pytest.exit(PG_MISSING, returncode=pytest.ExitCode.USAGE_ERROR)
+        return
+    cluster = throwaway_pg.start(programs)
+    config.stash[_THROWAWAY] = cluster
+    config.stash[_PG_NOTE] = (f"PostgreSQL: nothing answers at {PG_ADMIN}; using a throwaway "
+                              f"PostgreSQL at {cluster.url} started from {programs}")
+    PG_ADMIN = os.environ["PROPSYNC_TEST_PG"] = cluster.url
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return config.stash.get(_PG_NOTE, None)
+
+
+def _pg_missing() -> str | None:
+    return PG_MISSING or os.environ.get("PROPSYNC_TEST_PG_MISSING")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without PostgreSQL, or Chromium, leave out the tests that need it (the summary says
+    why, in one line each)."""
+    if _pg_missing():
+        on_postgres = [item for item in items if "postgres" in getattr(
+            getattr(item, "callspec", None), "params", {}).values()]
+        config.hook.pytest_deselected(items=on_postgres)
+        items[:] = [item for item in items if item not in on_postgres]
+
+
+    if not CHROMIUM.exists() and not os.environ.get("CI"):  # in CI they must run, and fail
+        in_browser = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+        config.hook.pytest_deselected(items=in_browser)
+        items[:] = [item for item in items if item not in in_browser]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
+    if missing := _pg_missing():
+        terminalreporter.write_line(f"Tests on PostgreSQL left out. {missing}", yellow=True)
+    if not CHROMIUM.exists() and not os.environ.get("CI"):
+        terminalreporter.write_line(f"Tests in a browser left out. {CHROMIUM_MISSING}",
+                                    yellow=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _THROWAWAY in config.stash:
+        config.stash[_THROWAWAY].stop()
 
 
 def make_database(kind: str, folder: Path) -> str:
     """A fresh, empty database of ``kind``; returns its URL."""
     if kind == "sqlite":
         return f"sqlite:///{folder / f'propsync-{uuid.uuid4().hex[:8]}.db'}"
+    missing = _pg_missing()
+    if missing:
+        pytest.skip(missing)
     name = f"propsync_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -115,7 +189,7 @@ def run_server(engine: Engine, settings: Settings | None = None, app: FastAPI | 
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + WAIT_GUARD_S
     while not srv.started:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")

@@ -69,16 +69,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Serve the API (and apply pending migrations first)."""
-    import uvicorn
-
+    """Serve the API (and apply pending migrations first); prints its addresses once up."""
     from propsync.bootstrap import app_for
+    from propsync.serving import serve_until_stopped
 
     settings = _settings(host=host, port=port)
-    # propsync reads X-Forwarded-* itself, from PROPSYNC_TRUSTED_PROXIES only (uvicorn's own
-    # handling would believe any local peer).
-    uvicorn.run(app_for(settings), host=settings.host, port=settings.port, log_level="info",
-                proxy_headers=False)
+    serve_until_stopped(app_for(settings), settings.host, settings.port, typer.echo)
 
 
 @db_app.command("upgrade")
@@ -223,7 +219,6 @@ def demo(
     from propsync.services import demo as seed
 
     engine = _engine()
-    settings = _settings()
     existing = seed.find_demo_account(engine)
     if if_empty and seed.has_accounts(engine):
         if existing is None:
@@ -233,10 +228,9 @@ def demo(
         result = seed.demo_token(engine, existing)
     else:
         result = seed.seed_demo(engine)
-    typer.echo(f"Demo account {result.account_id} at http://{settings.host}:{settings.port}")
-    typer.echo(f"  Web UI:    http://{settings.host}:{settings.port}/ui/")
+    # the addresses are printed by `propsync serve`, which knows the port it listens on
+    typer.echo(f"Demo account {result.account_id}")
     typer.echo(f"  Sign in:   {result.email} / {result.password}")
-    typer.echo(f"  API docs:  http://{settings.host}:{settings.port}/docs")
     typer.echo("  API token (sent as 'Authorization: Bearer <token>'):")
     typer.echo(result.token)
 

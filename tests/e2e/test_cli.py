@@ -16,6 +16,7 @@ import pytest
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
 from tests.conftest import BACKENDS, drop_database, make_database, run_server
+from tests.patience import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("serve", "worker", "verify", "backup", "restore", "demo", "bench", "db upgrade",
@@ -25,8 +26,7 @@ COMMANDS = ("serve", "worker", "verify", "backup", "restore", "demo", "bench", "
 
 def propsync(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PROPSYNC_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "propsync", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_command([sys.executable, "-m", "propsync", *args], env=env)
 
 
 def last_line(result: subprocess.CompletedProcess[str]) -> str:

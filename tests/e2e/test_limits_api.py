@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.associations import PRIMARY, make
 from tests.e2e.replies import codes, error
+from tests.patience import WAIT_GUARD_S
 
 BATCHES = ["/crm/v3/objects/contacts/batch/" + name for name in ("read", "update", "archive")]
 ASSOCIATION_BATCHES = ["/crm/v4/associations/contacts/companies/batch/" + name for name in (
@@ -67,7 +68,7 @@ def test_an_in_filter_of_500_values_on_a_sync_property_finds_its_records(api):
         assert [r["id"] for r in found.json()["results"]] == expected
 
 
-def settle(api: httpx.Client, timeout: float = 30) -> None:
+def settle(api: httpx.Client, timeout: float = WAIT_GUARD_S) -> None:
     deadline = time.monotonic() + timeout
     while api.get("/propsync/v1/sync/status").json()["pendingChanges"]:
         assert time.monotonic() < deadline, "sync did not settle"

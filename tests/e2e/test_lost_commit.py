@@ -35,6 +35,7 @@ from tests.conftest import (
 
 _COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"  # psycopg commits with a simple query
 _INSERT = b"INSERT INTO records"
+pytestmark = pytest.mark.crash
 
 
 class CommitCutter:

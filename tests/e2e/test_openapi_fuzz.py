@@ -18,6 +18,7 @@ from propsync.config import Settings
 from tests.conftest import RunningServer, new_tenant, run_server
 
 EXAMPLES = int(os.environ.get("PROPSYNC_FUZZ_EXAMPLES", "25"))
+pytestmark = pytest.mark.fuzz
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,6 @@ def fuzz_token(fuzz_server: RunningServer) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.fuzz
 def test_no_input_causes_a_server_error_or_an_undocumented_response(fuzz_server, fuzz_token):
     schema = schemathesis.openapi.from_url(f"{fuzz_server.base_url}/openapi.json")
     headers = {"Authorization": f"Bearer {fuzz_token}"}

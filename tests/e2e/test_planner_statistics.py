@@ -23,6 +23,7 @@ from propsync.config import Settings
 from propsync.storage.statistics import TABLES
 from propsync.sync.worker import SyncWorker
 from tests.conftest import drop_database, make_database, new_tenant, run_server
+from tests.patience import WAIT_GUARD_S
 
 CONTACTS = 10_000
 EMAIL_SEARCH = {"filterGroups": [{"filters": [
@@ -64,7 +65,7 @@ def test_propsync_analyzes_postgres_tables_that_an_import_filled(fresh: Engine):
     with run_server(fresh) as server:  # with its sync worker, as propsync serve runs
         api = new_tenant(server).client
         import_contacts(api)
-        give_up = time.monotonic() + 120
+        give_up = time.monotonic() + WAIT_GUARD_S
         while not {"records", "property_values"} <= analyzed(fresh):
             assert time.monotonic() < give_up, "propsync did not analyze the tables"
             time.sleep(0.5)

@@ -13,12 +13,15 @@ import httpx
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
+from sqlalchemy import Engine, func, select
 from urllib3.util.retry import Retry
 
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
 from propsync.services.accounts import create_account, create_token, create_user
+from propsync.storage.tables import api_usage_daily
 from tests.conftest import BACKENDS, RunningServer, drop_database, make_database, run_server
+from tests.patience import WAIT_GUARD_S, wait_until
 
 PER_SECOND = Settings(rate_limit_max=5, rate_limit_interval_ms=1000, rate_limit_daily=0)
 
@@ -38,6 +41,12 @@ def limited(database: str) -> Iterator[RunningServer]:
     with run_server(engine, PER_SECOND) as running:
         yield running
     engine.dispose()
+
+
+def calls_counted(engine: Engine, account: int) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.sum(api_usage_daily.c.calls), 0))
+                                .where(api_usage_daily.c.account_id == account)).scalar_one())
 
 
 def new_token(server: RunningServer, account: int | None = None) -> tuple[int, str]:
@@ -119,9 +128,10 @@ def test_the_daily_limit_holds_across_processes_sharing_the_database(database, c
     engine = engine_for(Settings(database_url=database))
     daily = Settings(rate_limit_max=0, rate_limit_daily=10)
     with run_server(engine, daily) as one, run_server(engine, daily) as two:
-        _, token = new_token(one)
+        account, token = new_token(one)
         served = sum(get(client, one, token).status_code == 200 for _ in range(7))
-        time.sleep(1.5)  # a process adds its counts to the database within a second
+        # a process adds its counts to the database within a second or so: wait for them
+        wait_until(lambda: calls_counted(engine, account) >= 7, "the counts in the database")
         replies = [get(client, two, token) for _ in range(5)]
     engine.dispose()
     served += sum(r.status_code == 200 for r in replies)
@@ -136,7 +146,7 @@ def test_a_token_shows_when_it_was_last_used(limited, client):
     """A request writes nothing of the server's own bookkeeping: the use is written down
     by the rate limiter's thread within a second or so."""
     _, token = new_token(limited)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + WAIT_GUARD_S
     while True:
         listed = client.get(f"{limited.base_url}/propsync/v1/tokens",
                             headers={"Authorization": f"Bearer {token}"}).json()["results"]

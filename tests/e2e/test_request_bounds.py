@@ -39,6 +39,7 @@ from tests.conftest import (
     run_server,
 )
 from tests.e2e.busy import BUSY_SEARCH, QUICK_SEARCH, SEARCH, raw_search
+from tests.patience import WAIT_GUARD_S
 
 POOL = 4  # the module's engine: 4 connections and 4 more under load
 
@@ -72,7 +73,8 @@ def serving(crowd: Crowd, **limits: Any) -> Iterator[RunningServer]:
         yield server
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_GUARD_S
+               ) -> None:
     give_up = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < give_up, f"gave up waiting: {what}"

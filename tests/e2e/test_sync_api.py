@@ -8,10 +8,12 @@ import time
 import httpx
 import pytest
 
+from tests.patience import WAIT_GUARD_S
+
 PRIMARY = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
 
 
-def settle(api: httpx.Client, timeout: float = 30) -> dict:
+def settle(api: httpx.Client, timeout: float = WAIT_GUARD_S) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         status = api.get("/propsync/v1/sync/status").json()

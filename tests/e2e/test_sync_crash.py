@@ -21,9 +21,11 @@ from propsync.storage import tables as t
 from propsync.storage.db import read_transaction
 from tests.conftest import BACKENDS, drop_database, make_database
 from tests.integration.world import PRIMARY, World
+from tests.patience import PROCESS_GUARD_S, WAIT_GUARD_S
 from tests.seed import seed_contacts_of
 
 FANOUT = int(os.environ.get("PROPSYNC_CRASH_TARGETS", "100000"))
+pytestmark = pytest.mark.crash
 
 
 @pytest.fixture(params=BACKENDS)
@@ -39,7 +41,8 @@ def spawn_worker(url: str) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 300, every: float = 0.01) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = WAIT_GUARD_S, every: float = 0.01
+             ) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -75,7 +78,7 @@ def count_values(engine: Engine, account_id: int, property_id: int, value: str) 
 def run_verify(url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PROPSYNC_DATABASE_URL": url}
     return subprocess.run([sys.executable, "-m", "propsync", "verify"], env=env,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=PROCESS_GUARD_S)
 
 
 @pytest.mark.slow

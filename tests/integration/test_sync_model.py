@@ -43,6 +43,7 @@ from tests.integration.world import PRIMARY, UNLABELED, World
 
 EXAMPLES = int(os.environ.get("PROPSYNC_MODEL_EXAMPLES", "50"))
 STEPS = int(os.environ.get("PROPSYNC_MODEL_STEPS", "25"))
+pytestmark = pytest.mark.model
 
 CONTACT_COMPANY = (UNLABELED, PRIMARY)  # + the user-defined "Billing" label
 DEAL_COMPANY = (341, 5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 from sqlalchemy import text
@@ -11,6 +10,7 @@ from sqlalchemy import text
 from propsync.storage.db import write_transaction
 from propsync.sync.verify import repair, verify
 from tests.integration.world import PRIMARY, World
+from tests.patience import run_command
 
 
 def test_verify_reports_a_tampered_value_and_repair_restores_it(engine):
@@ -45,10 +45,9 @@ def test_the_command_exits_non_zero_on_differences_and_repairs_with_the_flag(eng
     env = {**os.environ, "PROPSYNC_DATABASE_URL": engine.url.render_as_string(
         hide_password=False).replace("postgresql+psycopg://", "postgresql://")}
     args = [sys.executable, "-m", "propsync", "verify", "--account", str(w.account_id)]
-    found = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    found = run_command(args, env=env)
     assert found.returncode == 1 and found.stdout.strip().endswith("1 difference(s)")
-    fixed = subprocess.run([*args, "--repair"], env=env, capture_output=True, text=True,
-                           timeout=120)
+    fixed = run_command([*args, "--repair"], env=env)
     assert fixed.returncode == 0 and "repaired 1 value(s)" in fixed.stdout
-    clean = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    clean = run_command(args, env=env)
     assert clean.returncode == 0 and clean.stdout.strip().endswith("0 difference(s)")

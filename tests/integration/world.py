@@ -22,6 +22,7 @@ from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import find_property
 from propsync.storage.records import load_values
 from propsync.sync.worker import SyncWorker, WorkerConfig
+from tests.patience import WAIT_GUARD_S
 
 UNLABELED = 279  # contact → company
 PRIMARY = 1
@@ -109,7 +110,7 @@ class World:
                                     SourceRequest(source_type, source_property, pairs, selection))
         return prop.id
 
-    def settle(self, timeout: float = 60) -> None:
+    def settle(self, timeout: float = WAIT_GUARD_S) -> None:
         """Run the engine until nothing is pending for this account (other workers may help)."""
         worker = SyncWorker(self.engine, self.worker)
         deadline = time.monotonic() + timeout

@@ -36,7 +36,7 @@ from tests.reliability.route_fillings import (
 PUBLIC = {  # path → why the access checks leave it out
     "/openapi.json": "the API's own description, public as HubSpot's is",
     "/docs": "the interactive API documentation page",
-    "/docs/oauth2-redirect": "part of the documentation page",
+    "/docs/assets": "the documentation pages' scripts and styles (Swagger UI, ReDoc)",
     "/redoc": "the API documentation page",
     "/": "a redirect to the web UI",
     "/ui/static": "the UI's style sheet and scripts",

@@ -45,7 +45,7 @@ from tests.e2e.test_sync_crash import database, run_verify, settled, spawn_worke
 from tests.integration.world import PRIMARY, World
 from tests.reliability.conftest import SCALE, Tally
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.crash]
 __all__ = ["database"]  # the fixture, one database per store
 
 WRITERS = 3
@@ -88,7 +88,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "propsync", "serve", "--port", str(self.port)],
                 env=env, stdout=log, stderr=log)
-        wait_for(self.answers, timeout=60, every=0.05)
+        wait_for(self.answers, every=0.05)
 
     def answers(self) -> bool:
         try:
@@ -314,7 +314,7 @@ def test_no_acknowledged_write_is_lost_when_processes_are_killed(
         tally.attempt(server.answers(), "the server did not answer after the probe")
         tally.attempt(all(p.poll() is None for p in chaos.workers),
                       f"a worker process exited: exit codes {[p.poll() for p in chaos.workers]}")
-        wait_for(lambda: settled(engine, w.account_id), timeout=120, every=0.2)
+        wait_for(lambda: settled(engine, w.account_id), every=0.2)
         clock["settled"] = time.monotonic()
     finally:
         chaos.stop()

@@ -41,6 +41,7 @@ from tests.conftest import (
     run_server,
 )
 from tests.e2e.busy import BUSY_SEARCH, QUICK_SEARCH, SEARCH, raw_search
+from tests.patience import WAIT_GUARD_S
 from tests.reliability.conftest import SCALE, Tally
 
 pytestmark = pytest.mark.reliability
@@ -110,7 +111,7 @@ class SharedTally:
             self.tally.attempt(ok, what)
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float = 30) -> bool:
+def wait_for(condition: Callable[[], bool], timeout_s: float = WAIT_GUARD_S) -> bool:
     give_up = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > give_up:

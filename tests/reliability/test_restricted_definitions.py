@@ -13,6 +13,7 @@ import pytest
 from propsync.domain.auth import Role
 from propsync.services.accounts import create_token, create_user
 from tests.conftest import Tenant, client_for, new_tenant
+from tests.patience import WAIT_GUARD_S
 from tests.reliability.conftest import SCALE, Tally
 
 pytestmark = pytest.mark.reliability
@@ -104,7 +105,7 @@ def race(first: Callable[[], httpx.Response], second: Callable[[], httpx.Respons
     for th in threads:
         th.start()
     for th in threads:
-        th.join(timeout=60)
+        th.join(timeout=WAIT_GUARD_S)
     assert replies[0] is not None and replies[1] is not None
     return replies[0], replies[1]
 

@@ -12,7 +12,7 @@ from propsync.domain.properties import AccessRule
 from propsync.services import properties as prop_svc
 from propsync.services.accounts import create_user
 from tests.conftest import RunningServer
-from tests.ui.conftest import Admin, shoot, sign_in
+from tests.ui.conftest import GUARD_MS, Admin, shoot, sign_in
 
 pytestmark = pytest.mark.xdist_group("ui")
 WIDTHS = [1280, 390]
@@ -29,7 +29,7 @@ def page_as(browser: Browser, server: RunningServer, email: str, password: str,
     context = browser.new_context(base_url=server.base_url,
                                   viewport={"width": width, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(GUARD_MS)
     sign_in(page, email, password)
     page.wait_for_url("**/ui/records/contacts")
     return page

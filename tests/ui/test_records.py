@@ -16,7 +16,7 @@ from propsync.services.accounts import create_user
 from propsync.services.associations import TypeSpec
 from propsync.services.sync_properties import SourceRequest
 from tests.seed import seed_contacts_of
-from tests.ui.conftest import PRIMARY, Admin, shoot, sign_in
+from tests.ui.conftest import GUARD_MS, PRIMARY, Admin, shoot, sign_in
 
 pytestmark = pytest.mark.xdist_group("ui")
 DEAL_TO_CONTACT = TypeSpec("HUBSPOT_DEFINED", 3)  # the unlabeled default
@@ -97,7 +97,7 @@ def test_associations_are_added_relabelled_and_removed(page: Page, admin: Admin,
     expect(item.locator(".badge.label")).to_have_text("Primary")
     # Primary moved to Polar Energy, so the Primary-only sync property follows it.
     expect(page.locator("#prop-company_city .prop-value")).to_have_text("Tromsø",
-                                                                        timeout=15_000)
+                                                                        timeout=GUARD_MS)
     shoot(page, "record-page")
     item.get_by_text("Labels / remove").click()
     item.get_by_role("button", name="Remove association").click()
@@ -185,7 +185,7 @@ def test_a_new_sync_property_page_follows_its_backfill_until_live(page: Page,
                   [("HUBSPOT_DEFINED", 1)])
     with page.expect_response("**/big_company/status.json"):
         page.goto("/ui/settings/properties/contacts/big_company")
-    expect(page.locator('[data-field="state"]')).to_have_text("LIVE", timeout=30_000)
+    expect(page.locator('[data-field="state"]')).to_have_text("LIVE", timeout=GUARD_MS)
     expect(page.locator('[data-field="done"]')).to_have_text("3000")
     expect(page.locator('[data-field="filled"]')).to_have_text("3000")
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "3000")

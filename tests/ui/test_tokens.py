@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from propsync.domain.auth import Role
 from propsync.services.accounts import create_token, create_user
 from tests.conftest import RunningServer
-from tests.ui.conftest import Admin, shoot, sign_in
+from tests.ui.conftest import GUARD_MS, Admin, shoot, sign_in
 
 pytestmark = pytest.mark.xdist_group("ui")
 WIDTHS = [1280, 390]
@@ -30,7 +30,7 @@ def open_page(browser: Browser, ui_server: RunningServer) -> Iterator[Callable[.
                                       viewport={"width": width, "height": 900})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(GUARD_MS)
         sign_in(page, email, password)
         page.wait_for_url("**/ui/records/contacts")
         return page

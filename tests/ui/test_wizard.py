@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from propsync.domain.properties import AccessRule
 from propsync.services import properties as prop_svc
-from tests.ui.conftest import PRIMARY, UNLABELED, Admin, shoot
+from tests.ui.conftest import GUARD_MS, PRIMARY, UNLABELED, Admin, shoot
 
 pytestmark = pytest.mark.xdist_group("ui")
 
@@ -108,7 +108,7 @@ def test_primary_only_needs_no_selection_and_the_contact_follows_its_company(
     company_page.locator("#prop-name").get_by_label("Company name").fill("Acme Renamed")
     company_page.locator("#prop-name").get_by_role("button", name="Save").click()
     expect(company_page.get_by_role("status")).to_have_text("Saved.")
-    expect(value).to_have_text("Acme Renamed", timeout=15_000)  # no reload of this page
+    expect(value).to_have_text("Acme Renamed", timeout=GUARD_MS)  # no reload of this page
 
 
 def test_an_invalid_choice_is_explained_on_its_step_and_nothing_is_created(

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from propsync import web
-from propsync.api import ratelimit
+from propsync.api import docs, ratelimit
 from propsync.api.body_limit import BodyLimit
 from propsync.api.errors import ContainErrors, install_error_handlers
 from propsync.api.limits import Limits, RequestLimits, limits_for
@@ -61,7 +61,10 @@ def create_app(
         version="0.1.0",
         description="A CRM record platform with sync properties, compatible with the "
         "HubSpot CRM API (objects v3, properties v3, associations v4).",
+        docs_url=None,  # served by api/docs.py, without a CDN
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.engine = engine
     app.state.settings = settings or Settings()
     install_error_handlers(app)
