@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from propsync.services.search import SearchRequest, search
-from tests.integration.world import PRIMARY, World
+from tests.integration.world import PRIMARY, World, plan_without_statistics
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Setting:
 @pytest.fixture
 def s(engine: Engine) -> Setting:
     """Contacts whose ``company_city`` copies their Primary company's city."""
+    plan_without_statistics(engine)
     w = World.new(engine)
     setting = Setting(w)
     for key, city in (("nora", "Tromsø"), ("ola", "Bergen"), ("kari", "KİEL")):

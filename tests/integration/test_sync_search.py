@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event
 
 from propsync.domain.filters import Filter
 from propsync.services.search import SearchRequest, search
-from tests.integration.world import PRIMARY, World
+from tests.integration.world import PRIMARY, World, plan_without_statistics
 
 LONG = "Nordic Holding " + "x" * 90  # 105 characters: the index holds only the first 100
 
@@ -27,6 +27,7 @@ class Setting:
 def s(engine: Engine) -> Setting:
     """Contacts whose Primary company's name and revenue are synced; two company names
     share their first 100 characters."""
+    plan_without_statistics(engine)
     w = World.new(engine)
     setting = Setting(w)
     names = {"acme": "Acme", "beta": "ÅLESUND ØST AS", "long": LONG + " Øst",
