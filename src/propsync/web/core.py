@@ -276,6 +276,21 @@ def when(ms: int | None) -> Markup | str:
                   f'{at:%Y-%m-%d %H:%M:%S} UTC</time>')
 
 
+def shown_value(value: str | None, property_type: str) -> Markup | str:
+    """A stored value as a page shows it: a ``datetime`` property's instant as a ``<time>``
+    element like every other time (local to the browser), anything else as its text."""
+    if value is None:
+        return ""
+    if property_type == "datetime" and value:
+        try:
+            at = datetime.fromisoformat(value).astimezone(UTC)
+        except ValueError:
+            return value
+        return Markup('<time datetime="{0}" data-local-time>{1} UTC</time>').format(
+            value, f"{at:%Y-%m-%d %H:%M:%S}")
+    return value
+
+
 def record_title(object_type: str, record_id: int, values: Mapping[str, str | None]) -> str:
     """How a record is named on pages: a contact by its full name (or e-mail), others by
     their first name property that has a value, else by type and id."""
@@ -301,5 +316,6 @@ def duration(ms: int | None) -> str:
 
 TEMPLATES.filters["when"] = when
 TEMPLATES.filters["duration"] = duration
+TEMPLATES.globals["shown_value"] = shown_value
 TEMPLATES.globals["singular"] = lambda ot: OBJECT_TYPES[ot].singular if ot in OBJECT_TYPES else ot
 TEMPLATES.globals["title_case"] = lambda ot: ot.capitalize()

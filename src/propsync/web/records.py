@@ -286,7 +286,9 @@ def history_fragment(ctx: CtxDep, objectType: str, recordId: str, name: str) -> 
         raise NotFoundError(f"{singular_of(ot).capitalize()} {view.id} has no property "
                             f"{name!r}.")
     hist = (view.history or {}).get(name, [])
-    return HTMLResponse(TEMPLATES.get_template("_history.html").render(hist=hist, open=False))
+    prop = prop_svc.get_property(ctx.engine, ctx.principal, ot, name).definition
+    return HTMLResponse(TEMPLATES.get_template("_history.html").render(
+        hist=hist, open=False, value_type=prop.type))
 
 
 @router.get("/records/{objectType}/{recordId}/explain/{name}")

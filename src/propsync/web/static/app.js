@@ -94,6 +94,20 @@ function setUpStatusPoll() {
 }
 
 // A record page follows its values (a sync from another record shows up by itself).
+// A datetime property's value is an instant: shown as a <time> in local time, like
+// every other time on the page; any other value as its text.
+function showValue(cell, text) {
+  if (cell.dataset.type === "datetime" && text && !Number.isNaN(new Date(text).getTime())) {
+    const time = document.createElement("time");
+    time.dateTime = text;
+    time.dataset.localTime = "";
+    time.textContent = text;
+    cell.replaceChildren(time);
+  } else {
+    cell.textContent = text;
+  }
+}
+
 function setUpRecordPoll() {
   const page = document.querySelector("[data-record-poll]");
   if (!page) return;
@@ -104,8 +118,9 @@ function setUpRecordPoll() {
       for (const [name, value] of Object.entries(data.values)) {
         const cell = page.querySelector(`[data-prop="${CSS.escape(name)}"]`);
         const text = value === null ? "" : String(value);
-        if (cell && cell.textContent !== text) {
-          cell.textContent = text;
+        if (cell && cell.dataset.raw !== text) {
+          cell.dataset.raw = text;
+          showValue(cell, text);
           cell.classList.remove("changed"); void cell.offsetWidth; cell.classList.add("changed");
           refreshHistory(page, name);
         }
