@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from propsync.services.search import SearchRequest, search
-from tests.integration.world import PRIMARY, World, plan_without_statistics
+from tests.integration.world import PRIMARY, World, explain, plan_without_statistics
 
 
 @dataclass
@@ -83,17 +83,6 @@ def test_the_page_and_its_total_are_one_statement_that_reads_the_values_index(s)
         event.remove(engine, "before_cursor_execute", capture)
     assert len(seen) == 1, [st for st, _ in seen]
     statement, params = seen[0]
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")  # rolled back below
-            cursor.execute("EXPLAIN " + statement, params)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
-        plan = "\n".join(str(row) for row in cursor.fetchall())
-        raw.rollback()
-    finally:
-        raw.close()
+    plan = explain(engine, statement, params)
     assert "ix_property_values_account_id_property_id_record_id" in plan, plan
     assert "CORRELATED" not in plan and "SubPlan" not in plan, plan

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event
 
 from propsync.domain.filters import Filter
 from propsync.services.search import SearchRequest, search
-from tests.integration.world import PRIMARY, World, plan_without_statistics
+from tests.integration.world import PRIMARY, World, explain, plan_without_statistics
 
 LONG = "Nordic Holding " + "x" * 90  # 105 characters: the index holds only the first 100
 
@@ -113,17 +113,6 @@ def test_the_database_finds_sync_values_through_their_index(s, flt, index):
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     statement, params = seen[0]
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")  # rolled back below
-            cursor.execute("EXPLAIN " + statement, params)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
-        plan = "\n".join(str(row) for row in cursor.fetchall())
-        raw.rollback()
-    finally:
-        raw.close()
+    plan = explain(engine, statement, params)
     assert index in plan, plan
     assert "ix_property_values_synced_from" not in plan, plan  # every winner, walked

@@ -162,3 +162,21 @@ class World:
 
 def _now() -> int:
     return time.time_ns() // 1_000_000
+
+
+def explain(engine: Engine, statement: str, params: object) -> str:
+    """The plan of ``statement`` as the database makes it (PostgreSQL told not to prefer a
+    sequential scan, which it would on tables this small), as one string."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # rolled back below
+            cursor.execute("EXPLAIN " + statement, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+        raw.rollback()
+    finally:
+        raw.close()
+    return plan

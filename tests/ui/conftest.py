@@ -130,3 +130,10 @@ def shoot(page: Page, name: str) -> None:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(params=[1280, 390], ids=["1280px", "390px"])
+def width(request: pytest.FixtureRequest, page: Page) -> int:
+    """The test runs twice: on a 1280 px wide screen and on a 390 px wide phone."""
+    page.set_viewport_size({"width": request.param, "height": 900})
+    return int(request.param)

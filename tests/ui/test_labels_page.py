@@ -20,12 +20,6 @@ from tests.ui.conftest import Admin, sign_in
 pytestmark = pytest.mark.xdist_group("ui")
 
 
-@pytest.fixture(params=[1280, 390], ids=["1280px", "390px"])
-def width(request: pytest.FixtureRequest, page: Page) -> int:
-    page.set_viewport_size({"width": request.param, "height": 900})
-    return int(request.param)
-
-
 def open_labels(page: Page, width: int) -> None:
     page.goto("/ui/settings/properties")
     link = page.locator(".sidebar").get_by_role("link", name="Association labels")

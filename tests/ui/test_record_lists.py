@@ -18,12 +18,6 @@ from tests.ui.test_records import sync_property
 pytestmark = pytest.mark.xdist_group("ui")
 
 
-@pytest.fixture(params=[1280, 390], ids=["1280px", "390px"])
-def width(request: pytest.FixtureRequest, page: Page) -> int:
-    page.set_viewport_size({"width": request.param, "height": 900})
-    return int(request.param)
-
-
 @pytest.fixture
 def people(admin: Admin) -> dict[str, int]:
     """Contacts whose ``company_city`` copies their Primary company's city."""

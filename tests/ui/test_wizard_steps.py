@@ -21,12 +21,6 @@ from tests.ui.conftest import PRIMARY, UNLABELED, Admin, sign_in
 pytestmark = pytest.mark.xdist_group("ui")
 
 
-@pytest.fixture(params=[1280, 390], ids=["1280px", "390px"])
-def width(request: pytest.FixtureRequest, page: Page) -> int:
-    page.set_viewport_size({"width": request.param, "height": 900})
-    return int(request.param)
-
-
 def current(page: Page, title: str) -> None:
     expect(page.locator(".stepper li.current")).to_contain_text(title)
 

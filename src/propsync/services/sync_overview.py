@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from propsync.clock import now_ms
-from propsync.domain.auth import Principal, schema_scope
-from propsync.domain.errors import ForbiddenError
-from propsync.domain.objects import OBJECT_TYPES
+from propsync.domain.auth import Principal
 from propsync.domain.sync_rule import SyncDefinition
-from propsync.services.sync_properties import may_see_source
+from propsync.services.sync_properties import may_read_status, require_status_scope
 from propsync.storage import sync as store
 from propsync.storage.db import read_transaction
 
@@ -67,16 +65,11 @@ class Overview:
 def overview(engine: Engine, principal: Principal) -> Overview:
     """The sync properties ``principal`` may read (target and source schemas), each with
     its work, and the account's unplanned changes; read in one snapshot."""
-    readable = [schema_scope(ot) for ot in OBJECT_TYPES]
-    if not set(readable) & principal.scopes:
-        raise ForbiddenError(
-            "The sync status needs one of these scopes: " + ", ".join(readable) + ".",
-            context={"requiredGranularScopes": readable})
+    require_status_scope(principal)
     with read_transaction(engine) as conn:
         pending = store.pending(conn, principal.account_id)
         shown = [d for d in store.load_sync_properties(conn, principal.account_id)
-                 if schema_scope(d.target_type) in principal.scopes
-                 and may_see_source(principal, d)]
+                 if may_read_status(principal, d)]
         work = store.waiting_by_property(conn, principal.account_id,
                                          [d.property_id for d in shown])
     properties = [PropertyWork(d, work[d.property_id].filled, work[d.property_id].queued,

@@ -414,15 +414,11 @@ def account_status(engine: Engine, principal: Principal) -> AccountStatus:
 
     Needs the schema read scope of at least one object type; lists the sync properties
     whose target and source schemas the token may read."""
-    readable = [schema_scope(ot) for ot in OBJECT_TYPES]
-    if not set(readable) & principal.scopes:
-        raise ForbiddenError(
-            "The sync status needs one of these scopes: " + ", ".join(readable) + ".",
-            context={"requiredGranularScopes": readable})
+    require_status_scope(principal)
     with read_transaction(engine) as conn:
         waiting = store.pending(conn, principal.account_id)
         statuses = [_status(conn, d) for d in store.load_sync_properties(conn, principal.account_id)
-                    if _may_read(principal, d)]
+                    if may_read_status(principal, d)]
     backfill_left = sum(max(s.definition.backfill_total - s.definition.backfill_done, 1)
                         for s in statuses if s.definition.state != store.LIVE)
     stamps = [waiting.oldest_ms] if waiting.oldest_ms is not None else []
@@ -458,8 +454,18 @@ def require_source(principal: Principal, d: SyncDefinition) -> None:
             "Use a token with the schema read scope of the source object.")
 
 
-def _may_read(principal: Principal, d: SyncDefinition) -> bool:
+def may_read_status(principal: Principal, d: SyncDefinition) -> bool:
+    """Whether a status or overview lists ``d``: its target and source schemas readable."""
     return schema_scope(d.target_type) in principal.scopes and may_see_source(principal, d)
+
+
+def require_status_scope(principal: Principal) -> None:
+    """403 unless the caller may read the schema of at least one object type."""
+    readable = [schema_scope(ot) for ot in OBJECT_TYPES]
+    if not set(readable) & principal.scopes:
+        raise ForbiddenError(
+            "The sync status needs one of these scopes: " + ", ".join(readable) + ".",
+            context={"requiredGranularScopes": readable})
 
 
 def _status(conn: Connection, d: SyncDefinition) -> PropertyStatus:
