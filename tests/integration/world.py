@@ -29,16 +29,6 @@ PRIMARY = 1
 SOURCE = ValueSource("API")
 
 
-def plan_without_statistics(engine: Engine) -> None:
-    """Keep PostgreSQL's autovacuum from analyzing the record tables during a test: a test
-    that reads a query plan over a few rows would otherwise see one plan without statistics
-    and another once autovacuum analyzed them, at a moment nobody chooses."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            for table in ("records", "property_values"):
-                conn.exec_driver_sql(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-
-
 @dataclass
 class World:
     engine: Engine
@@ -164,13 +154,18 @@ def _now() -> int:
     return time.time_ns() // 1_000_000
 
 
-def explain(engine: Engine, statement: str, params: object) -> str:
+def explain(engine: Engine, statement: str, params: object, grow: Sequence[str] = ()) -> str:
     """The plan of ``statement`` as the database makes it (PostgreSQL told not to prefer a
-    sequential scan, which it would on tables this small), as one string."""
+    sequential scan, which it would on tables this small), as one string. On PostgreSQL,
+    ``grow`` (SQL statements) runs first in the same transaction, rolled back after: rows that make
+    the tables as large as a real account's, so that the planner's choice between two
+    indexes is not a tie decided by a page more or less."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         if engine.dialect.name == "postgresql":
+            for sql in grow:
+                cursor.execute(sql)
             cursor.execute("SET LOCAL enable_seqscan = off")  # rolled back below
             cursor.execute("EXPLAIN " + statement, params)
         else:
