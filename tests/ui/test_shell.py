@@ -216,6 +216,25 @@ def test_tables_scroll_inside_their_box_on_a_phone(open_page: Callable[..., Page
         assert sideways(page) is None, address
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_settings_link_is_in_view_on_every_settings_page(
+        open_page: Callable[..., Page], seeded: Seeded, width: int) -> None:
+    """The settings navigation shows all its links (on a phone it wraps into rows): a strip
+    that scrolled sideways hid Users & teams and API tokens, and the current page's link
+    with them, with nothing saying there was more."""
+    page = open_page(width, seeded.admin)
+    for address in ("/ui/settings/properties", "/ui/settings/labels", "/ui/settings/tokens",
+                    "/ui/settings/users"):
+        page.goto(address)
+        links = page.locator(".sidebar nav a")
+        assert links.count() == 5, address
+        for link in links.all():
+            box = link.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (
+                address, link.text_content(), box)
+        expect(page.locator(".sidebar nav a[aria-current=page]")).to_have_count(1)
+
+
 def test_the_menu_opens_and_closes_from_the_keyboard(open_page: Callable[..., Page],
                                                      admin: Admin) -> None:
     page = open_page(PHONE, admin)
