@@ -27,11 +27,13 @@ NOTICES = {"user-added": "User added.", "role-changed": "Role changed.",
 
 @router.get("/settings/users")
 def members_page(ctx: CtxDep, done: str = "") -> Response:
-    ctx.principal.require_super_admin("manage users and teams")
     return _page(ctx, notice=NOTICES.get(done, ""))
 
 
 def _page(ctx: Ctx, notice: str = "", error: PropsyncError | None = None) -> Response:
+    """The page, for super admins only: also when it shows a refused change, so a refusal
+    never shows the account's users to someone who may not see this page."""
+    ctx.principal.require_super_admin("manage users and teams")
     users = svc.list_users(ctx.engine, ctx.principal)
     teams = svc.list_teams(ctx.engine, ctx.principal)
     return render(ctx.request, "members.html", status=error.status if error else 200,
