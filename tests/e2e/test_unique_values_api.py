@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from propsync.services.accounts import create_token, create_user
 from tests.conftest import Tenant, client_for, new_tenant
 from tests.e2e.replies import error
 
@@ -249,3 +250,41 @@ def test_a_unique_property_keeps_its_type(api, unique, patch):
     error(api.patch(f"/crm/v3/properties/contacts/{unique}", json=patch), 400)
     got = api.get(f"/crm/v3/properties/contacts/{unique}").json()
     assert (got["type"], got["fieldType"], got["hasUniqueValue"]) == ("string", "text", True)
+
+
+def test_a_user_who_may_only_view_the_key_updates_by_it_but_creates_nothing(
+        api: httpx.Client, tenant: Tenant) -> None:
+    """A new record would get the key's value: that is an edit of the key property."""
+    engine = tenant.server.engine
+    viewer = create_user(engine, tenant.account_id, "viewer@example.com")
+    unique_property(api)
+    assert api.patch("/crm/v3/properties/contacts/member_no", json={"access": {
+        "edit": {"everyone": False, "userIds": [tenant.user_id], "teamIds": []}}}
+    ).status_code == 200
+    first = create(api, member_no="A-1").json()["id"]
+    other = client_for(tenant.server, create_token(engine, tenant.account_id, "all",
+                                                   viewer).token)
+    updated = other.post(f"{CONTACTS}/batch/upsert", json={"inputs": [
+        {"id": "A-1", "idProperty": "member_no", "properties": {"firstname": "Ann"}}]})
+    assert updated.status_code == 200, updated.text
+    assert [(r["id"], r["new"]) for r in updated.json()["results"]] == [(first, False)]
+    body = error(other.post(f"{CONTACTS}/batch/upsert", json={"inputs": [
+        {"id": "B-2", "idProperty": "member_no", "properties": {"firstname": "Bo"}}]}), 403)
+    assert "member_no" in body["message"]
+    assert api.post(f"{CONTACTS}/search", json={"filterGroups": [{"filters": [
+        {"propertyName": "member_no", "operator": "HAS_PROPERTY"}]}]}).json()["total"] == 1
+
+
+def test_a_record_id_and_a_key_with_the_same_text_are_two_inputs(api: httpx.Client,
+                                                                  unique: str) -> None:
+    """``"123"`` as an unknown record id and ``"123"`` as a new key value: the first is
+    reported, the second created, each with its own trace id."""
+    reply = api.post(f"{CONTACTS}/batch/upsert", json={"inputs": [
+        {"id": "99999999", "properties": {"firstname": "Nobody"}, "objectWriteTraceId": "t1"},
+        {"id": "99999999", "idProperty": unique, "properties": {"firstname": "New"},
+         "objectWriteTraceId": "t2"}]})
+    assert reply.status_code == 207, reply.text
+    body = reply.json()
+    assert [(r["new"], r["objectWriteTraceId"], r["properties"][unique])
+            for r in body["results"]] == [(True, "t2", "99999999")]
+    assert body["numErrors"] == 1

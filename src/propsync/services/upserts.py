@@ -37,6 +37,7 @@ class UpsertResult:
     views: list[RecordView]
     new: list[bool]
     missing: list[str] = field(default_factory=list)
+    written: list[int] = field(default_factory=list)  # the inputs ``views`` are of, by index
 
 
 def upsert_records(
@@ -54,6 +55,9 @@ def upsert_records(
         key_values = _key_values(catalogue, inputs, writes)
         ids = _existing(conn, catalogue, inputs)
         fresh = [i for i, rid in enumerate(ids) if rid == 0 and key_values[i]]
+        for index in fresh:  # a new record gets the key's value: the caller edits it
+            catalogue.writes({key_values[index][0][0].name: inputs[index].id},
+                             f"inputs[{index}].id")
         created = store.insert_records(conn, principal.account_id, ot, len(fresh), now)
         for index, rid in zip(fresh, created, strict=True):
             ids[index] = rid
@@ -66,7 +70,8 @@ def upsert_records(
         views = load_ordered(conn, catalogue, done, ReadSpec(properties=list(dict.fromkeys(
             names))))
     missing = [i.id for i, rid in zip(inputs, ids, strict=True) if not rid]
-    return UpsertResult(views, [rid in created for rid in done], missing)
+    return UpsertResult(views, [rid in created for rid in done], missing,
+                        [index for index, rid in enumerate(ids) if rid])
 
 
 Key = list[tuple[PropertyDefinition, StoredValue | None]]

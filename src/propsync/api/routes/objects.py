@@ -238,7 +238,7 @@ def batch_upsert(
     result = upserts.upsert_records(engine, principal, objectType, [
         upserts.UpsertInput(i.id, i.idProperty, i.properties) for i in body.inputs],
         api_source(principal))
-    traces = [i.objectWriteTraceId for i in body.inputs if i.id not in result.missing]
+    traces = [body.inputs[index].objectWriteTraceId for index in result.written]
     results = [SimplePublicUpsertObject(**to_public(v).model_dump(exclude_unset=True), new=new,
                                         **({"objectWriteTraceId": trace} if trace else {}))
                for v, new, trace in zip(result.views, result.new, traces, strict=True)]
