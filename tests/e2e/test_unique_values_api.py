@@ -288,3 +288,25 @@ def test_a_record_id_and_a_key_with_the_same_text_are_two_inputs(api: httpx.Clie
     assert [(r["new"], r["objectWriteTraceId"], r["properties"][unique])
             for r in body["results"]] == [(True, "t2", "99999999")]
     assert body["numErrors"] == 1
+
+
+def test_a_refused_restore_names_no_value_the_caller_may_not_view(api: httpx.Client,
+                                                                  tenant: Tenant) -> None:
+    """Restoring claims the record's own values, which the caller did not give: where the
+    caller may not view the property, neither the value nor the record holding it is said."""
+    engine = tenant.server.engine
+    other = client_for(tenant.server, create_token(
+        engine, tenant.account_id, "all",
+        create_user(engine, tenant.account_id, "outsider@example.com")).token)
+    unique_property(api)
+    assert api.patch("/crm/v3/properties/contacts/member_no", json={"access": {
+        "view": {"everyone": False, "userIds": [tenant.user_id], "teamIds": []}}}
+    ).status_code == 200
+    archived = create(api, member_no="SECRET-7").json()["id"]
+    assert api.delete(f"{CONTACTS}/{archived}").status_code == 204
+    holder = create(api, member_no="SECRET-7").json()["id"]
+    body = error(other.post(f"/propsync/v1/objects/contacts/{archived}/restore"), 409,
+                 "CONFLICT")
+    assert "SECRET-7" not in str(body) and holder not in str(body)
+    seen = error(api.post(f"/propsync/v1/objects/contacts/{archived}/restore"), 409)
+    assert "SECRET-7" not in str(seen) and f"Existing ID: {holder}" in seen["message"]

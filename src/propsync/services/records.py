@@ -9,7 +9,13 @@ from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
 from propsync.domain.auth import Principal, object_scope
-from propsync.domain.errors import ErrorDetail, NotFoundError, PropsyncError, ValidationError
+from propsync.domain.errors import (
+    ConflictError,
+    ErrorDetail,
+    NotFoundError,
+    PropsyncError,
+    ValidationError,
+)
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.record_ids import parse_record_id
@@ -230,8 +236,18 @@ def restore_record(
             raise ValidationError(
                 f"Record {rid} was merged into {row.merged_into} and cannot be restored; "
                 f"use record {row.merged_into} instead.")
-        store.set_archived(conn, principal.account_id, ot, [rid], False, now_ms())
-        return _views(conn, Catalogue.load(conn, principal, ot), [rid], ReadSpec())[0]
+        catalogue = Catalogue.load(conn, principal, ot)
+        try:
+            store.set_archived(conn, principal.account_id, ot, [rid], False, now_ms())
+        except ConflictError as exc:
+            name = str((exc.context or {}).get("propertyName", [""])[0])
+            if name in catalogue.visible:
+                raise
+            # the value is one the caller may not view: which record holds it is not said
+            raise ConflictError(f"Record {rid} cannot come back: another record now holds "
+                                f"one of its values of {name}, whose values are unique.",
+                                context={"propertyName": [name]}) from None
+        return _views(conn, catalogue, [rid], ReadSpec())[0]
 
 
 def merge_records(

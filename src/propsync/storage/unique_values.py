@@ -86,13 +86,15 @@ def _conflict(conn: Connection, account_id: int, refused: Claim, own: set[int]
         u.c.value_hash == value_hash(text))).scalar()
     name = conn.execute(select(p.c.name).where(
         p.c.account_id == account_id, p.c.property_id == pid)).scalar()
+    # The value itself is never named (as in HubSpot's "already exists. Existing ID: N"):
+    # a restore or a merge claims values the caller did not give and may not be able to view.
     if holder in own:
-        return ConflictError(f"Two records of this request would both have the value "
-                             f"{text[:100]!r} of {name}, whose values are unique; nothing "
-                             "was changed.", context={"propertyName": [str(name)]})
+        return ConflictError(f"Two records of this request would both have one value of "
+                             f"{name}, whose values are unique; nothing was changed.",
+                             context={"propertyName": [str(name)]})
     return ConflictError(
-        f"A record already has the value {text[:100]!r} of {name}, whose values are unique; "
-        f"nothing was changed. Existing ID: {holder}",
+        f"A record already has this value of {name}, whose values are unique; nothing was "
+        f"changed. Existing ID: {holder}",
         context={"id": [str(holder)], "propertyName": [str(name)]})
 
 
