@@ -173,3 +173,19 @@ def test_a_token_without_the_users_scope_cannot_manage_users(staff):
     reply = narrow.post("/propsync/v1/users", json={"email": "x@x.com", "role": "user"})
     assert reply.status_code == 403
     assert reply.json()["context"]["requiredGranularScopes"] == ["settings.users.write"]
+
+
+def test_a_token_that_may_only_add_users_gets_the_user_it_added(staff):
+    """Adding needs ``settings.users.write`` only: the reply is the new user, not a 403
+    for lack of the scope that lists users (after the user was made)."""
+    engine, account = staff.tenant.server.engine, staff.tenant.account_id
+    writer = staff.tenant.client_for(create_token(engine, account, "settings.users.write",
+                                                  staff.boss_id).token)
+    reply = writer.post("/propsync/v1/users", json={"email": "New.One@Example.com",
+                                                    "name": " New One ", "role": "user"})
+    assert reply.status_code == 201, reply.text
+    made = reply.json()
+    assert (made["email"], made["name"], made["role"]) == ("new.one@example.com", "New One",
+                                                           "user")
+    listed = {u["id"]: u for u in staff.tenant.client.get("/propsync/v1/users").json()["results"]}
+    assert listed[made["id"]] == made

@@ -8,8 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from propsync.services.accounts import create_token, create_user
+from propsync.storage.tables import unique_values
 from tests.conftest import Tenant, client_for, new_tenant
 from tests.e2e.replies import error
 
@@ -310,3 +312,17 @@ def test_a_refused_restore_names_no_value_the_caller_may_not_view(api: httpx.Cli
     assert "SECRET-7" not in str(body) and holder not in str(body)
     seen = error(api.post(f"/propsync/v1/objects/contacts/{archived}/restore"), 409)
     assert "SECRET-7" not in str(seen) and f"Existing ID: {holder}" in seen["message"]
+
+
+
+def test_a_deleted_unique_property_leaves_no_claim_behind(api: httpx.Client,
+                                                          tenant: Tenant) -> None:
+    unique_property(api)
+    create(api, member_no="A-1")
+    claims = select(func.count()).select_from(unique_values).where(
+        unique_values.c.account_id == tenant.account_id)
+    with tenant.server.engine.connect() as conn:
+        assert conn.execute(claims).scalar_one() == 1
+    assert api.delete("/crm/v3/properties/contacts/member_no").status_code == 204
+    with tenant.server.engine.connect() as conn:
+        assert conn.execute(claims).scalar_one() == 0

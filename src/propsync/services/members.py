@@ -78,7 +78,9 @@ def add_user(engine: Engine, principal: Principal, email: str, name: str, role: 
         raise _invalid(f"A password needs {MIN_PASSWORD} to 200 characters.", "INVALID_PASSWORD")
     user_id = create_user(engine, principal.account_id, email.strip(), password, name.strip(),
                           role)
-    return next(u for u in list_users(engine, principal) if u.user_id == user_id)
+    # as stored (create_user keeps the e-mail in lower case); a token that may add users
+    # need not be one that may list them
+    return User(user_id, email.strip().lower(), name.strip(), role)
 
 
 def change_role(engine: Engine, principal: Principal, user_id: int, role: Role) -> User:

@@ -94,8 +94,8 @@ def update_property(conn: Connection, account_id: int, prop: PropertyDefinition)
 
 
 def delete_property(conn: Connection, account_id: int, property_id: int) -> None:
-    """Remove the definition, its values and their history."""
-    for table in (t.property_values, t.property_history, t.properties):
+    """Remove the definition, its values, their history and their unique-value claims."""
+    for table in (t.property_values, t.property_history, t.unique_values, t.properties):
         conn.execute(delete(table).where(
             table.c.account_id == account_id, table.c.property_id == property_id))
 

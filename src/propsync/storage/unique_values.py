@@ -64,8 +64,11 @@ def claim(conn: Connection, account_id: int, claims: Sequence[Claim]) -> None:
     holds one of them."""
     if not claims:
         return
-    rows = [{"account_id": account_id, "record_id": rid, "property_id": pid,
-             "value_hash": value_hash(text)} for rid, pid, text in claims]
+    # in key order, so that two transactions claiming the same values wait for each other
+    # instead of each holding one the other needs (a deadlock on PostgreSQL)
+    rows = sorted(({"account_id": account_id, "record_id": rid, "property_id": pid,
+                    "value_hash": value_hash(text)} for rid, pid, text in claims),
+                  key=lambda r: (r["property_id"], r["value_hash"]))
     module = postgresql if is_postgres(conn) else sqlite
     u = t.unique_values
     stmt = module.insert(u).on_conflict_do_nothing().returning(u.c.record_id, u.c.property_id)
