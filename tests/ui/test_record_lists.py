@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from propsync.domain.history import ValueSource
+from propsync.services import properties as prop_svc
 from propsync.services import records as record_svc
 from tests.ui.conftest import PRIMARY, Admin
 from tests.ui.test_records import sync_property
@@ -113,12 +114,15 @@ def test_the_history_of_a_value_that_changes_live_follows_it(
 
 def test_the_live_filters_count_says_what_is_shown(page: Page, admin: Admin,
                                                    width: int) -> None:
+    deals = prop_svc.list_properties(admin.engine, admin.principal, "deals")
+    total = len(deals)
+    matching = sum("deal" in f"{v.definition.label} {v.definition.name}".lower() for v in deals)
+    assert 0 < matching < total
     page.goto("/ui/settings/properties?objectType=deals")
     count = page.locator("[data-filter-count]")
-    total = int(count.inner_text().split(" of ")[1].split()[0])
+    expect(count).to_have_text(f"{total} of {total} properties")
     page.get_by_role("searchbox", name="Search properties").fill("deal")
-    shown = page.locator("#property-table tbody tr:visible")
-    expect(count).to_have_text(f"{shown.count()} of {total} properties")
-    assert 0 < shown.count() < total
+    expect(count).to_have_text(f"{matching} of {total} properties")  # known beforehand
+    expect(page.locator("#property-table tbody tr:visible")).to_have_count(matching)
     page.get_by_role("searchbox", name="Search properties").fill("")
     expect(count).to_have_text(f"{total} of {total} properties")

@@ -208,9 +208,11 @@ def test_tables_scroll_inside_their_box_on_a_phone(open_page: Callable[..., Page
                                                    seeded: Seeded) -> None:
     page = open_page(PHONE, seeded.admin)
     for address in ("/ui/records/contacts", "/ui/settings/properties", "/ui/sync",
-                    "/ui/settings/properties/contacts/company_city"):
+                    "/ui/settings/properties/companies/city?tab=used"):
         page.goto(address)
-        for table in page.locator("main table").all():
+        tables = page.locator("main table").all()
+        assert tables, address
+        for table in tables:
             overflow = table.evaluate("t => getComputedStyle(t.parentElement).overflowX")
             assert overflow == "auto", (address, overflow)
         assert sideways(page) is None, address
