@@ -5,12 +5,15 @@ with records only. Tokens act with their user's role, and nobody widens their ow
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from propsync.domain.auth import Role
+from propsync.domain.errors import PropsyncError
+from propsync.services import members
 from propsync.services.accounts import create_team, create_token, create_user
 from tests.conftest import Tenant, client_for
 
@@ -189,3 +192,29 @@ def test_a_token_that_may_only_add_users_gets_the_user_it_added(staff):
                                                            "user")
     listed = {u["id"]: u for u in staff.tenant.client.get("/propsync/v1/users").json()["results"]}
     assert listed[made["id"]] == made
+
+
+
+def test_two_super_admins_demoting_each_other_at_once_leave_one(tenant: Tenant) -> None:
+    """The "one super admin remains" check and the write are one step per account: without
+    it, on PostgreSQL both demotions passed the check and the account had none."""
+    engine = tenant.server.engine
+
+    def demote(user_id: int) -> str:
+        try:
+            members.set_role(engine, tenant.account_id, user_id, Role.USER)
+        except PropsyncError as exc:
+            return exc.category
+        return "done"
+
+    for _ in range(10):
+        other = create_user(engine, tenant.account_id, f"boss-{uuid.uuid4().hex[:6]}@x.com",
+                            role=Role.SUPER_ADMIN)
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(demote, [tenant.user_id, other]))
+        assert outcomes == ["VALIDATION_ERROR", "done"]
+        left = [u for u in members.account_users(engine, tenant.account_id)
+                if u.role is Role.SUPER_ADMIN]
+        assert len(left) == 1
+        members.set_role(engine, tenant.account_id, tenant.user_id, Role.SUPER_ADMIN)
+        members.set_role(engine, tenant.account_id, other, Role.USER)  # one again

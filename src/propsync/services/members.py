@@ -29,6 +29,7 @@ from propsync.domain.errors import (
 )
 from propsync.services.accounts import create_user
 from propsync.storage import accounts as store
+from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import load_restricted
 
@@ -94,6 +95,7 @@ def set_role(engine: Engine, account_id: int, user_id: int, role: Role) -> User:
     """Give a user another role, as the operator does from the CLI; refused if the account
     would be left without a super admin."""
     with write_transaction(engine) as conn:
+        store.lock_members(conn, account_id)
         users = {u.user_id: u for u in _users(conn, account_id)}
         if user_id not in users:
             raise NotFoundError(f"Account {account_id} has no user {user_id}.")
@@ -126,6 +128,7 @@ def create_team(engine: Engine, principal: Principal, name: str, members: Iterab
     principal.require_super_admin("create teams")
     wanted = frozenset(members)
     with write_transaction(engine) as conn:
+        store.lock_members(conn, principal.account_id)
         clean = _check_team(conn, principal, name, wanted, None)
         team_id = store.insert_team(conn, principal.account_id, clean, sorted(wanted))
         _refuse_own_widening(conn, principal, team_id, frozenset(), wanted)
@@ -138,6 +141,7 @@ def update_team(engine: Engine, principal: Principal, team_id: int, name: str | 
     principal.require(TEAMS_WRITE)
     principal.require_super_admin("change teams")
     with write_transaction(engine) as conn:
+        store.lock_members(conn, principal.account_id)
         current = _team(conn, principal.account_id, team_id)
         wanted = current.members if members is None else frozenset(members)
         clean = _check_team(conn, principal, current.name if name is None else name, wanted,
@@ -152,6 +156,8 @@ def delete_team(engine: Engine, principal: Principal, team_id: int) -> None:
     principal.require(TEAMS_WRITE)
     principal.require_super_admin("delete teams")
     with write_transaction(engine) as conn:
+        store.lock_members(conn, principal.account_id)
+        lock_definitions(conn, principal.account_id)  # as an access rule naming it is set
         team = _team(conn, principal.account_id, team_id)
         naming = [f"{p.object_type}.{p.name}" for p in load_restricted(conn, principal.account_id)
                   if team_id in p.access.team_ids]

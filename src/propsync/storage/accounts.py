@@ -5,11 +5,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from propsync.storage import tables as t
+from propsync.storage.db import is_postgres
 from propsync.storage.ids import allocate_id
 from propsync.storage.properties import seed_defaults
+
+# One account's users and teams change one writer at a time (SQLite serializes anyway):
+# "the account keeps a super admin" and "team names are unique" are checked, then written.
+_MEMBERS_LOCK_CLASS = 0x4D45_0000_0000
+
+
+def lock_members(conn: Connection, account_id: int) -> None:
+    """Hold off other writers of the account's users and teams until commit."""
+    if is_postgres(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                     {"k": _MEMBERS_LOCK_CLASS + account_id})
 
 
 def insert_account(conn: Connection, name: str, tier: str, now_ms: int) -> int:
