@@ -47,6 +47,9 @@ def test_each_stage_of_waiting_work_is_counted_and_the_totals_are_the_rows_sums(
     o = overview(w.engine, w.principal)
     assert o.unplanned == change_rows(w) > 0  # nobody's work until the worker plans it
     assert row(o, "company_city") == ("BACKFILLING", 0, 0, 0, 6)
+    # a page following the numbers counts the values held of backfilling properties only
+    assert row(overview(w.engine, w.principal, count_live_filled=False),
+               "company_city") == ("BACKFILLING", 0, 0, 0, 6)
     assert (o.queued, o.fanouts, o.backfill_left) == (0, 0, 12)
     assert o.oldest_pending_age_ms is not None
 
@@ -54,6 +57,12 @@ def test_each_stage_of_waiting_work_is_counted_and_the_totals_are_the_rows_sums(
     o = overview(w.engine, w.principal)
     assert (o.unplanned, o.queued, o.fanouts, o.backfill_left) == (0, 0, 0, 0)
     assert row(o, "company_city") == ("LIVE", 8, 0, 0, 0)
+    assert row(overview(w.engine, w.principal, count_live_filled=False),
+               "company_city") == ("LIVE", None, 0, 0, 0)
+    city = next(p.definition.property_id for p in o.properties
+                if p.definition.name == "company_city")  # as the page still shows it
+    assert row(overview(w.engine, w.principal, count_live_filled=False, also_count={city}),
+               "company_city") == ("LIVE", 8, 0, 0, 0)
 
     # an edit of the source, planned but not applied: queued targets, then a fan-out job
     worker = SyncWorker(w.engine, WorkerConfig(small_fanout=100, fast_lane=0))

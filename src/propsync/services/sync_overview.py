@@ -15,6 +15,7 @@ The account's totals of the last three are the sums of its rows.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -32,7 +33,7 @@ class PropertyWork:
     """One sync property, the values it holds and its planned work."""
 
     definition: SyncDefinition
-    filled: int
+    filled: int | None  # None: not counted (a live property's, when the page follows)
     queued: int  # target records waiting to be recomputed
     fanouts: int  # source values being copied out to the targets they win
 
@@ -62,16 +63,23 @@ class Overview:
         return sum(p.backfill_left for p in self.properties)
 
 
-def overview(engine: Engine, principal: Principal) -> Overview:
+def overview(engine: Engine, principal: Principal, count_live_filled: bool = True,
+             also_count: Collection[int] = ()) -> Overview:
     """The sync properties ``principal`` may read (target and source schemas), each with
-    its work, and the account's unplanned changes; read in one snapshot."""
+    its work, and the account's unplanned changes; read in one snapshot. Counting the
+    values a live property holds reads all of them: a page that follows the numbers every
+    few seconds leaves them out (``count_live_filled=False``) but for ``also_count`` (the
+    properties it still shows backfilling), as only backfills move them fast."""
     require_status_scope(principal)
     with read_transaction(engine) as conn:
         pending = store.pending(conn, principal.account_id)
         shown = [d for d in store.load_sync_properties(conn, principal.account_id)
                  if may_read_status(principal, d)]
-        work = store.waiting_by_property(conn, principal.account_id,
-                                         [d.property_id for d in shown])
+        work = store.waiting_by_property(
+            conn, principal.account_id, [d.property_id for d in shown],
+            None if count_live_filled else [d.property_id for d in shown
+                                            if d.state != store.LIVE
+                                            or d.property_id in also_count])
     properties = [PropertyWork(d, work[d.property_id].filled, work[d.property_id].queued,
                                work[d.property_id].fanouts) for d in shown]
     stamps = [pending.oldest_ms] if pending.oldest_ms is not None else []

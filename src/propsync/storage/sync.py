@@ -330,24 +330,28 @@ class Waiting:
 
     queued: int
     fanouts: int
-    filled: int
+    filled: int | None
 
 
-def waiting_by_property(conn: Connection, account_id: int,
-                        property_ids: Collection[int]) -> dict[int, Waiting]:
+def waiting_by_property(conn: Connection, account_id: int, property_ids: Collection[int],
+                        filled_of: Collection[int] | None = None) -> dict[int, Waiting]:
     """``Waiting`` of each of ``property_ids``: three grouped counts, whatever their number
-    (a change log row is no property's until the worker plans it: see ``pending``)."""
+    (a change log row is no property's until the worker plans it: see ``pending``). The
+    values held, which reads every value of the property, are counted only for
+    ``filled_of`` (default: all); the others' ``filled`` is ``None``."""
     st, fo, v = t.sync_targets, t.sync_fanouts, t.property_values
     ids = list(property_ids)
+    counted = ids if filled_of is None else [i for i in ids if i in set(filled_of)]
     counts: list[dict[int, int]] = []
-    for table in (st, fo, v):
+    for table, among in ((st, ids), (fo, ids), (v, counted)):
         rows = conn.execute(select(table.c.property_id, func.count())
                             .where(table.c.account_id == account_id,
-                                   table.c.property_id.in_(ids))
-                            .group_by(table.c.property_id))
-        counts.append({int(i): int(n) for i, n in rows})
+                                   table.c.property_id.in_(among))
+                            .group_by(table.c.property_id)) if among else None
+        counts.append({int(i): int(n) for i, n in rows or ()})
     queued, fanouts, filled = counts
-    return {i: Waiting(queued.get(i, 0), fanouts.get(i, 0), filled.get(i, 0)) for i in ids}
+    return {i: Waiting(queued.get(i, 0), fanouts.get(i, 0),
+                       filled.get(i, 0) if i in counted else None) for i in ids}
 
 
 def queued_ids(conn: Connection, account_id: int, property_id: int) -> Sequence[int]:

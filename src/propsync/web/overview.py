@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from propsync.domain.record_ids import parse_record_id
 from propsync.services import sync_overview as overview_svc
 from propsync.web.core import CtxDep, WebRoute, duration, render
 from propsync.web.properties import label_names
@@ -51,15 +52,19 @@ def sync_overview(ctx: CtxDep) -> Response:
 
 
 @router.get("/sync/status.json")
-def sync_overview_json(ctx: CtxDep) -> Response:
-    """The page's numbers, for it to follow live (the same ones it was drawn with)."""
-    status = overview_svc.overview(ctx.engine, ctx.principal)
+def sync_overview_json(ctx: CtxDep, counting: str = "") -> Response:
+    """The page's numbers, for it to follow live (the same ones it was drawn with); the
+    values held are counted for the properties not live, and for those the page still
+    shows backfilling (``counting``: their ids), so it sees the count a backfill ends at."""
+    asked = {parse_record_id(raw) for raw in counting.split(",")[:100]}
+    status = overview_svc.overview(ctx.engine, ctx.principal, count_live_filled=False,
+                                   also_count={i for i in asked if i is not None})
     rows: dict[str, Any] = {}
     for s in status.properties:
         d = s.definition
         rows[str(d.property_id)] = {
-            "state": d.state, "backfill": backfill_text(s), "filled": s.filled,
-            "queued": s.queued, "fanouts": s.fanouts}
+            "state": d.state, "backfill": backfill_text(s), "queued": s.queued,
+            "fanouts": s.fanouts, **({} if s.filled is None else {"filled": s.filled})}
     return JSONResponse({
         "count": len(status.properties), "unplanned": status.unplanned,
         "queued": status.queued, "fanouts": status.fanouts,

@@ -269,8 +269,11 @@ function setUpSyncOverviewPoll() {
   const tick = async () => {
     if (!document.hidden) {
       try {
-        const data = await getJSON(box.dataset.syncOverview);
         const rows = [...box.querySelectorAll("tr[data-property-id]")];
+        // the values held are recounted only for rows this page still shows not live
+        const counting = rows.filter((r) => r.querySelector('[data-field="state"]').textContent.trim() !== "LIVE")
+          .map((r) => r.dataset.propertyId).join(",");
+        const data = await getJSON(box.dataset.syncOverview + "?counting=" + counting);
         const ids = rows.map((r) => r.dataset.propertyId).sort().join(",");
         if (ids !== Object.keys(data.properties).sort().join(",")) { location.reload(); return; }
         box.querySelectorAll("[data-total]").forEach((el) => {
@@ -279,7 +282,8 @@ function setUpSyncOverviewPoll() {
         for (const row of rows) {
           const values = data.properties[row.dataset.propertyId];
           row.querySelectorAll("[data-field]").forEach((el) => {
-            el.textContent = String(values[el.dataset.field]);
+            // a live property's values held are not recounted each time: kept as drawn
+            if (el.dataset.field in values) el.textContent = String(values[el.dataset.field]);
           });
           row.querySelector('[data-field="state"]').className = "badge state-" + values.state.toLowerCase();
         }
