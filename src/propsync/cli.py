@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from propsync.config import ConfigError, Settings
 from propsync.domain.auth import Role
@@ -60,7 +61,9 @@ def _engine() -> Engine:
 
 
 def _fail(exc: PropsyncError) -> NoReturn:
-    err.print(f"[red]error:[/red] {exc.message}")
+    """The refusal in its own words: escaped, as a message may quote ``[text]`` that Rich
+    would otherwise take for markup and swallow."""
+    err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -305,7 +308,7 @@ def backup(
         with _progress() as progress:
             done = store_for(_settings()).backup(path, progress)
     except PropsyncError as exc:
-        _refused(exc)
+        _fail(exc)
     typer.echo(f"backed up to {done.path} ({done.size:,} bytes, schema revision "
                f"{done.revision})")
 
@@ -328,7 +331,7 @@ def restore(
         with _progress() as progress:
             done = store_for(_settings()).restore(path, force, progress)
     except PropsyncError as exc:
-        _refused(exc)
+        _fail(exc)
     typer.echo(f"restored {path} (schema revision {done.revision}, now {done.upgraded_to})")
 
 
@@ -349,13 +352,6 @@ def _progress() -> Iterator[Callable[[str, int, int | None], None]]:
             bar.update(current[-1][1], completed=done, total=total)
 
         yield show
-
-
-def _refused(exc: PropsyncError) -> NoReturn:
-    from rich.markup import escape
-
-    err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @app.command()

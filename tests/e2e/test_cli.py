@@ -187,3 +187,10 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
         assert all(isinstance(figures[store][member][k], int | float | dict) for k in keys)
     assert figures[store]["fanout"]["targets"] == 100
     assert figures[store]["backfill"]["targets"] == 1000
+
+
+def test_a_refusal_is_printed_whole_even_with_brackets(url):
+    """A message quoting ``[text]`` is not taken for Rich markup and cut short."""
+    account = last_line(propsync(url, "accounts", "create", "Acme"))
+    bad = propsync(url, "users", "create", "--account", account, "not[bold]an-address")
+    assert bad.returncode == 1 and "not[bold]an-address" in bad.stderr, bad.stderr
