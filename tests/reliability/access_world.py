@@ -147,9 +147,11 @@ class World:
         return f"{kind}_{self.tag}_{object_type}"
 
     def fresh(self, kind: str) -> str:
-        """A new name for something a call creates; tagged, so the probes look for it."""
+        """A new name for something a call creates; tagged, so the probes look for it. The
+        number has a fixed width: the probes find names as text, and ``…_19`` is in
+        ``…_199``, which reported a leak where there was none."""
         self.made += 1
-        return f"{kind}_{self.tag}_{self.made}"
+        return f"{kind}_{self.tag}_{self.made:06d}"
 
     def token(self, scopes: str = "all", user_id: int | None = None) -> str:
         """A token of the administrator (or of ``user_id``) with ``scopes``."""
