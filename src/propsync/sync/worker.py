@@ -205,7 +205,8 @@ class SyncWorker:
         engine's cursor past them, in one transaction: the commit acknowledges them. While
         another worker holds the cursor (PostgreSQL), there is nothing to do here."""
         with _step_transaction(self.engine) as conn:
-            batch = feed.read(conn, SYNC_READER, self.config.change_batch)
+            # read and advance in one statement: this transaction's commit acknowledges
+            batch = feed.take(conn, SYNC_READER, self.config.change_batch)
             self.unseen = batch is not None and not batch.rows
             if batch is None or not batch.rows:
                 return False
@@ -215,7 +216,6 @@ class SyncWorker:
             defs = {account_id: _enqueue(conn, account_id, by_account[account_id],
                                          self.config.small_fanout)
                     for account_id in sorted(by_account)}
-            feed.advance(conn, batch)
             if len(batch.rows) <= self.config.fast_lane:
                 # A few changes (a single edit, say): apply what they queued in this same
                 # transaction rather than in the next step's.
