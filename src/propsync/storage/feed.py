@@ -55,7 +55,8 @@ _COLUMNS = ("c.account_id, c.txid, c.change_id, c.kind, c.object_type, c.record_
 # database (a shared server's other databases, other test runs...), which cannot write
 # here; with none left, the snapshot's xmax. A transaction that ended after the snapshot
 # is in no database's list any more, so it counts as this one's (its rows are not in the
-# snapshot). So is this transaction's own id, if it has one already.
+# snapshot), and so does one whose session this role may not see. So is this
+# transaction's own id, if it has one already.
 _HORIZON_PG = """
     SELECT LEAST(coalesce(min(x::text::bigint),
                           pg_snapshot_xmax(pg_current_snapshot())::text::bigint),
