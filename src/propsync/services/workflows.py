@@ -23,18 +23,20 @@ from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
 from propsync.domain.auth import AUTOMATION, Principal
+from propsync.domain.changes import Watch
 from propsync.domain.errors import ConflictError, ErrorDetail, NotFoundError, ValidationError
+from propsync.domain.feed import WORKFLOWS_READER
 from propsync.domain.record_ids import parse_record_id
 from propsync.domain.workflow_shape import stored_definition
 from propsync.domain.workflows import Flow, invalid, parse_flow
 from propsync.services.workflow_checks import FlowChecker
+from propsync.storage import feed
 from propsync.storage import workflows as store
 from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import load_properties
 from propsync.storage.workflows import NewFlow, StoredFlow
 
-READER = "workflows"  # the feed's reader that runs workflows
 MAX_FLOWS = 1_000  # live flows per account (HubSpot's largest tier allows 1,000)
 MAX_DEFINITION_CHARS = 1_000_000  # a stored definition, as JSON
 MAX_PAGE = 100
@@ -170,11 +172,10 @@ def read_definition(body: Mapping[str, Any]) -> tuple[Flow, dict[str, Any]]:
 
 
 def watches_of(flows: Sequence[StoredFlow], property_ids: Mapping[tuple[str, str], int]
-               ) -> set[Any]:
+               ) -> set[Watch]:
     """What the enabled ``flows`` enroll on: the value changes of every property named in
     their enrollment (``property_ids``: (object type, name) → id), and the lifecycle of
     their object type for LIST_BASED flows."""
-    from propsync.domain.changes import Watch  # TEMP until wt-feed is merged
     watches: set[Watch] = set()
     for stored in flows:
         enrollment = stored.flow.enrollment
@@ -189,12 +190,11 @@ def watches_of(flows: Sequence[StoredFlow], property_ids: Mapping[tuple[str, str
 def keep_watches(conn: Connection, account_id: int) -> None:
     """Set the feed's watches of the reader "workflows" to what the account's enabled
     flows enroll on (the caller holds ``lock_definitions``)."""
-    from propsync.storage import feed  # TEMP until wt-feed is merged
     flows = store.load_enabled(conn, account_id)
     ids = {(p.object_type, p.name): p.id
            for object_type in sorted({f.object_type for f in flows})
            for p in load_properties(conn, account_id, object_type)}
-    feed.set_watches(conn, account_id, READER, watches_of(flows, ids))
+    feed.set_watches(conn, account_id, WORKFLOWS_READER, watches_of(flows, ids))
 
 
 def _require_manager(principal: Principal) -> None:
