@@ -454,3 +454,17 @@ def test_a_definition_shows_only_to_a_token_that_may_read_each_schema_it_touches
     assert [f["id"] for f in narrow.get(FLOWS).json()["results"]] == [flow["id"]]
     wide = token("automation crm.schemas.contacts.read crm.schemas.companies.read")
     assert wide.get(f"{FLOWS}/{flow['id']}").json() == flow
+
+
+def test_a_label_a_flow_reads_through_cannot_be_deleted(api):
+    label = api.post("/crm/v4/associations/contacts/companies/labels",
+                     json={"label": "Owner", "name": "owner"}).json()["results"]
+    type_id = next(r["typeId"] for r in label if r["label"] == "Owner")
+    body = contact_flow()
+    body["dataSources"][0].update(associationCategory="USER_DEFINED", associationTypeId=type_id)
+    flow = created(api, body)
+    refused = api.delete(f"/crm/v4/associations/contacts/companies/labels/{type_id}")
+    assert "Customers get a title" in error(refused, 400)["message"]
+    assert api.delete(f"{FLOWS}/{flow['id']}").status_code == 204
+    assert api.delete(f"/crm/v4/associations/contacts/companies/labels/{type_id}"
+                      ).status_code == 204
