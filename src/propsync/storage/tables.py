@@ -420,4 +420,27 @@ property_definition_log = Table(
     Index(None, "account_id", "property_id", "entry_id"),
 )
 
-SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes")
+# Workflow definitions (HubSpot's Automation v4 flows, migration 0012): ``definition`` is
+# the flow's JSON as HubSpot shows it, without the server's fields; ``revision`` grows with
+# each save; a deleted flow keeps its row (``deleted_ms``) so that its runs still name it.
+workflows = Table(
+    "workflows",
+    metadata,
+    _account(),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("uuid", String(36), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("created_by", BigInteger),
+    Column("updated_by", BigInteger),
+    Column("deleted_ms", BigInteger),
+    PrimaryKeyConstraint("account_id", "flow_id"),
+)
+
+SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
+             "workflows")
