@@ -36,6 +36,7 @@ PROPERTY_CHANGED_EVENT = "4-655002"
 FLOW_OBJECT_TYPES = {"0-1": "contacts", "0-2": "companies", "0-3": "deals", "0-5": "tickets"}
 CREATED_PROPERTIES = ("createdate", "hs_createdate")
 MAX_GROUPS, MAX_FILTERS, MAX_ACTIONS = 25, 100, 100
+MAX_NAME_LENGTH = 200  # the width of the stored name
 # A delay's units in milliseconds (HubSpot's ``time_unit``s that make sense for a delay).
 _UNITS_MS = {"SECONDS": 1_000, "MINUTES": 60_000, "HOURS": 3_600_000, "DAYS": 86_400_000,
              "WEEKS": 604_800_000}
@@ -188,6 +189,8 @@ def parse_flow(body: Mapping[str, Any]) -> Flow:
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         raise invalid("name", "the name is a string.")
+    if name is not None and len(name) > MAX_NAME_LENGTH:
+        raise invalid("name", f"a name has at most {MAX_NAME_LENGTH} characters.")
     enabled = body.get("isEnabled", False)
     if not isinstance(enabled, bool):
         raise invalid("isEnabled", "isEnabled is true or false.")

@@ -385,6 +385,28 @@ property_definition_log = Table(
     Index(None, "account_id", "property_id", "entry_id"),
 )
 
+# Workflow definitions (HubSpot's Automation v4 flows, migration 0012): ``definition`` is
+# the flow's JSON as HubSpot shows it, without the server's fields; ``revision`` grows with
+# each save; a deleted flow keeps its row (``deleted_ms``) so that its runs still name it.
+workflows = Table(
+    "workflows",
+    metadata,
+    _account(),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("uuid", String(36), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("created_by", BigInteger),
+    Column("updated_by", BigInteger),
+    Column("deleted_ms", BigInteger),
+    PrimaryKeyConstraint("account_id", "flow_id"),
+)
+
 # One row per record enrolled in a workflow (migration 0013): where it is in the flow and
 # when its next action is due. The database keeps one active enrollment per (flow, record)
 # (a partial unique index); workers claim due ones by ``ix_workflow_enrollments_due``.
@@ -440,4 +462,4 @@ workflow_runs = Table(
 )
 
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
-             "enrollments", "runs")
+             "workflows", "enrollments", "runs")
