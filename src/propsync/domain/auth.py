@@ -13,10 +13,12 @@ from propsync.domain.properties import AccessRule
 # HubSpot's scopes for users and teams (its user provisioning API).
 USERS_READ, USERS_WRITE = "settings.users.read", "settings.users.write"
 TEAMS_READ, TEAMS_WRITE = "settings.users.teams.read", "settings.users.teams.write"
+# HubSpot's one scope of the Automation v4 workflows API (reading and changing flows).
+AUTOMATION = "automation"
 ALL_SCOPES: tuple[str, ...] = (
     *(f"crm.{kind}.{ot}.{mode}" for ot in OBJECT_TYPES for kind in ("objects", "schemas")
       for mode in ("read", "write")),
-    USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE,
+    USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE, AUTOMATION,
 )
 
 
