@@ -4,20 +4,22 @@ and runs the engines until nothing is left to do, and reads of runs and enrollme
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
+from propsync.clock import now_ms
+from propsync.domain.changes import Watch
 from propsync.domain.history import HistoryEntry
-from propsync.services import workflows as flow_service
-from propsync.storage import tables as t
-from propsync.storage.db import read_transaction
-from propsync.storage.enrollments import EnrollmentRow, _row
+from propsync.domain.workflows import parse_flow
+from propsync.storage.db import read_transaction, write_transaction
+from propsync.storage.enrollments import EnrollmentRow, cancel_flow, list_enrollments
+from propsync.storage.feed import set_watches
 from propsync.storage.history import load_history
-from propsync.storage.properties import find_property
+from propsync.storage.properties import find_property, load_properties
 from propsync.storage.workflow_runs import Run, list_runs
+from propsync.storage.workflows import NewFlow, insert_flow, load_enabled, set_enabled
 from propsync.sync.worker import SyncWorker
 from propsync.workflows.runner import WorkflowConfig, WorkflowWorker
 from tests.integration.world import World
@@ -127,7 +129,7 @@ def flow(object_type: str, actions: Sequence[dict[str, Any]], *,
 class FlowWorld(World):
     """A World with workflows: saved through the service, run by the engines."""
 
-    flows_config: WorkflowConfig = WorkflowConfig()
+    flows_config: WorkflowConfig = field(default_factory=WorkflowConfig)
 
     @classmethod
     def new(cls, engine: Any) -> FlowWorld:  # type: ignore[override]
@@ -135,10 +137,31 @@ class FlowWorld(World):
         return cls(base.engine, base.principal)
 
     def flow(self, body: dict[str, Any]) -> int:
-        return flow_service.create_flow(self.engine, self.principal, body).flow_id
+        """Save a flow as it is (no check against the account), and watch what it needs."""
+        with write_transaction(self.engine) as conn:
+            saved = insert_flow(conn, self.account_id,
+                                NewFlow(parse_flow(body), body, self.principal.user_id),
+                                str(uuid.uuid4()), now_ms())
+            self._watch(conn)
+        return saved.flow_id
 
     def turn(self, flow_id: int, on: bool) -> None:
-        flow_service.set_enabled(self.engine, self.principal, str(flow_id), on)
+        with write_transaction(self.engine) as conn:
+            set_enabled(conn, self.account_id, flow_id, on, None, now_ms())
+            if not on:
+                cancel_flow(conn, self.account_id, flow_id, now_ms(), "the workflow is off")
+            self._watch(conn)
+
+    def _watch(self, conn: Any) -> None:
+        watches = set()
+        for stored in load_enabled(conn, self.account_id):
+            ids = {p.name: p.id for p in load_properties(conn, self.account_id,
+                                                         stored.object_type)}
+            if stored.flow.enrollment.kind == "LIST_BASED":
+                watches.add(Watch(stored.object_type, None))
+            watches |= {Watch(stored.object_type, ids[n])
+                        for n in stored.flow.enrollment.properties if n in ids}
+        set_watches(conn, self.account_id, "workflows", watches)
 
     def run(self, timeout: float = WAIT_GUARD_S) -> None:
         """Run the sync and workflow engines until neither has anything to do now."""
@@ -155,11 +178,9 @@ class FlowWorld(World):
 
     def enrollments(self, flow_id: int) -> list[EnrollmentRow]:
         """The flow's enrollments, oldest first."""
-        e = t.workflow_enrollments
         with read_transaction(self.engine) as conn:
-            return [_row(r) for r in conn.execute(select(e).where(
-                e.c.account_id == self.account_id, e.c.flow_id == flow_id)
-                .order_by(e.c.enrollment_id))]
+            return list(reversed(list_enrollments(conn, self.account_id, flow_id,
+                                                  limit=100_000)))
 
     def history(self, object_type: str, record_id: int, name: str) -> list[HistoryEntry]:
         """The value's history, newest first."""

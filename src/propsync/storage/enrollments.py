@@ -233,6 +233,19 @@ def counts(conn: Connection, account_id: int, flow_id: int) -> Counter[str]:
     return Counter({state: int(n) for state, n in rows})
 
 
+def list_enrollments(conn: Connection, account_id: int, flow_id: int, state: str | None = None,
+                     before: int | None = None, limit: int = 100) -> list[EnrollmentRow]:
+    """The flow's enrollments (in ``state``, if given), newest first, older than
+    enrollment ``before``."""
+    query = select(e).where(e.c.account_id == account_id, e.c.flow_id == flow_id)
+    if state is not None:
+        query = query.where(e.c.state == state)
+    if before is not None:
+        query = query.where(e.c.enrollment_id < before)
+    return [_row(row) for row in conn.execute(
+        query.order_by(e.c.enrollment_id.desc()).limit(limit))]
+
+
 def load_for_record(conn: Connection, account_id: int, record_id: int, limit: int = 200
                     ) -> list[EnrollmentRow]:
     """The record's enrollments in every flow, newest first."""

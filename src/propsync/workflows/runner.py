@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from propsync.clock import now_ms
+from propsync.domain.feed import WORKFLOWS_READER as READER
 from propsync.storage import enrollments, feed
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.workflows.enroller import enroll_changes
@@ -25,7 +26,6 @@ from propsync.workflows.executor import run_due
 from propsync.workflows.set_property import Overtaken
 
 log = logging.getLogger("propsync.workflows")
-READER = "workflows"  # the change feed's reader that enrolls records in workflows
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ which a PUT must name); a deleted flow keeps its row (``deleted_ms``) so that it
 still name it. Flow ids come from a sequence of their own (``workflows``).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07
 """
 
