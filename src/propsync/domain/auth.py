@@ -26,7 +26,8 @@ class Role(StrEnum):
     """What a user may manage (SPEC 2); a token acts with its user's role."""
 
     SUPER_ADMIN = "super_admin"  # users, teams, access rules: everything
-    ADMIN = "admin"  # with the property-settings permission: properties, sync properties, labels
+    ADMIN = "admin"  # with the property-settings permission: properties, sync properties,
+    # labels, workflows
     USER = "user"  # records only, within property access
 
     @property
@@ -69,11 +70,12 @@ class Principal:
         return self.role in (Role.SUPER_ADMIN, Role.ADMIN)
 
     def require_property_settings(self) -> None:
-        """Raise 403 unless the user may change properties, sync properties and labels."""
+        """Raise 403 unless the user may change properties, sync properties, labels and
+        workflows."""
         if not self.manages_properties:
             raise _denied("Only super admins and admins with the property-settings permission "
-                          "can change properties, sync properties and association labels. "
-                          "Ask one of them.", "PROPERTY_SETTINGS_REQUIRED")
+                          "can change properties, sync properties, association labels and "
+                          "workflows. Ask one of them.", "PROPERTY_SETTINGS_REQUIRED")
 
     def require_super_admin(self, what: str) -> None:
         """Raise 403 unless the user is a super admin; ``what`` names the refused action."""

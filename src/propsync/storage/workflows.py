@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from propsync.domain.workflows import Flow, parse_flow
 from propsync.storage import tables as t
@@ -90,6 +90,13 @@ def list_flows(conn: Connection, account_id: int, after: int, limit: int
         w.c.account_id == account_id, w.c.flow_id > after, w.c.deleted_ms.is_(None))
         .order_by(w.c.flow_id).limit(limit + 1)).mappings().all()
     return [_stored(r) for r in rows[:limit]], len(rows) > limit
+
+
+def count_flows(conn: Connection, account_id: int) -> int:
+    """How many live flows the account has."""
+    w = t.workflows
+    return int(conn.execute(select(func.count()).where(
+        w.c.account_id == account_id, w.c.deleted_ms.is_(None))).scalar_one())
 
 
 def insert_flow(conn: Connection, account_id: int, new: NewFlow, uuid: str, now_ms: int
