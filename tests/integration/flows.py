@@ -13,13 +13,14 @@ from propsync.clock import now_ms
 from propsync.domain.changes import Watch
 from propsync.domain.history import HistoryEntry
 from propsync.domain.workflows import parse_flow
+from propsync.services import workflows as flow_service
 from propsync.storage.db import read_transaction, write_transaction
-from propsync.storage.enrollments import EnrollmentRow, cancel_flow, list_enrollments
+from propsync.storage.enrollments import EnrollmentRow, list_enrollments
 from propsync.storage.feed import set_watches
 from propsync.storage.history import load_history
 from propsync.storage.properties import find_property, load_properties
 from propsync.storage.workflow_runs import Run, list_runs
-from propsync.storage.workflows import NewFlow, insert_flow, load_enabled, set_enabled
+from propsync.storage.workflows import NewFlow, insert_flow, load_enabled
 from propsync.sync.worker import SyncWorker
 from propsync.workflows.runner import WorkflowConfig, WorkflowWorker
 from tests.integration.world import World
@@ -28,9 +29,9 @@ from tests.patience import WAIT_GUARD_S
 TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5"}
 
 
-def equals(prop: str, *values: str) -> dict[str, Any]:
+def equals(prop: str, value: str) -> dict[str, Any]:
     return {"filterType": "PROPERTY", "property": prop, "operation": {
-        "operationType": "MULTISTRING", "operator": "IS_EQUAL_TO", "values": list(values)}}
+        "operationType": "STRING", "operator": "IS_EQUAL_TO", "value": value}}
 
 
 def known(prop: str) -> dict[str, Any]:
@@ -120,7 +121,8 @@ def flow(object_type: str, actions: Sequence[dict[str, Any]], *,
         "reEnrollmentTriggersFilterBranches": [{
             "filterBranchType": "UNIFIED_EVENTS", "eventTypeId": "4-655002",
             "filters": [{"property": "hs_name", "operation": {
-                "operator": "IS_EQUAL_TO", "values": list(reenroll_on)}}]}
+                "operationType": "MULTISTRING", "operator": "IS_EQUAL_TO",
+                "values": list(reenroll_on)}}]}
         ] if reenroll_on else []}
     return body
 
@@ -137,20 +139,21 @@ class FlowWorld(World):
         return cls(base.engine, base.principal)
 
     def flow(self, body: dict[str, Any]) -> int:
-        """Save a flow as it is (no check against the account), and watch what it needs."""
+        """Save a flow through the service (checked against the account)."""
+        return flow_service.create_flow(self.engine, self.principal, body).flow_id
+
+    def turn(self, flow_id: int, on: bool) -> None:
+        flow_service.set_enabled(self.engine, self.principal, str(flow_id), on)
+
+    def raw_flow(self, body: dict[str, Any]) -> int:
+        """Save a flow as it is, unchecked (what a check at run time must catch), and watch
+        what it needs."""
         with write_transaction(self.engine) as conn:
             saved = insert_flow(conn, self.account_id,
                                 NewFlow(parse_flow(body), body, self.principal.user_id),
                                 str(uuid.uuid4()), now_ms())
             self._watch(conn)
         return saved.flow_id
-
-    def turn(self, flow_id: int, on: bool) -> None:
-        with write_transaction(self.engine) as conn:
-            set_enabled(conn, self.account_id, flow_id, on, None, now_ms())
-            if not on:
-                cancel_flow(conn, self.account_id, flow_id, now_ms(), "the workflow is off")
-            self._watch(conn)
 
     def _watch(self, conn: Any) -> None:
         watches = set()

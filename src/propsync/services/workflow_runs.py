@@ -107,6 +107,18 @@ def enroll_existing(engine: Engine, principal: Principal, flow_id: str) -> int:
         return _existing(conn, principal, stored, count_only=False)
 
 
+def flow_changed(conn: Connection, account_id: int, before: StoredFlow,
+                 after: StoredFlow | None) -> int:
+    """A flow was saved (``after``) or deleted (``None``): if it was on and is no more,
+    cancel its active enrollments, in the caller's transaction; returns how many."""
+    if after is None:
+        return cancel_enrollments(conn, account_id, before.flow_id, "the workflow was deleted")
+    if before.enabled and not after.enabled:
+        return cancel_enrollments(conn, account_id, before.flow_id,
+                                  "the workflow was turned off")
+    return 0
+
+
 def cancel_enrollments(conn: Connection, account_id: int, flow_id: int, reason: str) -> int:
     """Cancel the flow's active enrollments (it was turned off or deleted), in the
     caller's transaction; returns how many."""
