@@ -12,7 +12,10 @@ from typing import Any
 from propsync.clock import now_ms
 from propsync.domain.changes import Watch
 from propsync.domain.history import HistoryEntry
+from propsync.domain.objects import resolve_object_type
 from propsync.domain.workflows import parse_flow
+from propsync.services import properties as props
+from propsync.services import workflow_runs as run_svc
 from propsync.services import workflows as flow_service
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.enrollments import EnrollmentRow, list_enrollments
@@ -193,13 +196,16 @@ class FlowWorld(World):
             return load_history(conn, self.account_id, [record_id], [prop.id])[
                 record_id][prop.id]
 
-    def prop(self, object_type: str, name: str, kind: str = "string") -> None:
+    def prop(self, object_type: str, name: str, kind: str = "string", unique: bool = False
+             ) -> None:
         """A custom property (text by default)."""
-        from propsync.services.properties import PropertyInput, create_property
-
-        field_type = {"string": "text", "number": "number", "enumeration": "select",
-                      "bool": "booleancheckbox", "date": "date", "datetime": "date"}[kind]
-        create_property(self.engine, self.principal, object_type, PropertyInput(
+        field_type = {"string": "text", "number": "number", "bool": "booleancheckbox",
+                      "date": "date", "datetime": "date"}[kind]
+        props.create_property(self.engine, self.principal, object_type, props.PropertyInput(
             name=name, label=name.title(), type=kind, field_type=field_type,
-            group_name="contactinformation" if object_type == "contacts" else
-            f"{object_type[:-1]}information"))
+            group_name=resolve_object_type(object_type).group,
+            has_unique_value=unique))
+
+    def enroll(self, flow_id: int, *record_ids: int) -> None:
+        for rid in record_ids:
+            run_svc.enroll_record(self.engine, self.principal, str(flow_id), str(rid))

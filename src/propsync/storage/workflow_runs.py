@@ -88,6 +88,7 @@ def flow_names(conn: Connection, account_id: int, flow_ids: Collection[int]) -> 
     ids = sorted(set(flow_ids))
     names: dict[int, str] = {}
     for start in range(0, len(ids), 500):
-        names.update(conn.execute(select(f.c.flow_id, f.c.name).where(
-            f.c.account_id == account_id, f.c.flow_id.in_(ids[start:start + 500]))).tuples())
+        names.update({int(fid): str(name) for fid, name in conn.execute(select(
+            f.c.flow_id, f.c.name).where(f.c.account_id == account_id,
+                                         f.c.flow_id.in_(ids[start:start + 500])))})
     return names

@@ -10,11 +10,13 @@ writes, and the next worker runs those actions once; nothing is run twice.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from propsync.domain.history import ValueSource
 from propsync.domain.workflow_rules import (
@@ -34,7 +36,12 @@ from propsync.storage.workflows import StoredFlow, load_flow
 from propsync.workflows import set_property
 from propsync.workflows.enroller import meeting_criteria
 from propsync.workflows.schema import AccountSchema
+from propsync.workflows.set_property import Overtaken
 from propsync.workflows.values import held
+
+log = logging.getLogger("propsync.workflows")
+# Deadlock and serialization failure: the step rolls back and runs again.
+TRANSIENT = ("40001", "40P01")
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,27 @@ def run_due(conn: Connection, now_ms: int, limit: int) -> int:
     schemas: dict[int, AccountSchema] = {}
     for (account_id, flow_id), rows in by_flow.items():
         schema = schemas.setdefault(account_id, AccountSchema(conn, account_id))
-        _run_flow(conn, schema, flow_id, rows, now_ms)
+        try:
+            with conn.begin_nested():
+                _run_flow(conn, schema, flow_id, rows, now_ms)
+        except (Overtaken, OperationalError):
+            raise  # the whole step runs again
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in TRANSIENT:
+                raise
+            _internal_error(conn, rows, now_ms)
+        except Exception:
+            _internal_error(conn, rows, now_ms)
     return len(claimed)
+
+
+def _internal_error(conn: Connection, rows: list[EnrollmentRow], now_ms: int) -> None:
+    """A bug must not hold an enrollment (and the worker) in a loop: the flow's share of
+    the step is rolled back to its savepoint, and its enrollments fail, saying so."""
+    log.exception("workflow %s: running an action failed", rows[0].flow_id)
+    store.finish(conn, rows[0].account_id, [r.enrollment_id for r in rows],
+                 EnrollmentState.FAILED, now_ms,
+                 "propsync could not run this action (an internal error; see the server log)")
 
 
 def _run_flow(conn: Connection, schema: AccountSchema, flow_id: int,

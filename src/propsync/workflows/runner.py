@@ -22,7 +22,7 @@ from propsync.domain.feed import WORKFLOWS_READER as READER
 from propsync.storage import enrollments, feed
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.workflows.enroller import enroll_changes
-from propsync.workflows.executor import run_due
+from propsync.workflows.executor import TRANSIENT, run_due
 from propsync.workflows.set_property import Overtaken
 
 log = logging.getLogger("propsync.workflows")
@@ -101,8 +101,7 @@ class WorkflowWorker:
             try:
                 return step()
             except DBAPIError as exc:  # a deadlock or serialization failure: again
-                if getattr(exc.orig, "sqlstate", None) not in ("40001", "40P01") or \
-                        attempt == 4:
+                if getattr(exc.orig, "sqlstate", None) not in TRANSIENT or attempt == 4:
                     raise
             except Overtaken:  # a newer write landed on a copy's target: again
                 if attempt == 4:

@@ -61,8 +61,8 @@ def fetched(conn: Connection, account_id: int, from_ids: Collection[int], type_i
             .where(a.c.account_id == account_id, a.c.from_id.in_(chunk),
                    a.c.type_id == type_id, r.c.archived.is_(False))
         ).subquery()
-        found.update(conn.execute(select(ranked.c.from_id, ranked.c.to_id)
-                                  .where(ranked.c.n == 1)).tuples())
+        found.update({int(f): int(to) for f, to in conn.execute(
+            select(ranked.c.from_id, ranked.c.to_id).where(ranked.c.n == 1))})
     return found
 
 
