@@ -35,8 +35,11 @@ from propsync.storage.db import is_postgres_engine, read_transaction, write_tran
 
 log = logging.getLogger("propsync.storage")
 
-# The tables whose statistics steer the plans of searches, list pages and the engine.
-TABLES = ("records", "property_values", "associations")
+# The tables whose statistics steer the plans of searches, list pages and the engines. A
+# workflow's first thousands of enrollments, unanalyzed, had their updates planned as
+# scans of the account's enrollments (9,000 actions: 1,084 a second; analyzed, 1,195).
+TABLES = ("records", "property_values", "associations", "workflow_enrollments",
+          "workflow_value_versions")
 # A table is stale once this many of its rows, and this fraction of it, changed since its
 # last ANALYZE (PostgreSQL's own default is 50 rows and a tenth; ours is a backstop for
 # when autovacuum is off or has not come round yet, so it waits for larger changes).
