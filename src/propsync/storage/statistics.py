@@ -38,7 +38,7 @@ log = logging.getLogger("propsync.storage")
 # The tables whose statistics steer the plans of searches, list pages and the engines. The
 # workflow engine's updates of enrollments by id were planned, unanalyzed, as scans of the
 # account's enrollments: 20,000 enrollments of 3 actions ran 3,488 actions a second
-# without ANALYZE, 4,978 with it every 5 s as the worker does (/tmp bench, 2 cores).
+# without ANALYZE, 4,978 with it every 5 s as the worker does (on a 2-core machine).
 TABLES = ("records", "property_values", "associations", "workflow_enrollments",
           "workflow_value_versions")
 # A table is stale once this many of its rows, and this fraction of it, changed since its
