@@ -1,4 +1,6 @@
-"""Every table, in one MetaData. Each table's key starts with ``account_id``.
+"""Every table, in one MetaData. Each table's key starts with ``account_id``, but for the
+change feed's cursors (``change_readers``, one row per reader of every account's changes)
+and the id counters.
 
 Ids of records, history entries and changes come from ``storage.ids`` (a
 PostgreSQL sequence, or a counter row on SQLite), never from a per-table
