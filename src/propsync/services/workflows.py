@@ -33,6 +33,7 @@ from propsync.domain.record_ids import parse_record_id
 from propsync.domain.workflow_shape import stored_definition
 from propsync.domain.workflows import Flow, invalid, parse_flow
 from propsync.services.workflow_checks import FlowChecker, require_schemas
+from propsync.services.workflow_runs import flow_changed
 from propsync.storage import feed
 from propsync.storage import workflows as store
 from propsync.storage.associations import load_types
@@ -135,6 +136,7 @@ def update_flow(engine: Engine, principal: Principal, flow_id: str, body: Mappin
                                   NewFlow(flow, definition, principal.user_id), now_ms())
         if saved is None:  # another save came first (the lock makes this rare)
             raise _stale(stored, revision)
+        flow_changed(conn, principal.account_id, stored, saved)
         keep_watches(conn, principal.account_id)
     return saved
 
@@ -156,6 +158,7 @@ def set_enabled(engine: Engine, principal: Principal, flow_id: str, enabled: boo
         saved = store.set_enabled(conn, principal.account_id, stored.flow_id, enabled,
                                   principal.user_id, now_ms())
         assert saved is not None  # held under the definitions lock
+        flow_changed(conn, principal.account_id, stored, saved)
         keep_watches(conn, principal.account_id)
     return saved
 
@@ -169,6 +172,7 @@ def delete_flow(engine: Engine, principal: Principal, flow_id: str) -> None:
         require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         store.delete_flow(conn, principal.account_id, stored.flow_id, principal.user_id,
                           now_ms())
+        flow_changed(conn, principal.account_id, stored, None)
         keep_watches(conn, principal.account_id)
 
 
