@@ -206,7 +206,8 @@ def _action(s: Step, action_id: str, next_id: str | None, source: str | None
             fields["association"] = {"associationCategory": category,
                                      "associationTypeId": assoc_id}
     action: dict[str, Any] = {"type": "SINGLE_CONNECTION", "actionId": action_id,
-                              "actionTypeId": type_id, "fields": fields}
+                              "actionTypeId": type_id, "actionTypeVersion": 0,
+                              "fields": fields}
     if next_id is not None:
         action["connection"] = {"edgeType": "STANDARD", "nextActionId": next_id}
     return action
@@ -239,12 +240,13 @@ def _data_sources(steps: tuple[Step, ...], names: list[str | None]) -> list[dict
 def _enrollment(form: FlowForm, types: Mapping[str, str]) -> dict[str, Any]:
     if form.manual:
         return {"type": "MANUAL", "shouldReEnroll": False}
+    groups = [{"filterBranchType": "AND", "filterBranchOperator": "AND", "filterBranches": [],
+               "filters": [_filter(c, types.get(c.property, "string")) for c in g]}
+              for g in form.groups]
     return {"type": "LIST_BASED", "shouldReEnroll": bool(form.re_enroll_on),
             "unEnrollObjectsNotMeetingCriteria": False,
-            "listFilterBranch": {"filterBranchType": "OR", "filters": [], "filterBranches": [
-                {"filterBranchType": "AND", "filterBranches": [],
-                 "filters": [_filter(c, types.get(c.property, "string")) for c in g]}
-                for g in form.groups]},
+            "listFilterBranch": {"filterBranchType": "OR", "filterBranchOperator": "OR",
+                                 "filterBranches": groups, "filters": []},
             "reEnrollmentTriggersFilterBranches": [_trigger(n) for n in form.re_enroll_on]}
 
 
@@ -277,8 +279,9 @@ def _number(text: str) -> int | float | str:
 
 
 def _trigger(name: str) -> dict[str, Any]:
-    return {"filterBranchType": "UNIFIED_EVENTS", "eventTypeId": PROPERTY_CHANGED_EVENT,
-            "operator": "HAS_COMPLETED", "filterBranches": [], "filters": [
+    return {"filterBranchType": "UNIFIED_EVENTS", "filterBranchOperator": "AND",
+            "eventTypeId": PROPERTY_CHANGED_EVENT, "operator": "HAS_COMPLETED",
+            "filterBranches": [], "filters": [
                 {"filterType": "PROPERTY", "property": "hs_name", "operation": {
                     "operationType": "STRING", "operator": "IS_EQUAL_TO", "value": name,
                     "includeObjectsWithNoValueSet": False}}]}

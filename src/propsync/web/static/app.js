@@ -302,3 +302,50 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpLocalTimes();
   setUpSyncOverviewPoll();
 });
+
+// ---- workflow editor (workflow_edit.html): works without script; this saves reloads ----
+// A choice that changes what other menus offer (the object, the associated records)
+// reloads the form with the choice kept, and focus comes back to it (the server renders
+// autofocus on the field named by "focus"). A condition's operators follow its property's
+// type, its value field offers the property's options, and hides for "is known/unknown".
+function setUpFlowEditor() {
+  const form = document.querySelector("[data-flow-editor]");
+  if (!form) return;
+  document.documentElement.classList.add("js");
+  const table = JSON.parse(form.dataset.operators || "{}");
+  form.querySelectorAll("select[data-refresh]").forEach((select) => {
+    select.addEventListener("change", () => {
+      form.querySelector("[data-focus-field]").value = select.id;
+      const button = select.closest("form").querySelector(`[data-refresh-button]`);
+      form.requestSubmit(button || undefined);
+    });
+  });
+  form.querySelectorAll("select[data-operator-for]").forEach((operator) => {
+    const property = document.getElementById(operator.dataset.operatorFor);
+    const valueBox = form.querySelector(`[data-value-of="${CSS.escape(operator.id)}"]`);
+    const showValue = () => {
+      if (valueBox) valueBox.hidden = ["IS_KNOWN", "IS_UNKNOWN"].includes(operator.value);
+    };
+    property.addEventListener("change", () => {
+      const chosen = property.selectedOptions[0];
+      const type = (chosen && chosen.dataset.type) || "string";
+      const allowed = table.types[type] || table.types.string;
+      const keep = allowed.includes(operator.value) ? operator.value : allowed[0];
+      operator.replaceChildren(...allowed.map((op) => new Option(table.labels[op], op, false, op === keep)));
+      showValue();
+    });
+    operator.addEventListener("change", showValue);
+    showValue();
+  });
+  form.querySelectorAll("select[data-list-for]").forEach((property) => {
+    const input = document.getElementById(property.dataset.listFor);
+    if (!input) return;
+    property.addEventListener("change", () => {
+      const chosen = property.selectedOptions[0];
+      if (chosen && chosen.dataset.list) input.setAttribute("list", chosen.dataset.list);
+      else input.removeAttribute("list");
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", setUpFlowEditor);
