@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from propsync.domain.workflow_shape import stored_definition
 from propsync.domain.workflows import (
     AssociatedTarget,
     EnrolledProperty,
@@ -70,6 +71,7 @@ def test_a_form_spells_the_flow_propsync_runs() -> None:
 
 def test_a_definition_the_editor_made_reads_back_as_the_same_form() -> None:
     body = to_definition(COPY, TYPES)
+    assert stored_definition(body) == body  # stored as the editor spelled it
     form = from_definition(body, TYPES, ENDS)
     assert form is not None
     assert to_definition(form, TYPES) == body
@@ -100,7 +102,6 @@ def _variant(change: Any) -> dict[str, Any]:
     lambda b: b["enrollmentCriteria"]["listFilterBranch"]["filterBranches"][1]["filters"][0][
         "operation"]["values"].append("RETAIL"),  # two values in one condition
     lambda b: b["actions"][1]["fields"].update(time_unit="WEEKS"),  # a unit the menu lacks
-    lambda b: b["actions"][1]["fields"].update(delta=5),  # a number, not "5"
     lambda b: b["dataSources"][0].pop("sortBy"),  # the same meaning, spelled otherwise
     lambda b: b["enrollmentCriteria"].update(unEnrollObjectsNotMeetingCriteria=True),
     lambda b: b["actions"][4]["fields"]["association"].update(associationTypeId=999),
@@ -109,6 +110,19 @@ def test_a_definition_the_editor_cannot_spell_again_is_not_a_form(change: Any) -
     body = _variant(change)
     parse_flow(body)  # a flow propsync runs, only not one the editor shows
     assert from_definition(body, TYPES, ENDS) is None
+
+
+def test_a_definition_spelled_otherwise_but_stored_the_same_is_a_form() -> None:
+    def loosen(b: dict[str, Any]) -> None:
+        b["actions"][1]["fields"]["delta"] = 5  # HubSpot's GET says "5"
+        for a in b["actions"]:
+            del a["actionTypeVersion"]
+        del b["enrollmentCriteria"]["listFilterBranch"]["filterBranchOperator"]
+
+    body = _variant(loosen)
+    form = from_definition(body, TYPES, ENDS)
+    assert form is not None and stored_definition(to_definition(form, TYPES)) == \
+        stored_definition(body)
 
 
 def test_a_branching_flow_is_not_a_form() -> None:

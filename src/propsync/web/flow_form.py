@@ -26,6 +26,7 @@ from typing import Any
 
 from propsync.domain.errors import ValidationError
 from propsync.domain.objects import OBJECT_TYPES
+from propsync.domain.workflow_shape import stored_definition
 from propsync.domain.workflows import (
     DELAY,
     FLOW_OBJECT_TYPES,
@@ -305,7 +306,11 @@ def from_definition(definition: Mapping[str, Any], property_types: Mapping[str, 
         return None
     if not is_shown(form, property_types):
         return None
-    return form if to_definition(form, property_types) == body else None
+    try:  # compared as stored: both with the members HubSpot answers filled in
+        again = stored_definition(to_definition(form, property_types))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return form if again == stored_definition(body) else None
 
 
 def is_shown(form: FlowForm, property_types: Mapping[str, str]) -> bool:

@@ -52,8 +52,8 @@ Associations = Mapping[tuple[str, int], tuple[str, str]]
 
 
 def describe(flow: Flow, label: Label, associations: Associations) -> Words:
-    """``associations``: (category, type id) from the flow's type → its words ("Primary
-    company") and the object type it leads to."""
+    """``associations``: (category, type id) from the flow's type → the records it leads to
+    in words ("associated contact", "company associated as “Primary”") and their type."""
     ot = flow.object_type
     e = flow.enrollment
     if e.kind == "MANUAL":
@@ -106,13 +106,7 @@ def action_words(a: Action, flow: Flow, label: Label, associations: Associations
         return (f"Go on by {label(ot, a.property_name)}: {ways}; otherwise → action "
                 f"{a.default_next or 'end'}.")
     assert isinstance(a, SetProperty)
-    if a.target is None:
-        where, target_type = f"the {OBJECT_TYPES[ot].singular}'s", ot
-    else:
-        name, target_type = associations.get((a.target.category, a.target.type_id), (
-            f"record (association type {a.target.type_id})", ot))
-        where = f"every associated {name}'s"
-    into = f"{where} {label(target_type, a.property_name)}"
+    into = _into(a, ot, label, associations)
     v = a.value
     if isinstance(v, StaticValue):
         return f"Set {into} to “{v.text}”." if v.text else f"Clear {into}."
@@ -122,10 +116,18 @@ def action_words(a: Action, flow: Flow, label: Label, associations: Associations
     src = flow.sources[v.source]
     src_type = FLOW_OBJECT_TYPES[src.object_type_id]
     name = associations.get((src.category, src.type_id), (
-        f"{OBJECT_TYPES[src_type].singular} (association type {src.type_id})", src_type))[0]
+        f"{OBJECT_TYPES[src_type].singular} associated by type {src.type_id}", src_type))[0]
     which = "last" if src.last_created else "first"
-    return (f"Copy {label(src_type, v.name)} of the associated {name} ({which} created) "
-            f"to {into}.")
+    return f"Copy the {label(src_type, v.name)} of the {name} ({which} created) to {into}."
+
+
+def _into(a: SetProperty, ot: str, label: Label, associations: Associations) -> str:
+    """Where a set-property action writes, in words."""
+    if a.target is None:
+        return f"the {OBJECT_TYPES[ot].singular}'s {label(ot, a.property_name)}"
+    name, target_type = associations.get((a.target.category, a.target.type_id), (
+        f"record associated by type {a.target.type_id}", ot))
+    return f"the {label(target_type, a.property_name)} of every {name}"
 
 
 def delay_words(ms: int) -> str:

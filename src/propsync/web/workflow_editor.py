@@ -42,7 +42,7 @@ BASE = "/ui/automation/workflows"
 class AssociationChoice:
     key: str  # flow_form.association_key
     to_type: str
-    text: str  # "Primary company", "any associated company"
+    text: str  # as the menu shows it, under its object type: "Primary", "Any association"
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,15 @@ def association_choices(ctx: Ctx, object_type: str) -> list[AssociationChoice]:
     for tt in OBJECT_TYPES:
         for t in label_svc.list_labels(ctx.engine, ctx.principal, object_type, tt):
             out.append(AssociationChoice(ff.association_key(tt, t.category, t.type_id), tt,
-                                         association_text(t)))
+                                         t.label or "Any association"))
     return out
 
 
-def association_text(t: AssociationType) -> str:
+def association_phrase(t: AssociationType) -> str:
+    """The records an association type leads to, in words: "associated contact", "company
+    associated as “Primary”"."""
     noun = OBJECT_TYPES[t.to_type].singular
-    return f"{t.label} {noun}" if t.label else f"any associated {noun}"
+    return f"{noun} associated as “{t.label}”" if t.label else f"associated {noun}"
 
 
 # --- checking a form against what it offers ---------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
-from propsync.domain.errors import PropsyncError, ValidationError
+from propsync.domain.errors import PropsyncError
 from propsync.domain.objects import OBJECT_TYPES
 from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
@@ -21,7 +21,7 @@ from propsync.services import workflows as flow_svc
 from propsync.storage.workflows import StoredFlow
 from propsync.web import flow_words
 from propsync.web.core import Ctx, CtxDep, FormDep, WebRoute, render
-from propsync.web.workflow_editor import BASE, association_text, definition_json
+from propsync.web.workflow_editor import BASE, association_phrase, definition_json
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 PAGE_SIZE = 100
@@ -56,7 +56,7 @@ def words_of(ctx: Ctx, stored: StoredFlow) -> flow_words.Words:
                 labels[(object_type, v.definition.name)] = v.definition.label
         return labels.get((object_type, name), name)
 
-    ends = {(t.category, t.type_id): (association_text(t), t.to_type)
+    ends = {(t.category, t.type_id): (association_phrase(t), t.to_type)
             for tt in OBJECT_TYPES
             for t in label_svc.list_labels(ctx.engine, ctx.principal, stored.object_type, tt)}
     return flow_words.describe(stored.flow, label, ends)
