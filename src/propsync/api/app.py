@@ -25,6 +25,7 @@ from propsync.api.routes import (
     search,
     sync,
     tokens,
+    workflow_runs,
 )
 from propsync.config import Settings
 from propsync.sync.runner import start_worker
@@ -71,7 +72,7 @@ def create_app(
     install_error_handlers(app)
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
-                   members, flows):
+                   members, flows, workflow_runs):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

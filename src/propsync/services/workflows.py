@@ -30,6 +30,7 @@ from propsync.domain.record_ids import parse_record_id
 from propsync.domain.workflow_shape import stored_definition
 from propsync.domain.workflows import Flow, invalid, parse_flow
 from propsync.services.workflow_checks import FlowChecker
+from propsync.services.workflow_runs import flow_changed
 from propsync.storage import feed
 from propsync.storage import workflows as store
 from propsync.storage.changes import lock_definitions
@@ -125,6 +126,7 @@ def update_flow(engine: Engine, principal: Principal, flow_id: str, body: Mappin
                                   NewFlow(flow, definition, principal.user_id), now_ms())
         if saved is None:  # another save came first (the lock makes this rare)
             raise _stale(stored, revision)
+        flow_changed(conn, principal.account_id, stored, saved)
         keep_watches(conn, principal.account_id)
     return saved
 
@@ -145,6 +147,7 @@ def set_enabled(engine: Engine, principal: Principal, flow_id: str, enabled: boo
         saved = store.set_enabled(conn, principal.account_id, stored.flow_id, enabled,
                                   principal.user_id, now_ms())
         assert saved is not None  # held under the definitions lock
+        flow_changed(conn, principal.account_id, stored, saved)
         keep_watches(conn, principal.account_id)
     return saved
 
@@ -157,6 +160,7 @@ def delete_flow(engine: Engine, principal: Principal, flow_id: str) -> None:
         stored = _existing(conn, principal.account_id, flow_id)
         store.delete_flow(conn, principal.account_id, stored.flow_id, principal.user_id,
                           now_ms())
+        flow_changed(conn, principal.account_id, stored, None)
         keep_watches(conn, principal.account_id)
 
 

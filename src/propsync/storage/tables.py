@@ -440,5 +440,59 @@ workflows = Table(
     PrimaryKeyConstraint("account_id", "flow_id"),
 )
 
+# One row per record enrolled in a workflow (migration 0013): where it is in the flow and
+# when its next action is due. The database keeps one active enrollment per (flow, record)
+# (a partial unique index); workers claim due ones by ``ix_workflow_enrollments_due``.
+workflow_enrollments = Table(
+    "workflow_enrollments",
+    metadata,
+    _account(),
+    Column("enrollment_id", BigInteger, nullable=False),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False),  # the flow's revision when it enrolled
+    Column("record_id", BigInteger, nullable=False),
+    Column("state", String(20), nullable=False),  # ACTIVE / COMPLETED / FAILED / CANCELLED
+    Column("next_action_id", String(50)),  # NULL: no action left (it completes when due)
+    Column("due_ms", BigInteger),  # when the next action runs; NULL once it ended
+    Column("enrolled_ms", BigInteger, nullable=False),
+    Column("finished_ms", BigInteger),
+    # A trigger that would enroll the record again while this one ran: a new enrollment
+    # starts when this one ends, if the record still meets the criteria.
+    Column("reenroll_pending", Boolean, nullable=False, server_default="0"),
+    Column("cause", String(20), nullable=False),  # TRIGGER / MANUAL / EXISTING / PENDING
+    Column("reason", Text),  # why it failed or was cancelled (no value of a property)
+    PrimaryKeyConstraint("account_id", "enrollment_id"),
+    Index("ix_workflow_enrollments_one_active", "account_id", "flow_id", "record_id",
+          unique=True, postgresql_where=text("state = 'ACTIVE'"),
+          sqlite_where=text("state = 'ACTIVE'")),
+    Index("ix_workflow_enrollments_due", "due_ms", "account_id", "enrollment_id",
+          postgresql_where=text("state = 'ACTIVE'"), sqlite_where=text("state = 'ACTIVE'")),
+    Index(None, "account_id", "flow_id", "record_id"),  # did it ever enroll
+    Index(None, "account_id", "flow_id", "state"),  # the counts of a flow, from the index
+    Index(None, "account_id", "record_id"),  # a record's workflows
+)
+
+# The run log: one row per action run (done, skipped or failed). ``detail`` says what
+# happened in words and names properties, never a value (it is shown to whoever may see
+# the flow, who may not be allowed to see every property's values).
+workflow_runs = Table(
+    "workflow_runs",
+    metadata,
+    _account(),
+    Column("run_id", BigInteger, nullable=False),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False),  # the flow's revision that ran
+    Column("enrollment_id", BigInteger, nullable=False),
+    Column("record_id", BigInteger, nullable=False),  # the enrolled record
+    Column("action_id", String(50), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("outcome", String(10), nullable=False),  # DONE / SKIPPED / FAILED
+    Column("detail", Text, nullable=False),
+    Column("written", Integer, nullable=False, server_default="0"),  # values changed
+    PrimaryKeyConstraint("account_id", "run_id"),
+    Index(None, "account_id", "flow_id", "run_id"),
+    Index(None, "account_id", "record_id", "run_id"),
+)
+
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
-             "workflows")
+             "workflows", "enrollments", "runs")
