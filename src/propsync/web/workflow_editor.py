@@ -42,7 +42,7 @@ BASE = "/ui/automation/workflows"
 class AssociationChoice:
     key: str  # flow_form.association_key
     to_type: str
-    text: str  # as the menu shows it, under its object type: "Primary", "Any association"
+    text: str  # as the menu shows it: "Company · Primary", "Contact · any association"
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,9 @@ def association_choices(ctx: Ctx, object_type: str) -> list[AssociationChoice]:
     out = []
     for tt in OBJECT_TYPES:
         for t in label_svc.list_labels(ctx.engine, ctx.principal, object_type, tt):
+            noun = OBJECT_TYPES[tt].singular.capitalize()
             out.append(AssociationChoice(ff.association_key(tt, t.category, t.type_id), tt,
-                                         t.label or "Any association"))
+                                         f"{noun} · {t.label or 'any association'}"))
     return out
 
 
@@ -194,6 +195,8 @@ def definition_json(stored: StoredFlow) -> str:
 def focus_after(op: str, before: ff.FlowForm, after: ff.FlowForm) -> str:
     """The id of the field focus goes to after a button: what it added or moved."""
     name, _, arg = op.partition(":")
+    if name == "refresh":  # back to the menu whose choice it showed
+        return arg if re.fullmatch(r"object_type|s-\d{1,3}-association", arg) else ""
     if name == "add-condition" and arg.isdigit():
         g = int(arg)
         return f"c-{g}-{len(after.groups[g]) - 1}-property" if g < len(after.groups) else ""
@@ -302,8 +305,7 @@ def _posted(ctx: Ctx, typed: ff.FlowForm, form: Form, stored: StoredFlow | None,
     op = form.get("op") or "save"
     if op != "save":
         changed = ff.apply_button(typed, op, form.get("new_kind"))
-        focus = form.get("focus") if op == "refresh" else focus_after(op, typed, changed)
-        return editor(ctx, changed, stored, focus=focus)
+        return editor(ctx, changed, stored, focus=focus_after(op, typed, changed))
     offer = offered(ctx, typed.object_type)
     try:
         saved = save(definition_of(typed, offer))

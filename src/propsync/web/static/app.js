@@ -304,20 +304,28 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // ---- workflow editor (workflow_edit.html): works without script; this saves reloads ----
-// A choice that changes what other menus offer (the object, the associated records)
-// reloads the form with the choice kept, and focus comes back to it (the server renders
-// autofocus on the field named by "focus"). A condition's operators follow its property's
-// type, its value field offers the property's options, and hides for "is known/unknown".
+// The menus of an associated record's properties follow the association chosen (one menu
+// per object type; the others hidden and disabled, so not sent). A condition's operators
+// follow its property's type, its value field offers the property's options and hides
+// for "is known/unknown". Nothing submits on its own: a keyboard user arrowing through a
+// menu is not sent to another page.
 function setUpFlowEditor() {
   const form = document.querySelector("[data-flow-editor]");
   if (!form) return;
   document.documentElement.classList.add("js");
   const table = JSON.parse(form.dataset.operators || "{}");
-  form.querySelectorAll("select[data-refresh]").forEach((select) => {
+  form.querySelectorAll("select[data-association]").forEach((select) => {
+    const boxes = form.querySelectorAll(`[data-for-association="${CSS.escape(select.id)}"]`);
+    const note = form.querySelector(`[data-until-association="${CSS.escape(select.id)}"]`);
     select.addEventListener("change", () => {
-      form.querySelector("[data-focus-field]").value = select.id;
-      const button = select.closest("form").querySelector(`[data-refresh-button]`);
-      form.requestSubmit(button || undefined);
+      const chosen = select.selectedOptions[0];
+      const type = chosen ? chosen.dataset.objectType || "" : "";
+      boxes.forEach((box) => {
+        const on = box.dataset.objectType === type;
+        box.hidden = !on;
+        box.querySelector("select").disabled = !on;
+      });
+      if (note) note.hidden = type !== "";
     });
   });
   form.querySelectorAll("select[data-operator-for]").forEach((operator) => {
