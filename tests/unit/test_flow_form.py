@@ -27,6 +27,7 @@ from propsync.web.flow_form import (
     read_fields,
     to_definition,
 )
+from propsync.web.flow_words import delay_words, describe
 
 TYPES = {"city": "string", "numberofemployees": "number", "industry": "enumeration",
          "is_public": "bool", "name": "string", "company_city": "string",
@@ -176,3 +177,24 @@ def test_the_fields_of_the_page_read_as_a_form_and_its_buttons_change_it() -> No
     emptied = apply_button(apply_button(form, "remove-condition:1:0"), "remove-condition:0:0")
     emptied = apply_button(emptied, "remove-condition:0:0")
     assert emptied.groups == ((Condition(),),)  # one empty condition is left to fill in
+
+
+def test_a_flow_is_said_in_words() -> None:
+    labels = {("contacts", "company_city"): "Company city", ("companies", "city"): "City",
+              ("contacts", "city"): "City", ("contacts", "lifecyclestage"): "Lifecycle stage",
+              ("contacts", "numberofemployees"): "Employees"}
+    ends = {("HUBSPOT_DEFINED", 1): ("company associated as “Primary”", "companies"),
+            ("USER_DEFINED", 140): ("company associated as “Billing”", "companies")}
+    words = describe(parse_flow(to_definition(COPY, TYPES)),
+                     lambda ot, name: labels.get((ot, name), name), ends)
+    assert words.groups == ["City is known and Employees is greater than “10”",
+                            "industry is any of “SOFTWARE”"]
+    assert words.re_enroll == "City"
+    assert [text for _, text in words.steps] == [
+        "Copy the City of the company associated as “Primary” (last created) to the "
+        "contact's Company city.",
+        "Wait 5 minutes.",
+        "Set the contact's Lifecycle stage to “customer”.",
+        "Copy the contact's City to the contact's name.",
+        "Copy the contact's City to the City of every company associated as “Billing”."]
+    assert delay_words(90_000) == "90 seconds" and delay_words(86_400_000) == "1 day"
