@@ -65,10 +65,9 @@ class FormFields(HTMLParser):
             self.inside = "data-flow-editor" in a
         if not self.inside or "disabled" in a:
             return
-        if tag == "input" and a.get("name") and a.get("type") not in ("checkbox", "radio"):
-            self.fields.append((str(a["name"]), a.get("value") or ""))
-        elif tag == "input" and a.get("name") and "checked" in a:
-            self.fields.append((str(a["name"]), a.get("value") or ""))
+        if tag == "input" and a.get("name"):
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self.fields.append((str(a["name"]), a.get("value") or ""))
         elif tag == "select":
             self.select, self.first_option, self.chosen = a.get("name"), None, False
         elif tag == "option" and self.select is not None:
