@@ -256,7 +256,7 @@ def seed(client: httpx.Client, n: int) -> Seed:
         "type": "PLATFORM_FLOW", "objectTypeId": "0-2", "flowType": "WORKFLOW",
         "name": f"Fuzz flow {n}", "isEnabled": False, "actions": [{
             "type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeId": "0-5",
-            "fields": {"property_name": "description",
+            "fields": {"property_name": "name",
                        "value": {"type": "STATIC_VALUE", "staticValue": "fuzzed"}}}]})
     assert flow.status_code == 201, flow.text
     return Seed(ids, f"fuzz_text_{n}", f"fuzzgroup{n}",

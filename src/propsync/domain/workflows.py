@@ -150,6 +150,12 @@ class Flow:
     actions: Mapping[str, Action]
     start_action_id: str | None
 
+    def association_type_ids(self) -> frozenset[int]:
+        """Every association type the flow reads through or writes through."""
+        return frozenset({s.type_id for s in self.sources.values()} | {
+            a.target.type_id for a in self.actions.values()
+            if isinstance(a, SetProperty) and a.target is not None})
+
     def written_properties(self) -> list[tuple[AssociatedTarget | None, str]]:
         """Every (where, property) an action of this flow writes."""
         return [(a.target, a.property_name) for a in self.actions.values()

@@ -1,12 +1,15 @@
 """Workflows: HubSpot's Automation v4 flows, defined, read, changed, turned on and off.
 
-Reading needs the ``automation`` scope; creating, changing, deleting and turning a flow on
-or off also need the role that changes property settings (super admins, and admins with
-the property-settings permission). A save reads the definition (``domain/workflows``:
-the supported subset, else a 400 naming the part), checks it against the account
-(``services/workflow_checks``), and stores it with the next revision; a change must name
-the revision it replaces (HubSpot's ``revisionId``), else it is a 409. In the same
-transaction, under the account's definitions lock, the feed's watches of the reader
+Every call needs the ``automation`` scope, and one that shows or saves a definition also
+the schema read scope (``crm.schemas.<type>.read``) of each object type the flow touches
+(HubSpot asks for ``automation`` alone; propsync shows no property names of a type to a
+token that may not read its schema, as everywhere else). Creating, changing, deleting
+and turning a flow on or off also need the role that changes property settings (super
+admins, and admins with the property-settings permission). A save reads the definition
+(``domain/workflows``: the supported subset, else a 400 naming the part), checks it
+against the account (``services/workflow_checks``), and stores it with the next revision;
+a change must name the revision it replaces (HubSpot's ``revisionId``), else it is a 409.
+In the same transaction, under the account's definitions lock, the feed's watches of the reader
 "workflows" are set to what the enabled flows enroll on, so that writers record exactly
 the changes the workflow engine needs.
 """
@@ -29,10 +32,11 @@ from propsync.domain.feed import WORKFLOWS_READER
 from propsync.domain.record_ids import parse_record_id
 from propsync.domain.workflow_shape import stored_definition
 from propsync.domain.workflows import Flow, invalid, parse_flow
-from propsync.services.workflow_checks import FlowChecker
+from propsync.services.workflow_checks import FlowChecker, require_schemas
 from propsync.services.workflow_runs import flow_changed
 from propsync.storage import feed
 from propsync.storage import workflows as store
+from propsync.storage.associations import load_types
 from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import load_properties
@@ -75,10 +79,13 @@ def create_flow(engine: Engine, principal: Principal, body: Mapping[str, Any]) -
 
 
 def get_flow(engine: Engine, principal: Principal, flow_id: str) -> StoredFlow:
-    """The flow (``GET /automation/v4/flows/{flowId}``); 404 if the account has none."""
+    """The flow (``GET /automation/v4/flows/{flowId}``); 404 if the account has none, 403
+    unless the token may read the schema of each object type it touches."""
     principal.require(AUTOMATION)
     with read_transaction(engine) as conn:
-        return _existing(conn, principal.account_id, flow_id)
+        found = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [found.flow], load_types(conn, principal.account_id))
+    return found
 
 
 def list_flows(engine: Engine, principal: Principal, after: str | None, limit: int
@@ -103,6 +110,8 @@ def read_flows(engine: Engine, principal: Principal, flow_ids: Sequence[str]) ->
     with read_transaction(engine) as conn:
         found = store.load_flows(conn, principal.account_id,
                                  [i for i in ids.values() if i is not None])
+        require_schemas(principal, [f.flow for f in found.values()],
+                        load_types(conn, principal.account_id))
     flows = [found[i] for i in dict.fromkeys(ids.values()) if i is not None and i in found]
     return BatchRead(flows, [raw for raw, i in ids.items() if i is None or i not in found])
 
@@ -118,6 +127,7 @@ def update_flow(engine: Engine, principal: Principal, flow_id: str, body: Mappin
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
         stored = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         flow, definition = read_definition(_over(stored, body))
         if stored.revision != revision:
             raise _stale(stored, revision)
@@ -140,6 +150,7 @@ def set_enabled(engine: Engine, principal: Principal, flow_id: str, enabled: boo
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
         stored = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         if stored.enabled == enabled:
             return stored
         if enabled:
@@ -158,6 +169,7 @@ def delete_flow(engine: Engine, principal: Principal, flow_id: str) -> None:
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
         stored = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         store.delete_flow(conn, principal.account_id, stored.flow_id, principal.user_id,
                           now_ms())
         flow_changed(conn, principal.account_id, stored, None)
