@@ -101,6 +101,7 @@ def test_a_copy_workflow_made_in_the_editor_copies_a_company_edit_to_its_contact
     expect(panel.get_by_role("link", name="City to contacts")).to_be_visible()
     expect(panel).to_contain_text("set 1 value here")
     assert sideways(page) is None
+    shoot(page, f"workflow-on-record-{width}")
 
     written.click()
     runs = page.locator("#runs tbody tr")
