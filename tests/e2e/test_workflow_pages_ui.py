@@ -6,6 +6,7 @@ nothing."""
 
 from __future__ import annotations
 
+import time
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from propsync.web.flow_form import read_fields, to_definition
 from tests.conftest import Tenant
 from tests.e2e.test_sync_api import settle
 from tests.e2e.ui_session import UiSession, sign_in
+from tests.patience import WAIT_GUARD_S
 
 SERVER_FIELDS = ("id", "revisionId", "createdAt", "updatedAt", "uuid", "isEnabled",
                  "crmObjectCreationStatus", "nextAvailableActionId")
@@ -199,3 +201,59 @@ def test_a_plain_user_changes_no_workflow(tenant: Tenant, api: httpx.Client) -> 
         assert reply.status_code == 403, (path, reply.status_code)
     assert api.get(f"/automation/v4/flows/{flow_id}").json() == before
     assert len(api.get("/automation/v4/flows").json()["results"]) == 1
+
+
+def wait_for_runs(api: httpx.Client, flow_id: str, count: int) -> list[dict[str, Any]]:
+    """The flow's runs once there are ``count`` (the workflow worker runs them)."""
+    deadline = time.monotonic() + WAIT_GUARD_S
+    while True:
+        runs = api.get(f"/propsync/v1/workflows/{flow_id}/runs").json()["results"]
+        if len(runs) >= count:
+            return list(runs)
+        assert time.monotonic() < deadline, runs
+        time.sleep(0.05)
+
+
+def test_turning_on_enrolls_the_records_that_meet_the_trigger_when_asked(
+        admin_ui: UiSession, api: httpx.Client) -> None:
+    for name in ("Ada", "Grace", ""):
+        api.post("/crm/v3/objects/contacts", json={"properties": {"firstname": name}})
+    fields = {"name": "Title by name", "object_type": "contacts", "enroll": "conditions",
+              "c-0-0-property": "firstname", "c-0-0-operator": "IS_KNOWN",
+              "s-0-kind": "set", "s-0-target": "jobtitle", "s-0-value": "Named"}
+    flow_id = save(admin_ui, "/ui/automation/workflows/new", fields).headers[
+        "location"].split("/")[-1].split("?")[0]
+    page = admin_ui.client.get(f"/ui/automation/workflows/{flow_id}/turn-on")
+    assert 'data-existing-count="2"' in page.text  # the two with a first name
+    reply = admin_ui.post(f"/ui/automation/workflows/{flow_id}/turn-on", existing="enroll")
+    assert reply.status_code == 303 and reply.headers["location"].endswith("done=on-existing")
+    runs = wait_for_runs(api, flow_id, 2)
+    assert {r["outcome"] for r in runs} == {"DONE"}
+    off = admin_ui.client.get(f"/ui/automation/workflows/{flow_id}/turn-off")
+    assert 'data-active-count="0"' in off.text
+
+
+def test_a_record_is_found_and_enrolled_by_hand(admin_ui: UiSession, api: httpx.Client
+                                               ) -> None:
+    nora = api.post("/crm/v3/objects/contacts", json={"properties": {
+        "firstname": "Nora", "lastname": "Berg"}}).json()["id"]
+    fields = {"name": "By hand", "object_type": "contacts", "enroll": "manual",
+              "s-0-kind": "set", "s-0-target": "jobtitle", "s-0-value": "Picked"}
+    flow_id = save(admin_ui, "/ui/automation/workflows/new", fields).headers[
+        "location"].split("/")[-1].split("?")[0]
+    off = admin_ui.post(f"/ui/automation/workflows/{flow_id}/enroll", record_id=nora)
+    assert off.status_code == 400 and "turn it on" in off.text  # the service's words
+    assert admin_ui.post(f"/ui/automation/workflows/{flow_id}/turn-on",
+                         existing="future").status_code == 303
+    for text in ("nora", nora):
+        found = admin_ui.client.get(f"/ui/automation/workflows/{flow_id}", params={"find": text})
+        assert found.status_code == 200 and f'name="record_id" value="{nora}"' in found.text
+    nobody = admin_ui.client.get(f"/ui/automation/workflows/{flow_id}", params={"find": "zed"})
+    assert "No contact matches" in nobody.text
+    reply = admin_ui.post(f"/ui/automation/workflows/{flow_id}/enroll", record_id=nora)
+    assert reply.status_code == 303 and reply.headers["location"].endswith("done=enrolled")
+    assert wait_for_runs(api, flow_id, 1)[0]["recordId"] == nora
+    page = admin_ui.client.get(f"/ui/automation/workflows/{flow_id}")
+    assert "Nora Berg" in page.text and "outcome-done" in page.text
+    missing = admin_ui.post(f"/ui/automation/workflows/{flow_id}/enroll", record_id="999999")
+    assert missing.status_code == 404

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
@@ -27,15 +27,36 @@ from propsync.domain.associations import AssociationType
 from propsync.domain.errors import ErrorDetail, PropsyncError, ValidationError
 from propsync.domain.objects import OBJECT_TYPES, resolve_object_type
 from propsync.domain.properties import PropertyDefinition
+from propsync.domain.workflows import Flow
 from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
 from propsync.services import workflows as flow_svc
-from propsync.storage.workflows import StoredFlow
 from propsync.web import flow_form as ff
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 BASE = "/ui/automation/workflows"
+
+
+class StoredFlow(Protocol):
+    """What the pages read of a saved flow (``services.workflows`` gives them)."""
+
+    @property
+    def flow_id(self) -> int: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def object_type(self) -> str: ...
+    @property
+    def flow(self) -> Flow: ...
+    @property
+    def definition(self) -> dict[str, Any]: ...
+    @property
+    def updated_ms(self) -> int: ...
 
 
 @dataclass(frozen=True)

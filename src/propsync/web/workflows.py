@@ -22,11 +22,10 @@ from propsync.services import search as search_svc
 from propsync.services import workflow_runs as run_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.workflow_summaries import flow_summaries
-from propsync.storage.workflows import StoredFlow
 from propsync.web import flow_words
 from propsync.web.core import TITLE_PROPERTIES, Ctx, CtxDep, FormDep, WebRoute, record_title, render
 from propsync.web.records import titles
-from propsync.web.workflow_editor import BASE, association_phrase, definition_json
+from propsync.web.workflow_editor import BASE, StoredFlow, association_phrase, definition_json
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 PAGE_SIZE = 100
