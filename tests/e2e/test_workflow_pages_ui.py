@@ -257,3 +257,19 @@ def test_a_record_is_found_and_enrolled_by_hand(admin_ui: UiSession, api: httpx.
     assert "Nora Berg" in page.text and "outcome-done" in page.text
     missing = admin_ui.post(f"/ui/automation/workflows/{flow_id}/enroll", record_id="999999")
     assert missing.status_code == 404
+
+
+def test_choosing_another_object_starts_its_conditions_and_steps_afresh(
+        admin_ui: UiSession) -> None:
+    typed = {"name": "Kept", "object_type": "companies", "shown_type": "contacts",
+             "enroll": "conditions", "c-0-0-property": "jobtitle", "c-0-0-operator": "IS_KNOWN",
+             "s-0-kind": "set", "s-0-target": "jobtitle", "s-0-value": "x"}
+    page = admin_ui.post("/ui/automation/workflows/new", **typed, op="refresh:object_type")
+    assert page.status_code == 200
+    fields = dict(form_of(page.text))
+    assert fields["name"] == "Kept" and fields["object_type"] == "companies"
+    assert fields["c-0-0-property"] == "" and "s-0-kind" not in fields
+    assert 'id="object_type" autofocus' in page.text
+    same = admin_ui.post("/ui/automation/workflows/new", **{**typed, "shown_type": "companies"},
+                         op="add-group")
+    assert dict(form_of(same.text))["c-0-0-property"] == "jobtitle"  # kept (not offered)

@@ -289,6 +289,9 @@ def new_workflow(ctx: CtxDep, objectType: str = "contacts") -> Response:
 def post_new_workflow(ctx: CtxDep, form: FormDep) -> Response:
     ctx.principal.require_property_settings()
     typed = ff.read_fields(form.fields)
+    if form.get("shown_type") not in ("", typed.object_type):
+        # another object: the conditions and steps named the other one's properties
+        typed = ff.FlowForm(name=typed.name, object_type=typed.object_type)
     return _posted(ctx, typed, form, None,
                    lambda body: flow_svc.create_flow(ctx.engine, ctx.principal,
                                                      {**body, "isEnabled": False}))
