@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from propsync.domain.auth import Role
-from propsync.web.flow_form import read_fields, to_definition
+from propsync.web.flow_fields import read_fields
+from propsync.web.flow_form import to_definition
 from tests.conftest import Tenant
 from tests.e2e.test_sync_api import settle
 from tests.e2e.ui_session import UiSession, sign_in

@@ -18,13 +18,12 @@ from propsync.domain.workflows import (
     StaticValue,
     parse_flow,
 )
+from propsync.web.flow_fields import apply_button, read_fields
 from propsync.web.flow_form import (
     Condition,
     FlowForm,
     Step,
-    apply_button,
     from_definition,
-    read_fields,
     to_definition,
 )
 from propsync.web.flow_words import delay_words, describe

@@ -1,6 +1,6 @@
 """Automation → Workflows: the editor (``/ui/automation/workflows/new`` and ``…/{id}/edit``).
 
-A plain HTML form (``web/flow_form.py`` reads its fields): the buttons that add, remove or
+A plain HTML form (``web/flow_fields.py`` reads its fields): the buttons that add, remove or
 move a condition or a step post the form and get it back changed, with focus on what
 changed, so the editor works without script and from the keyboard; Save spells the form as
 the Automation v4 JSON the API takes and saves it through ``services.workflows``, whose
@@ -31,6 +31,7 @@ from propsync.domain.workflows import Flow
 from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
 from propsync.services import workflows as flow_svc
+from propsync.web import flow_fields
 from propsync.web import flow_form as ff
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 
@@ -288,7 +289,7 @@ def new_workflow(ctx: CtxDep, objectType: str = "contacts") -> Response:
 @router.post("/automation/workflows/new")
 def post_new_workflow(ctx: CtxDep, form: FormDep) -> Response:
     ctx.principal.require_property_settings()
-    typed = ff.read_fields(form.fields)
+    typed = flow_fields.read_fields(form.fields)
     if form.get("shown_type") not in ("", typed.object_type):
         # another object: the conditions and steps named the other one's properties
         typed = ff.FlowForm(name=typed.name, object_type=typed.object_type)
@@ -315,7 +316,7 @@ def post_edit_workflow(ctx: CtxDep, form: FormDep, flowId: str) -> Response:
     if readable(ctx, stored)[0] is None:
         raise ValidationError("This workflow has parts the editor cannot show; change it "
                               "through the API (PUT /automation/v4/flows/{flowId}).")
-    typed = ff.read_fields({**form.fields, "object_type": [stored.object_type]})
+    typed = flow_fields.read_fields({**form.fields, "object_type": [stored.object_type]})
     revision = form.get("revision")
     return _posted(ctx, typed, form, stored,
                    lambda body: flow_svc.update_flow(
@@ -328,7 +329,7 @@ def _posted(ctx: Ctx, typed: ff.FlowForm, form: Form, stored: StoredFlow | None,
     """Save the form, or apply the button pressed and show the form again."""
     op = form.get("op") or "save"
     if op != "save":
-        changed = ff.apply_button(typed, op, form.get("new_kind"))
+        changed = flow_fields.apply_button(typed, op, form.get("new_kind"))
         return editor(ctx, changed, stored, focus=focus_after(op, typed, changed))
     offer = offered(ctx, typed.object_type)
     try:
