@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from propsync.domain.auth import Role
 from propsync.services.accounts import create_user
 from tests.conftest import Tenant, client_for
 
@@ -25,10 +26,11 @@ class UiSession:
         return self.client.post(path, data={**fields, "csrf": self.csrf})
 
 
-def sign_in(tenant: Tenant) -> UiSession:
-    """A new user of ``tenant``'s account, signed in through the sign-in page."""
+def sign_in(tenant: Tenant, role: Role | None = None) -> UiSession:
+    """A new user of ``tenant``'s account (with ``role``; else the role a second user gets,
+    a plain user), signed in through the sign-in page."""
     email, password = f"ui-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery"
-    create_user(tenant.server.engine, tenant.account_id, email, password, "UI user")
+    create_user(tenant.server.engine, tenant.account_id, email, password, "UI user", role)
     client = client_for(tenant.server, "")
     client.headers.pop("Authorization")
     page = client.get("/ui/login")

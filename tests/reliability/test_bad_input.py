@@ -62,11 +62,13 @@ DEEP = 50_000  # nesting depth of the deepest JSON sent
 
 @dataclass
 class World:
-    """What the probe's valid parts name: records and a label (beside a sync property)."""
+    """What the probe's valid parts name: records, a label (beside a sync property) and a
+    workflow (on, so its pages show counts, a run log and what turning it off cancels)."""
 
     contact: str
     company: str
     label_id: int
+    flow_id: str = ""
 
 
 def _make_world(tenant: Tenant) -> World:
@@ -85,8 +87,24 @@ def _make_world(tenant: Tenant) -> World:
         assert api.post("/crm/v3/properties/contacts", json=body).status_code == 201
     label = api.post("/crm/v4/associations/contacts/companies/labels",
                      json={"label": "Probe", "name": "probe"})
+    flow = api.post("/automation/v4/flows", json=PROBE_FLOW)
+    assert flow.status_code == 201, flow.text
     return World(contact.json()["id"], company.json()["id"],
-                 int(label.json()["results"][0]["typeId"]))
+                 int(label.json()["results"][0]["typeId"]), flow.json()["id"])
+
+
+# A contact workflow that enrolls on the first name and sets the job title.
+PROBE_FLOW = {
+    "type": "CONTACT_FLOW", "objectTypeId": "0-1", "flowType": "WORKFLOW", "name": "Probe",
+    "isEnabled": True, "startActionId": "1", "actions": [{
+        "type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeId": "0-5", "fields": {
+            "property_name": "jobtitle", "value": {"type": "STATIC_VALUE",
+                                                   "staticValue": "Probed"}}}],
+    "enrollmentCriteria": {"type": "LIST_BASED", "shouldReEnroll": False,
+                           "listFilterBranch": {"filterBranchType": "AND", "filters": [{
+                               "filterType": "PROPERTY", "property": "firstname",
+                               "operation": {"operationType": "ALL_PROPERTY",
+                                             "operator": "IS_KNOWN"}}]}}}
 
 
 # -- the answers -------------------------------------------------------------------------
@@ -189,7 +207,8 @@ def _path_values(world: World) -> dict[str, str]:
     return {"objectType": "contacts", "fromObjectType": "contacts", "toObjectType": "companies",
             "objectId": world.contact, "fromObjectId": world.contact, "recordId": world.contact,
             "toObjectId": world.company, "propertyName": "company_city", "name": "company_city",
-            "groupName": "contactinformation", "associationTypeId": str(world.label_id)}
+            "groupName": "contactinformation", "associationTypeId": str(world.label_id),
+            "flowId": world.flow_id}
 
 
 def _url(op: Operation, values: dict[str, str], hostile: tuple[str, str] | None = None) -> str:

@@ -20,7 +20,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from playwright.sync_api import Browser, Page, expect
 
 from propsync.domain.objects import OBJECT_TYPES
+from propsync.services import workflows as flow_svc
 from propsync.services.accounts import create_token, create_user
+from propsync.web.flow_form import Condition, FlowForm, Step, to_definition
 from tests.conftest import RunningServer
 from tests.ui.conftest import PRIMARY, Admin, shoot, sign_in
 from tests.ui.test_records import sync_property
@@ -44,10 +46,12 @@ LONG = "a-rather-long-value-without-spaces-that-a-phone-cannot-wrap-" * 2
 
 @dataclass
 class Seeded:
-    """An account with a record of every type, a sync property, a token and a second user."""
+    """An account with a record of every type, a sync property, a token, a second user and
+    a workflow (on, with a long name)."""
 
     admin: Admin
     records: dict[str, int]
+    flow_id: str
 
 
 @pytest.fixture
@@ -66,8 +70,13 @@ def seeded(admin: Admin) -> Seeded:
                  admin.user_id, name="Phone " + LONG)
     create_user(admin.engine, admin.account_id, f"second-{admin.email}", "a long passphrase",
                 "Second " + LONG)
+    flow = flow_svc.create_flow(admin.engine, admin.principal, {**to_definition(FlowForm(
+        name="Copy " + LONG, object_type="companies", groups=((Condition("city", "IS_KNOWN"),),),
+        steps=(Step("copy_to", target="city", source="city",
+                    association="contacts:HUBSPOT_DEFINED:280"),)), {"city": "string"}),
+        "isEnabled": True})
     admin.settle()
-    return Seeded(admin, records)
+    return Seeded(admin, records, str(flow.flow_id))
 
 
 def page_routes(server: RunningServer) -> list[str]:
@@ -91,6 +100,7 @@ def fill(path: str, seeded: Seeded) -> list[str]:
                                      for ot, i in seeded.records.items()],
         ("objectType", "name"): [{"objectType": "contacts", "name": "company_city"},
                                  {"objectType": "companies", "name": "domain"}],
+        ("flowId",): [{"flowId": seeded.flow_id}],
     }
     if path.endswith("/redefine"):  # only a sync property has a source to change
         fillings[("objectType", "name")] = fillings[("objectType", "name")][:1]

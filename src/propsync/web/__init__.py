@@ -19,6 +19,8 @@ from propsync.web import (
     signin,
     tokens,
     wizard,
+    workflow_editor,
+    workflows,
 )
 from propsync.web.core import HERE, install_error_pages, new_secret
 from propsync.web.headers import SecurityHeaders
@@ -30,8 +32,9 @@ def install(app: FastAPI, session_secret: str | None = None,
     app.state.session_secret = new_secret(session_secret)
     proxy.install(app, settings or Settings())
     app.add_middleware(SecurityHeaders)
+    # the editor first: its /automation/workflows/new before the page's /{flowId}
     for module in (signin, wizard, properties, records, record_links, overview, tokens,
-                   members, labels):
+                   members, labels, workflow_editor, workflows):
         app.include_router(module.router, dependencies=[STORABLE_TEXT])  # a 400 page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),

@@ -25,6 +25,7 @@ from propsync.services import properties as prop_svc
 from propsync.services import records as record_svc
 from propsync.services import search as search_svc
 from propsync.services import sync_properties as sync_svc
+from propsync.services import workflow_runs as run_svc
 from propsync.services.views import ReadSpec, RecordView
 from propsync.web.core import (
     TEMPLATES,
@@ -231,7 +232,9 @@ def _page(ctx: Ctx, ot: str, record_id: str, status: int = 200,
     return render(ctx.request, "record.html", status=status, object_type=ot, record=view,
                   title=record_title(ot, view.id, view.properties),
                   rows=_rows(ctx, ot, view, props), error=error, notice=notice,
-                  links=association_groups(ctx, ot, view.id), section="records")
+                  links=association_groups(ctx, ot, view.id),
+                  workflows=run_svc.record_workflows(ctx.engine, ctx.principal, ot,
+                                                     str(view.id)), section="records")
 
 
 @router.get("/records/{objectType}/{recordId}")

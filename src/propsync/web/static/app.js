@@ -302,3 +302,58 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpLocalTimes();
   setUpSyncOverviewPoll();
 });
+
+// ---- workflow editor (workflow_edit.html): works without script; this saves reloads ----
+// The menus of an associated record's properties follow the association chosen (one menu
+// per object type; the others hidden and disabled, so not sent). A condition's operators
+// follow its property's type, its value field offers the property's options and hides
+// for "is known/unknown". Nothing submits on its own: a keyboard user arrowing through a
+// menu is not sent to another page.
+function setUpFlowEditor() {
+  const form = document.querySelector("[data-flow-editor]");
+  if (!form) return;
+  document.documentElement.classList.add("js");
+  const table = JSON.parse(form.dataset.operators || "{}");
+  form.querySelectorAll("select[data-association]").forEach((select) => {
+    const boxes = form.querySelectorAll(`[data-for-association="${CSS.escape(select.id)}"]`);
+    const note = form.querySelector(`[data-until-association="${CSS.escape(select.id)}"]`);
+    select.addEventListener("change", () => {
+      const chosen = select.selectedOptions[0];
+      const type = chosen ? chosen.dataset.objectType || "" : "";
+      boxes.forEach((box) => {
+        const on = box.dataset.objectType === type;
+        box.hidden = !on;
+        box.querySelector("select").disabled = !on;
+      });
+      if (note) note.hidden = type !== "";
+    });
+  });
+  form.querySelectorAll("select[data-operator-for]").forEach((operator) => {
+    const property = document.getElementById(operator.dataset.operatorFor);
+    const valueBox = form.querySelector(`[data-value-of="${CSS.escape(operator.id)}"]`);
+    const showValue = () => {
+      if (valueBox) valueBox.hidden = ["IS_KNOWN", "IS_UNKNOWN"].includes(operator.value);
+    };
+    property.addEventListener("change", () => {
+      const chosen = property.selectedOptions[0];
+      const type = (chosen && chosen.dataset.type) || "string";
+      const allowed = table.types[type] || table.types.string;
+      const keep = allowed.includes(operator.value) ? operator.value : allowed[0];
+      operator.replaceChildren(...allowed.map((op) => new Option(table.labels[op], op, false, op === keep)));
+      showValue();
+    });
+    operator.addEventListener("change", showValue);
+    showValue();
+  });
+  form.querySelectorAll("select[data-list-for]").forEach((property) => {
+    const input = document.getElementById(property.dataset.listFor);
+    if (!input) return;
+    property.addEventListener("change", () => {
+      const chosen = property.selectedOptions[0];
+      if (chosen && chosen.dataset.list) input.setAttribute("list", chosen.dataset.list);
+      else input.removeAttribute("list");
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", setUpFlowEditor);
