@@ -4,13 +4,14 @@ the account's totals the sums of the rows, on a database no other worker steps."
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from propsync.domain.auth import Principal, object_scope, schema_scope
 from propsync.domain.errors import ForbiddenError
+from propsync.domain.feed import SYNC_READER
 from propsync.services.sync_overview import Overview, overview
 from propsync.services.sync_properties import account_status
-from propsync.storage import tables as t
+from propsync.storage import feed
 from propsync.storage.db import read_transaction
 from propsync.sync.worker import SyncWorker, WorkerConfig
 from tests.integration.world import PRIMARY, World
@@ -22,9 +23,9 @@ def w(quiet_engine: Engine) -> World:
 
 
 def change_rows(w: World) -> int:
+    """The account's change feed rows the sync engine has not read yet."""
     with read_transaction(w.engine) as conn:
-        return int(conn.execute(select(func.count()).where(
-            t.change_log.c.account_id == w.account_id)).scalar_one())
+        return feed.unread_count(conn, SYNC_READER, w.account_id)
 
 
 def row(o: Overview, name: str) -> tuple[str, int, int, int, int]:

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from propsync.api.app import create_app
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
+from propsync.domain.feed import SYNC_READER
 from propsync.services.accounts import create_account, create_user
-from propsync.storage import tables as t
+from propsync.storage import feed
 from propsync.storage.db import read_transaction
 from propsync.sync.runner import start_worker
 from tests.conftest import UNLIMITED, RunningServer, run_server
@@ -80,8 +81,7 @@ def test_the_overview_adds_up_follows_the_worker_live_and_fits(
         page.wait_for_url("**/ui/records/contacts")
         page.goto("/ui/sync")
         with read_transaction(engine) as conn:
-            unplanned = conn.execute(select(func.count()).where(
-                t.change_log.c.account_id == admin.account_id)).scalar_one()
+            unplanned = feed.unread_count(conn, SYNC_READER, admin.account_id)
         assert unplanned > 0
         stats = page.locator(".stats")
         expect(stats).to_contain_text("changes not yet planned")

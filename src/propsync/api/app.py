@@ -18,12 +18,14 @@ from propsync.api.limits import Limits, RequestLimits, limits_for
 from propsync.api.routes import (
     association_schema,
     associations,
+    flows,
     members,
     objects,
     properties,
     search,
     sync,
     tokens,
+    workflow_runs,
 )
 from propsync.config import Settings
 from propsync.sync.runner import start_worker
@@ -60,7 +62,7 @@ def create_app(
         title="propsync",
         version="0.1.0",
         description="A CRM record platform with sync properties, compatible with the "
-        "HubSpot CRM API (objects v3, properties v3, associations v4).",
+        "HubSpot CRM API (objects v3, properties v3, associations v4, automation v4 flows).",
         docs_url=None,  # served by api/docs.py, without a CDN
         redoc_url=None,
     )
@@ -70,7 +72,7 @@ def create_app(
     install_error_handlers(app)
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
-                   members):
+                   members, flows, workflow_runs):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

@@ -13,10 +13,12 @@ from propsync.domain.properties import AccessRule
 # HubSpot's scopes for users and teams (its user provisioning API).
 USERS_READ, USERS_WRITE = "settings.users.read", "settings.users.write"
 TEAMS_READ, TEAMS_WRITE = "settings.users.teams.read", "settings.users.teams.write"
+# HubSpot's one scope of the Automation v4 workflows API (reading and changing flows).
+AUTOMATION = "automation"
 ALL_SCOPES: tuple[str, ...] = (
     *(f"crm.{kind}.{ot}.{mode}" for ot in OBJECT_TYPES for kind in ("objects", "schemas")
       for mode in ("read", "write")),
-    USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE,
+    USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE, AUTOMATION,
 )
 
 
@@ -24,7 +26,8 @@ class Role(StrEnum):
     """What a user may manage (SPEC 2); a token acts with its user's role."""
 
     SUPER_ADMIN = "super_admin"  # users, teams, access rules: everything
-    ADMIN = "admin"  # with the property-settings permission: properties, sync properties, labels
+    ADMIN = "admin"  # with the property-settings permission: properties, sync properties,
+    # labels, workflows
     USER = "user"  # records only, within property access
 
     @property
@@ -67,11 +70,12 @@ class Principal:
         return self.role in (Role.SUPER_ADMIN, Role.ADMIN)
 
     def require_property_settings(self) -> None:
-        """Raise 403 unless the user may change properties, sync properties and labels."""
+        """Raise 403 unless the user may change properties, sync properties, labels and
+        workflows."""
         if not self.manages_properties:
             raise _denied("Only super admins and admins with the property-settings permission "
-                          "can change properties, sync properties and association labels. "
-                          "Ask one of them.", "PROPERTY_SETTINGS_REQUIRED")
+                          "can change properties, sync properties, association labels and "
+                          "workflows. Ask one of them.", "PROPERTY_SETTINGS_REQUIRED")
 
     def require_super_admin(self, what: str) -> None:
         """Raise 403 unless the user is a super admin; ``what`` names the refused action."""

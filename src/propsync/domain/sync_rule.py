@@ -61,6 +61,9 @@ class SyncDefinition:
     backfill_total: int
     backfill_started_ms: int
     generation: int
+    # Whether a reader of the change feed watches this property's values (a workflow
+    # triggered by a sync value): the engine then records the values it changes.
+    watched: bool = False
 
     @property
     def source(self) -> SyncSource:

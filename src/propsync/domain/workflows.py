@@ -36,6 +36,7 @@ PROPERTY_CHANGED_EVENT = "4-655002"
 FLOW_OBJECT_TYPES = {"0-1": "contacts", "0-2": "companies", "0-3": "deals", "0-5": "tickets"}
 CREATED_PROPERTIES = ("createdate", "hs_createdate")
 MAX_GROUPS, MAX_FILTERS, MAX_ACTIONS = 25, 100, 100
+MAX_NAME_LENGTH = 200  # the width of the stored name
 # A delay's units in milliseconds (HubSpot's ``time_unit``s that make sense for a delay).
 _UNITS_MS = {"SECONDS": 1_000, "MINUTES": 60_000, "HOURS": 3_600_000, "DAYS": 86_400_000,
              "WEEKS": 604_800_000}
@@ -188,9 +189,12 @@ def parse_flow(body: Mapping[str, Any]) -> Flow:
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         raise invalid("name", "the name is a string.")
+    if name is not None and len(name) > MAX_NAME_LENGTH:
+        raise invalid("name", f"a name has at most {MAX_NAME_LENGTH} characters.")
     enabled = body.get("isEnabled", False)
     if not isinstance(enabled, bool):
         raise invalid("isEnabled", "isEnabled is true or false.")
+    _check_extras(body)
     sources = _sources(body.get("dataSources") or [])
     actions = _actions(body.get("actions") or [], sources)
     start = body.get("startActionId")
@@ -209,7 +213,7 @@ def _kind(body: Mapping[str, Any]) -> tuple[str, str]:
     flow_type, object_type_id = body.get("type"), body.get("objectTypeId")
     if flow_type not in ("CONTACT_FLOW", "PLATFORM_FLOW"):
         raise unsupported("type", f"flow type {flow_type!r}")
-    if object_type_id not in FLOW_OBJECT_TYPES:
+    if not _is_key(object_type_id, FLOW_OBJECT_TYPES):
         raise unsupported("objectTypeId", f"object type {object_type_id!r} (use one of "
                           f"{', '.join(FLOW_OBJECT_TYPES)})")
     if flow_type == "CONTACT_FLOW" and object_type_id != "0-1":
@@ -217,10 +221,23 @@ def _kind(body: Mapping[str, Any]) -> tuple[str, str]:
     if body.get("flowType", "WORKFLOW") != "WORKFLOW":
         raise unsupported("flowType", f"flowType {body.get('flowType')!r}")
     for key in ("blockedDates", "timeWindows", "suppressionListIds", "goalFilterBranch",
-                "eventAnchor", "enrollmentSchedule", "unEnrollmentSetting"):
+                "eventAnchor", "enrollmentSchedule", "unEnrollmentSetting",
+                "suppressionFilterBranch"):
         if body.get(key):
             raise unsupported(key, f"a non-empty {key!r}")
     return str(flow_type), str(object_type_id)
+
+
+def _check_extras(body: Mapping[str, Any]) -> None:
+    """The members propsync keeps and shows but does not run have HubSpot's types."""
+    if body.get("description") is not None and not isinstance(body["description"], str):
+        raise invalid("description", "the description is a string.")
+    custom = body.get("customProperties")
+    if custom is not None and not (isinstance(custom, Mapping) and all(
+            isinstance(v, str) for v in custom.values())):
+        raise invalid("customProperties", "custom properties map names to strings.")
+    if not isinstance(body.get("canEnrollFromSalesforce", False), bool):
+        raise invalid("canEnrollFromSalesforce", "it is true or false.")
 
 
 def _enrollment(raw: Any) -> Enrollment:
@@ -265,6 +282,7 @@ def _branch(raw: Any, path: str) -> tuple[tuple[Filter, ...], ...]:
     """An OR of AND branches (or one AND branch) of PROPERTY filters → filter groups."""
     if not isinstance(raw, Mapping):
         raise invalid(path, "a filter branch is a JSON object.")
+    _check_operator_name(raw, path)
     kind = raw.get("filterBranchType")
     if kind == "AND":
         if raw.get("filterBranches"):
@@ -287,6 +305,11 @@ def _branch(raw: Any, path: str) -> tuple[tuple[Filter, ...], ...]:
     return tuple(g for g in groups if g)
 
 
+def _check_operator_name(raw: Mapping[str, Any], path: str) -> None:
+    if not isinstance(raw.get("filterBranchOperator", ""), str):
+        raise invalid(f"{path}.filterBranchOperator", "a branch's operator is a string.")
+
+
 def _filters(raw: Any, path: str) -> tuple[Filter, ...]:
     if not isinstance(raw, list):
         raise invalid(f"{path}.filters", "filters are a list.")
@@ -304,7 +327,9 @@ _POSITIVE = {"IS_EQUAL_TO": "EQ", "IS_ANY_OF": "IN", "CONTAINS": "CONTAINS_TOKEN
 _NEGATIVE = {"IS_NOT_EQUAL_TO": "NEQ", "IS_NONE_OF": "NOT_IN",
              "DOES_NOT_CONTAIN": "NOT_CONTAINS_TOKEN", "IS_UNKNOWN": "NOT_HAS_PROPERTY"}
 _OPERATION_TYPES = ("STRING", "MULTISTRING", "ENUMERATION", "NUMBER", "BOOL", "ALL_PROPERTY",
-                    "RANGED_NUMBER")
+                    "NUMBER_RANGED", "RANGED_NUMBER")
+# The operand of a NUMBER or BOOL operation is a number or a boolean (HubSpot's schema).
+_NUMERIC = re.compile(r"^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
 def property_filter(raw: Any, path: str) -> list[Filter]:
@@ -330,7 +355,7 @@ def property_filter(raw: Any, path: str) -> list[Filter]:
         check_filter(f)
     except ValidationError as exc:
         raise invalid(path, exc.message, "INVALID_FILTER") from None
-    if operator in _NEGATIVE and operator != "IS_UNKNOWN" and not include_empty:
+    if _is_key(operator, _NEGATIVE) and operator != "IS_UNKNOWN" and not include_empty:
         return [f, Filter(prop, "HAS_PROPERTY")]
     return [f]
 
@@ -341,9 +366,9 @@ def _operator(op_type: Any, operator: Any, include_empty: Any, path: str) -> str
         raise unsupported(f"{path}.operationType", f"operation type {op_type!r}")
     if not isinstance(include_empty, bool):
         raise invalid(f"{path}.includeObjectsWithNoValueSet", "true or false.")
-    if operator in _NEGATIVE:
+    if _is_key(operator, _NEGATIVE):
         return _NEGATIVE[operator]
-    if operator not in _POSITIVE:
+    if not _is_key(operator, _POSITIVE):
         raise unsupported(f"{path}.operator", f"operator {operator!r}")
     if include_empty and operator != "IS_KNOWN":
         raise unsupported(f"{path}.includeObjectsWithNoValueSet", f"true with {operator}")
@@ -356,8 +381,8 @@ def _operands(op: Mapping[str, Any], op_type: str, search_op: str, path: str
         return None, (), None
     if search_op == "BETWEEN":
         low, high = op.get("lowerBound"), op.get("upperBound")
-        if not _scalar(low) or not _scalar(high):
-            raise invalid(path, "IS_BETWEEN needs lowerBound and upperBound.")
+        if not _is_number(low) or not _is_number(high):
+            raise invalid(path, "IS_BETWEEN needs numbers lowerBound and upperBound.")
         return _text(low), (), _text(high)
     if search_op in ("IN", "NOT_IN") or op_type in ("MULTISTRING", "ENUMERATION"):
         raw = op.get("values")
@@ -371,10 +396,29 @@ def _operands(op: Mapping[str, Any], op_type: str, search_op: str, path: str
                 raise unsupported(f"{path}.values", "CONTAINS with several values")
             return texts[0], (), None
         return None, texts, None
-    raw_value = op.get("value")
-    if not _scalar(raw_value):
-        raise invalid(f"{path}.value", "the operation needs a value.")
-    return _text(raw_value), (), None
+    return _single_value(op.get("value"), op_type, f"{path}.value"), (), None
+
+
+def _single_value(raw: Any, op_type: str, path: str) -> str:
+    if not _scalar(raw):
+        raise invalid(path, "the operation needs a value.")
+    if op_type == "NUMBER" and not _is_number(raw):
+        raise invalid(path, "a NUMBER operation compares with a number.")
+    if op_type == "BOOL" and str(raw).lower() not in ("true", "false"):
+        raise invalid(path, "a BOOL operation compares with true or false.")
+    return _text(raw)
+
+
+def _is_key(value: Any, table: Mapping[str, Any]) -> bool:
+    """``value`` is a key of ``table`` (a JSON list or object is no key, not a crash)."""
+    return isinstance(value, str) and value in table
+
+
+def _is_number(v: Any) -> bool:
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        return False
+    return isinstance(v, int) or (isinstance(v, float) and v == v and abs(v) != float("inf")) \
+        or (isinstance(v, str) and _NUMERIC.match(v) is not None)
 
 
 def _scalar(v: Any) -> bool:
@@ -403,8 +447,11 @@ def _trigger(raw: Any, path: str) -> set[str]:
     if raw.get("eventTypeId") != PROPERTY_CHANGED_EVENT:
         raise unsupported(f"{path}.eventTypeId", f"event {raw.get('eventTypeId')!r} (only "
                           f"property value changes, {PROPERTY_CHANGED_EVENT})")
-    if raw.get("filterBranches") or raw.get("coalescingRefineBy"):
+    if raw.get("filterBranches") or raw.get("coalescingRefineBy") or raw.get("pruningRefineBy"):
         raise unsupported(path, "refinements of a property-change trigger")
+    if raw.get("operator", "HAS_COMPLETED") != "HAS_COMPLETED":
+        raise unsupported(f"{path}.operator", f"event operator {raw.get('operator')!r} (only "
+                          "HAS_COMPLETED: the property changed)")
     names: set[str] = set()
     for i, f in enumerate(raw.get("filters") or []):
         names.update(_changed_names(f, f"{path}.filters[{i}]"))
@@ -442,7 +489,7 @@ def _sources(raw: Any) -> dict[str, AssociationSource]:
         if name in out:
             raise invalid(f"{path}.name", f"two data sources are called {name!r}.")
         object_type_id = s.get("objectTypeId")
-        if object_type_id not in FLOW_OBJECT_TYPES:
+        if not _is_key(object_type_id, FLOW_OBJECT_TYPES):
             raise unsupported(f"{path}.objectTypeId", f"object type {object_type_id!r}")
         category, type_id = _association(s, path)
         out[name] = AssociationSource(name, object_type_id, category, type_id,
@@ -502,6 +549,7 @@ def _action(a: Mapping[str, Any], path: str, action_id: str,
     if not isinstance(fields, Mapping):
         raise invalid(f"{path}.fields", "an action has fields.")
     next_id = _next(a.get("connection"), f"{path}.connection")
+    _check_version(a.get("actionTypeVersion", 0), f"{path}.actionTypeVersion")
     if type_id == DELAY:
         return Delay(action_id, _delay_ms(fields, f"{path}.fields"), next_id)
     if type_id != SET_PROPERTY:
@@ -523,10 +571,20 @@ def _action(a: Mapping[str, Any], path: str, action_id: str,
                                                sources), target, next_id)
 
 
+def _check_version(version: Any, path: str) -> None:
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version < 2**31:
+        raise invalid(path, "an action type version is a whole number.")
+
+
 def _delay_ms(fields: Mapping[str, Any], path: str) -> int:
     unit, delta = fields.get("time_unit"), fields.get("delta")
-    if unit not in _UNITS_MS:
+    if not _is_key(unit, _UNITS_MS):
         raise unsupported(f"{path}.time_unit", f"time unit {unit!r}")
+    extra = set(fields) - {"delta", "time_unit"}
+    if extra:
+        raise unsupported(path, f"the field(s) {', '.join(sorted(extra))}")
+    if isinstance(delta, bool) or not isinstance(delta, (str, int)):
+        raise invalid(f"{path}.delta", "a delay is a whole number.")
     try:
         amount = int(str(delta))
     except ValueError:

@@ -59,7 +59,7 @@ class Catalogue:
         first: Exception | None = None
         for name, raw in values.items():
             try:
-                prop = self._writable(name)
+                prop = self.writable(name)
                 result.append((prop, normalize_value(prop, raw)))
             except (ValidationError, ForbiddenError) as exc:
                 first = first or exc
@@ -69,7 +69,9 @@ class Catalogue:
             raise type(first)(_summary(errors), errors)
         return result
 
-    def _writable(self, name: str) -> PropertyDefinition:
+    def writable(self, name: str) -> PropertyDefinition:
+        """The property ``name`` if the principal may write its values; else the refusal
+        (unknown, restricted, calculated, a sync property, or view-only)."""
         prop = self.visible.get(name)
         if prop is None and name in self.by_name:
             message = (f"You may not edit property {name!r}: its access is restricted to "

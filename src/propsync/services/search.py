@@ -19,18 +19,14 @@ from propsync.domain.filters import (
     check_search,
     invalid,
     parse_offset,
-    token_pattern,
 )
 from propsync.domain.objects import resolve_object_type
-from propsync.domain.properties import PropertyDefinition, normalize_value
+from propsync.domain.properties import PropertyDefinition
 from propsync.services.records import load_ordered
 from propsync.services.schema import Catalogue
 from propsync.services.views import ReadSpec, RecordView
 from propsync.storage.db import read_transaction
-from propsync.storage.search import Condition, SortKey, search_ids
-
-_COLUMNS = {"createdate": "created_ms", "lastmodifieddate": "updated_ms",
-            "hs_lastmodifieddate": "updated_ms", "hs_object_id": "record_id"}
+from propsync.storage.search import COLUMNS, Condition, SortKey, condition_for, search_ids
 
 
 @dataclass(frozen=True)
@@ -86,40 +82,13 @@ def _visible(catalogue: Catalogue, name: str) -> PropertyDefinition:
 
 def _condition(catalogue: Catalogue, f: Filter) -> Condition:
     prop = _visible(catalogue, f.property_name)
-    column = _COLUMNS.get(prop.name) if prop.calculated else None
-    pid = None if prop.calculated else prop.id
-    if f.operator in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
-        return Condition(pid, column, False, f.operator)
-    if f.operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
-        return Condition(pid, column, False, f.operator,
-                         operands=tuple(token_pattern(f.value or "")))
-    numeric = prop.is_numeric
-    convert = (lambda raw: _number(prop, raw)) if numeric else (lambda raw: _text(prop, raw))
-    return Condition(pid, column, numeric, f.operator,
-                     convert(f.value) if f.value is not None else None,
-                     convert(f.high_value) if f.high_value is not None else None,
-                     tuple(convert(x) for x in f.values), synced=prop.id in catalogue.synced)
-
-
-def _number(prop: PropertyDefinition, raw: str) -> float:
-    stored = normalize_value(prop, raw)
-    if stored is None or stored.number is None:
-        raise invalid(f"{raw!r} is not a valid value to compare with {prop.name!r}.",
-                      "INVALID_FILTER_VALUE")
-    return stored.number
-
-
-def _text(prop: PropertyDefinition, raw: str) -> str:
-    if prop.type == "bool":
-        stored = normalize_value(prop, raw)
-        return stored.text if stored else ""
-    return str(raw).lower()
+    return condition_for(prop, prop.id in catalogue.synced, f)
 
 
 def _sort(catalogue: Catalogue, name: str, descending: bool) -> SortKey:
     prop = _visible(catalogue, name)
     if prop.calculated:
-        return SortKey(None, _COLUMNS[prop.name], True, descending)
+        return SortKey(None, COLUMNS[prop.name], True, descending)
     return SortKey(prop.id, None, prop.is_numeric, descending)
 
 

@@ -45,6 +45,24 @@ from propsync.storage.backup import (
 from propsync.storage.db import build_engine
 from propsync.storage.migrate import upgrade
 
+# Runs last, in the restore's transaction: the change feed's positions are the source
+# server's transaction ids, which this server may not have reached yet (its new rows would
+# sort before them, behind the readers' cursors). Shifted below zero, in the same order,
+# every restored row and cursor comes before any transaction of this server. (A dump made
+# before migration 0011 has no txid; the migration gives its rows 0.)
+_REBASE_FEED = b"""
+DO $$ DECLARE shift bigint; BEGIN
+  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'
+             AND table_name = 'change_log' AND column_name = 'txid') THEN
+    SELECT GREATEST((SELECT max(txid) FROM public.change_log),
+                    (SELECT max(txid) FROM public.change_readers), -1) + 1 INTO shift;
+    IF shift > 0 THEN
+      UPDATE public.change_log SET txid = txid - shift;
+      UPDATE public.change_readers SET txid = txid - shift;
+    END IF;
+  END IF;
+END $$;
+"""
 _TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE public (\S+) ", re.MULTILINE)
 _TOC_DATA = re.compile(r"^\d+; \d+ \d+ TABLE DATA public (\S+) ", re.MULTILINE)
 _COPY = b"\nCOPY "
@@ -150,6 +168,7 @@ class PostgresStore:
             try:
                 load.stdin.write(_DROP_PUBLIC)
                 _pump(dump.stdout, load.stdin, tables, progress)
+                load.stdin.write(_REBASE_FEED)
                 load.stdin.close()
             except BrokenPipeError:  # psql stopped at an error; its message says which
                 dump.kill()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import (
@@ -21,7 +21,10 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.sql import Select
 
+from propsync.domain.filters import Filter, invalid, token_pattern
+from propsync.domain.properties import PropertyDefinition, normalize_value
 from propsync.storage import tables as t
 
 r, v = t.records, t.property_values
@@ -39,6 +42,44 @@ class Condition:
     high: object = None
     operands: tuple[object, ...] = ()
     synced: bool = False  # a sync property's: its values are indexed (storage/tables.py)
+
+
+# The calculated properties a filter or sort reads from ``records``.
+COLUMNS = {"createdate": "created_ms", "lastmodifieddate": "updated_ms",
+           "hs_lastmodifieddate": "updated_ms", "hs_object_id": "record_id"}
+
+
+def condition_for(prop: PropertyDefinition, synced: bool, f: Filter) -> Condition:
+    """A filter on ``prop`` resolved for the query: its operands as the property stores
+    them (a 400 ``INVALID_FILTER_VALUE`` for an operand that cannot be compared with it)."""
+    column = COLUMNS.get(prop.name) if prop.calculated else None
+    pid = None if prop.calculated else prop.id
+    if f.operator in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+        return Condition(pid, column, False, f.operator)
+    if f.operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+        return Condition(pid, column, False, f.operator,
+                         operands=tuple(token_pattern(f.value or "")))
+    numeric = prop.is_numeric
+    convert = (lambda raw: _number(prop, raw)) if numeric else (lambda raw: _text(prop, raw))
+    return Condition(pid, column, numeric, f.operator,
+                     convert(f.value) if f.value is not None else None,
+                     convert(f.high_value) if f.high_value is not None else None,
+                     tuple(convert(x) for x in f.values), synced=synced)
+
+
+def _number(prop: PropertyDefinition, raw: str) -> float:
+    stored = normalize_value(prop, raw)
+    if stored is None or stored.number is None:
+        raise invalid(f"{raw!r} is not a valid value to compare with {prop.name!r}.",
+                      "INVALID_FILTER_VALUE")
+    return stored.number
+
+
+def _text(prop: PropertyDefinition, raw: str) -> str:
+    if prop.type == "bool":
+        stored = normalize_value(prop, raw)
+        return stored.text if stored else ""
+    return str(raw).lower()
 
 
 @dataclass(frozen=True)
@@ -216,3 +257,24 @@ def search_ids(
         return 0, []
     total = conn.execute(select(func.count()).select_from(r).where(where)).scalar_one()
     return int(total), []
+
+
+def matching_ids(conn: Connection, account_id: int, object_type: str,
+                 groups: Sequence[Sequence[Condition]], candidates: Collection[int]
+                 ) -> set[int]:
+    """The live records of ``object_type`` among ``candidates`` that match ``groups``, with
+    search's semantics (the same query, restricted to the candidates)."""
+    where = _where(account_id, object_type, groups, None, conn.dialect.name == "sqlite")
+    ids = sorted(set(candidates))
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        found.update(conn.execute(select(r.c.record_id).where(
+            where, r.c.record_id.in_(ids[start:start + 500]))).scalars())
+    return found
+
+
+def matching_select(account_id: int, object_type: str, groups: Sequence[Sequence[Condition]]
+                    ) -> Select[tuple[int]]:
+    """Every live record of ``object_type`` matching ``groups``, as a ``SELECT`` of
+    ``record_id`` to build on (an ``INSERT ... SELECT``, a count)."""
+    return select(r.c.record_id).where(_where(account_id, object_type, groups, None, False))

@@ -6,10 +6,23 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from propsync.domain.feed import SYNC_READER
 from propsync.domain.sync_rule import Selection, SyncDefinition, SyncSource
+from propsync.storage import feed
 from propsync.storage import tables as t
 from propsync.storage.db import is_postgres
 from propsync.storage.dialects import id_list, insert_ignore
@@ -20,8 +33,12 @@ LIVE = "LIVE"
 
 def _build_sync_select() -> Select[Any]:
     sp, p, src = t.sync_properties, t.properties, t.properties.alias("src")
+    w = t.change_watches
+    watched = exists().where(w.c.account_id == sp.c.account_id,
+                             w.c.object_type == sp.c.target_type,
+                             w.c.property_id == sp.c.property_id).label("watched")
     return (
-        select(sp, p.c.name, p.c.label, src.c.name.label("source_name"))
+        select(sp, p.c.name, p.c.label, src.c.name.label("source_name"), watched)
         .join(p, (p.c.account_id == sp.c.account_id) & (p.c.property_id == sp.c.property_id))
         .join(src, (src.c.account_id == sp.c.account_id)
               & (src.c.property_id == sp.c.source_property_id))
@@ -53,7 +70,7 @@ def _to_sync(r: Row[Any]) -> SyncDefinition:
         selection=Selection(selection) if selection else None, state=row["state"],
         backfill_cursor=row["backfill_cursor"], backfill_done=row["backfill_done"],
         backfill_total=row["backfill_total"], backfill_started_ms=row["backfill_started_ms"],
-        generation=row["generation"],
+        generation=row["generation"], watched=bool(row["watched"]),
     )
 
 
@@ -294,12 +311,14 @@ def advance_backfill(
 
 
 def waiting_work(conn: Connection) -> tuple[bool, bool, bool, bool]:
-    """Whether any account has recorded changes, queued targets, fan-out jobs, or a
+    """Whether any account has changes the sync engine has not read (rows after its
+    cursor in the change feed, storage/feed.py), queued targets, fan-out jobs, or a
     backfilling sync property (the worker's four kinds of step), in one read."""
     row = conn.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM change_log), EXISTS (SELECT 1 FROM sync_targets), "
-        "EXISTS (SELECT 1 FROM sync_fanouts), "
-        "EXISTS (SELECT 1 FROM sync_properties WHERE state = :b)"), {"b": BACKFILLING}).one()
+        f"SELECT {feed.unread_sql(conn, 'sync')}, "
+        "EXISTS (SELECT 1 FROM sync_targets), EXISTS (SELECT 1 FROM sync_fanouts), "
+        "EXISTS (SELECT 1 FROM sync_properties WHERE state = :b)"),
+        {"b": BACKFILLING, "sync": SYNC_READER}).one()
     return bool(row[0]), bool(row[1]), bool(row[2]), bool(row[3])
 
 
@@ -311,10 +330,11 @@ class Pending:
 
 
 def pending(conn: Connection, account_id: int) -> Pending:
-    """How much sync work the account has waiting, and since when."""
-    c, st, fo = t.change_log, t.sync_targets, t.sync_fanouts
-    changes, oldest_change = conn.execute(select(func.count(), func.min(c.c.created_ms)).where(
-        c.c.account_id == account_id)).one()
+    """How much sync work the account has waiting, and since when: ``changes`` are the
+    account's rows of the change feed after the sync engine's cursor (not yet planned)."""
+    st, fo = t.sync_targets, t.sync_fanouts
+    unread = feed.unread(conn, SYNC_READER, account_id)
+    changes, oldest_change = unread.count, unread.oldest_ms
     targets, oldest_target = conn.execute(select(func.count(), func.min(st.c.queued_ms)).where(
         st.c.account_id == account_id)).one()
     fanouts, oldest_fanout = conn.execute(select(func.count(), func.min(fo.c.queued_ms)).where(
@@ -336,7 +356,7 @@ class Waiting:
 def waiting_by_property(conn: Connection, account_id: int, property_ids: Collection[int],
                         filled_of: Collection[int] | None = None) -> dict[int, Waiting]:
     """``Waiting`` of each of ``property_ids``: three grouped counts, whatever their number
-    (a change log row is no property's until the worker plans it: see ``pending``). The
+    (a change feed row is no property's until the worker plans it: see ``pending``). The
     values held, which reads every value of the property, are counted only for
     ``filled_of`` (default: all); the others' ``filled`` is ``None``."""
     st, fo, v = t.sync_targets, t.sync_fanouts, t.property_values

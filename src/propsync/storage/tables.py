@@ -311,11 +311,18 @@ associations = Table(
     PrimaryKeyConstraint("account_id", "from_id", "to_type", "to_id", "type_id"),
 )
 
+# The change feed: each write appends the changes some reader needs (storage/changes.py);
+# each reader reads them in commit order, (txid, change_id), from its cursor in
+# ``change_readers`` (storage/feed.py), and rows every reader has passed are pruned.
 change_log = Table(
     "change_log",
     metadata,
     _account(),
     Column("change_id", BigInteger, nullable=False),
+    # The writer's transaction id on PostgreSQL (filled by the database: the column's
+    # default there is pg_current_xact_id(), set by migration 0011); 0 on SQLite, whose
+    # writers take turns, so that change ids are allocated in commit order.
+    Column("txid", BigInteger, nullable=False, server_default="0"),
     Column("created_ms", BigInteger, nullable=False),
     Column("kind", String(20), nullable=False),  # see domain.changes.ChangeKind
     Column("object_type", String(40), nullable=False),
@@ -324,6 +331,32 @@ change_log = Table(
     Column("related_type", String(40)),
     Column("related_id", BigInteger),
     PrimaryKeyConstraint("account_id", "change_id"),
+    Index(None, "txid", "change_id"),
+)
+
+# One row per reader of the change feed: the position of the last change it has read. A
+# reader advances it in the transaction that does the work of what it read.
+change_readers = Table(
+    "change_readers",
+    metadata,
+    Column("reader", String(40), nullable=False),
+    Column("txid", BigInteger, nullable=False),
+    Column("change_id", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("reader"),
+)
+
+# What a reader other than the sync engine needs writers to record (domain.changes.Watch):
+# value changes of (object_type, property_id), or with property_id NULL the lifecycle
+# changes of records of object_type.
+change_watches = Table(
+    "change_watches",
+    metadata,
+    _account(),
+    Column("reader", String(40), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("property_id", BigInteger),
+    Index(None, "account_id", "reader", "object_type", "property_id"),
 )
 
 sync_properties = Table(
@@ -385,4 +418,81 @@ property_definition_log = Table(
     Index(None, "account_id", "property_id", "entry_id"),
 )
 
-SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes")
+# Workflow definitions (HubSpot's Automation v4 flows, migration 0012): ``definition`` is
+# the flow's JSON as HubSpot shows it, without the server's fields; ``revision`` grows with
+# each save; a deleted flow keeps its row (``deleted_ms``) so that its runs still name it.
+workflows = Table(
+    "workflows",
+    metadata,
+    _account(),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("uuid", String(36), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("created_by", BigInteger),
+    Column("updated_by", BigInteger),
+    Column("deleted_ms", BigInteger),
+    PrimaryKeyConstraint("account_id", "flow_id"),
+)
+
+# One row per record enrolled in a workflow (migration 0013): where it is in the flow and
+# when its next action is due. The database keeps one active enrollment per (flow, record)
+# (a partial unique index); workers claim due ones by ``ix_workflow_enrollments_due``.
+workflow_enrollments = Table(
+    "workflow_enrollments",
+    metadata,
+    _account(),
+    Column("enrollment_id", BigInteger, nullable=False),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False),  # the flow's revision when it enrolled
+    Column("record_id", BigInteger, nullable=False),
+    Column("state", String(20), nullable=False),  # ACTIVE / COMPLETED / FAILED / CANCELLED
+    Column("next_action_id", String(50)),  # NULL: no action left (it completes when due)
+    Column("due_ms", BigInteger),  # when the next action runs; NULL once it ended
+    Column("enrolled_ms", BigInteger, nullable=False),
+    Column("finished_ms", BigInteger),
+    # A trigger that would enroll the record again while this one ran: a new enrollment
+    # starts when this one ends, if the record still meets the criteria.
+    Column("reenroll_pending", Boolean, nullable=False, server_default="0"),
+    Column("cause", String(20), nullable=False),  # TRIGGER / MANUAL / EXISTING / PENDING
+    Column("reason", Text),  # why it failed or was cancelled (no value of a property)
+    PrimaryKeyConstraint("account_id", "enrollment_id"),
+    Index("ix_workflow_enrollments_one_active", "account_id", "flow_id", "record_id",
+          unique=True, postgresql_where=text("state = 'ACTIVE'"),
+          sqlite_where=text("state = 'ACTIVE'")),
+    Index("ix_workflow_enrollments_due", "due_ms", "account_id", "enrollment_id",
+          postgresql_where=text("state = 'ACTIVE'"), sqlite_where=text("state = 'ACTIVE'")),
+    Index(None, "account_id", "flow_id", "record_id"),  # did it ever enroll
+    Index(None, "account_id", "flow_id", "state"),  # the counts of a flow, from the index
+    Index(None, "account_id", "record_id"),  # a record's workflows
+)
+
+# The run log: one row per action run (done, skipped or failed). ``detail`` says what
+# happened in words and names properties, never a value (it is shown to whoever may see
+# the flow, who may not be allowed to see every property's values).
+workflow_runs = Table(
+    "workflow_runs",
+    metadata,
+    _account(),
+    Column("run_id", BigInteger, nullable=False),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False),  # the flow's revision that ran
+    Column("enrollment_id", BigInteger, nullable=False),
+    Column("record_id", BigInteger, nullable=False),  # the enrolled record
+    Column("action_id", String(50), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("outcome", String(10), nullable=False),  # DONE / SKIPPED / FAILED
+    Column("detail", Text, nullable=False),
+    Column("written", Integer, nullable=False, server_default="0"),  # values changed
+    PrimaryKeyConstraint("account_id", "run_id"),
+    Index(None, "account_id", "flow_id", "run_id"),
+    Index(None, "account_id", "record_id", "run_id"),
+)
+
+SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
+             "workflows", "enrollments", "runs")

@@ -14,9 +14,10 @@ All (PostgreSQL) lock the target records first, skipping those another worker
 holds — they go back on the queue — so that every write to a target reads a state
 at least as new as the one before it, and a newer value is never overwritten by an
 older one. All write values with their winners, history (``SYNC``), ``updatedAt``,
-and — when another sync property copies this one — the change rows that carry the
-chain on. A target whose value stays and only its winner changes (two sources with
-the same value) gets its new winner recorded and nothing else.
+and — when another sync property copies this one, or a reader of the change feed watches
+its values (``record_changes``) — the change rows that carry the chain on. A target
+whose value stays and only its winner changes (two sources with the same value) gets its
+new winner recorded and nothing else.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ _TEMP_SQLITE = (
 
 def recompute(
     conn: Connection, prop: SyncDefinition, target_ids: Sequence[int], now_ms: int,
-    has_dependents: bool,
+    record_changes: bool,
 ) -> int:
     """Bring ``prop`` up to date on ``target_ids`` (within the caller's transaction);
     returns how many values changed."""
@@ -60,14 +61,14 @@ def recompute(
         return 0
     if is_postgres(conn):
         ids = _lock_targets(conn, prop, ids, now_ms)
-        return _recompute_pg(conn, prop, ids, now_ms, has_dependents) if ids else 0
+        return _recompute_pg(conn, prop, ids, now_ms, record_changes) if ids else 0
     _prepare_batch(conn)
     _compute_changes(conn, prop, ids)
-    return _write(conn, prop, now_ms, has_dependents)
+    return _write(conn, prop, now_ms, record_changes)
 
 
 def backfill(
-    conn: Connection, prop: SyncDefinition, limit: int, now_ms: int, has_dependents: bool
+    conn: Connection, prop: SyncDefinition, limit: int, now_ms: int, record_changes: bool
 ) -> tuple[int, int, bool]:
     """Recompute the next ``limit`` live targets after the backfill's cursor; returns the
     new cursor, how many targets that was, and whether they were the last.
@@ -77,7 +78,7 @@ def backfill(
     """
     if is_postgres(conn):
         ids = next_backfill_ids(conn, prop, limit)
-        recompute(conn, prop, ids, now_ms, has_dependents)
+        recompute(conn, prop, ids, now_ms, record_changes)
         return (ids[-1] if ids else prop.backfill_cursor), len(ids), len(ids) < limit
     bound = backfill_bound(conn, prop, limit)
     query = ("SELECT record_id AS id FROM records WHERE account_id = :a "
@@ -90,13 +91,13 @@ def backfill(
                                {"a": prop.account_id, "no": False, **extra}).one()
     _prepare_batch(conn)
     _compute_changes(conn, prop, None, (query, extra))
-    _write(conn, prop, now_ms, has_dependents)
+    _write(conn, prop, now_ms, record_changes)
     return (last if last is not None else prop.backfill_cursor), int(count), bound is None
 
 
 def fan_out(
     conn: Connection, prop: SyncDefinition, job: Fanout, limit: int, now_ms: int,
-    has_dependents: bool,
+    record_changes: bool,
 ) -> tuple[int, bool]:
     """Copy the job's source value to its next ``limit`` won targets and advance the job;
     returns how many values changed, and whether the batch was full (targets remain).
@@ -120,36 +121,36 @@ def fan_out(
             params["hi"] = bound
     advance_fanout(conn, job, job.cursor if bound is None else bound, bound is None)
     if is_postgres(conn):
-        return _copy_value_pg(conn, prop, ids, params, now_ms, has_dependents), bound is not None
+        return _copy_value_pg(conn, prop, ids, params, now_ms, record_changes), bound is not None
     return _copy_value_sqlite(conn, prop, where, limit, params, now_ms,
-                              has_dependents), bound is not None
+                              record_changes), bound is not None
 
 
 def _copy_value_pg(conn: Connection, prop: SyncDefinition, ids: list[int],
-                   params: dict[str, object], now_ms: int, has_dependents: bool) -> int:
+                   params: dict[str, object], now_ms: int, record_changes: bool) -> int:
     value, num = _source_value(conn, prop, params)
     if value is None:  # cleared: the targets' rows go, through the general path
-        return _recompute_pg(conn, prop, ids, now_ms, has_dependents)
+        return _recompute_pg(conn, prop, ids, now_ms, record_changes)
     params.update(v=value, num=num)
     copy = ("UPDATE property_values SET value = :v, num = :num "
             f"WHERE ctid = ANY(ARRAY(SELECT tid FROM ({_WON_PG}) w)) AND value <> :v")
-    return _copy_pg(conn, prop, copy, params, has_dependents)
+    return _copy_pg(conn, prop, copy, params, record_changes)
 
 
 def _copy_value_sqlite(conn: Connection, prop: SyncDefinition, where: str, limit: int,
-                       params: dict[str, object], now_ms: int, has_dependents: bool) -> int:
+                       params: dict[str, object], now_ms: int, record_changes: bool) -> int:
     value, num = _source_value(conn, prop, params)
     won = f"SELECT record_id FROM property_values WHERE {where}"
     if value is None:  # cleared: the targets' rows go, through the general path
         _prepare_batch(conn)
         conn.execute(text("INSERT INTO sync_work (target_id, source_id, value, num, changed) "
                           f"SELECT record_id, :x, NULL, NULL, TRUE FROM ({won}) w"), params)
-        return _write(conn, prop, now_ms, has_dependents)
+        return _write(conn, prop, now_ms, record_changes)
     params.update(v=value, num=num)
     # One writer: the rows about to change first, then the change itself.
     rows = ("SELECT record_id AS target_id, :v AS value, :x AS source_id FROM property_values "
             f"WHERE {where} AND value <> :v")
-    for sql, extra in _follow_ups(conn, prop, rows, limit, has_dependents, ChangeKind.REPLACED):
+    for sql, extra in _follow_ups(conn, prop, rows, limit, record_changes, ChangeKind.REPLACED):
         conn.execute(text(sql), {**params, **extra})
     return int(conn.execute(text(
         f"UPDATE property_values SET value = :v, num = :num WHERE {where} AND value <> :v"),
@@ -177,11 +178,11 @@ _WON_PG = """
 
 
 def _copy_pg(conn: Connection, prop: SyncDefinition, copy: str, params: dict[str, object],
-             has_dependents: bool) -> int:
+             record_changes: bool) -> int:
     """The copy and what follows from it, in one statement: the ``UPDATE``'s returned rows
     feed the history, ``updatedAt`` and the chain; returns how many values changed."""
     rows = "SELECT target_id, value, source_id FROM changed"
-    parts, extra = _follow_up_ctes(conn, prop, rows, has_dependents, ChangeKind.REPLACED)
+    parts, extra = _follow_up_ctes(conn, prop, rows, record_changes, ChangeKind.REPLACED)
     parts.insert(0, f"changed AS ({copy} RETURNING record_id AS target_id, value, source_id)")
     return int(conn.execute(text(f"WITH {', '.join(parts)} SELECT count(*) FROM changed"),
                             {**params, **extra}).scalar_one())
@@ -254,7 +255,7 @@ class StaleRow(RuntimeError):
 
 
 def _recompute_pg(conn: Connection, prop: SyncDefinition, ids: list[int], now_ms: int,
-                  has_dependents: bool) -> int:
+                  record_changes: bool) -> int:
     """PostgreSQL: compute and store in one statement; the computed rows (``work``) feed
     the values, history, ``updatedAt`` and the chain, with no round trip between them.
 
@@ -264,7 +265,7 @@ def _recompute_pg(conn: Connection, prop: SyncDefinition, ids: list[int], now_ms
     anyway, the counts disagree and the batch is redone."""
     winner, params = _winner(prop)
     parts, extra = _follow_up_ctes(conn, prop, "SELECT target_id, value, source_id FROM work "
-                                   "WHERE changed", has_dependents, ChangeKind.VALUE)
+                                   "WHERE changed", record_changes, ChangeKind.VALUE)
     parts[:0] = [
         f"work AS MATERIALIZED ({_COMPUTE_PG.format(winner=winner)})",
         "ins AS (INSERT INTO property_values (account_id, record_id, property_id, value, num, "
@@ -325,7 +326,7 @@ _COMPUTE_SQLITE = """
 
 
 def _write(
-    conn: Connection, prop: SyncDefinition, now_ms: int, has_dependents: bool
+    conn: Connection, prop: SyncDefinition, now_ms: int, record_changes: bool
 ) -> int:
     """SQLite: store what ``sync_work`` holds; returns how many values changed. Its
     planner probes the keys for these ``IN`` subqueries."""
@@ -343,34 +344,34 @@ def _write(
                       "AND record_id IN (SELECT target_id FROM sync_work WHERE changed "
                       "AND value IS NULL)"), params)
     rows = "SELECT target_id, value, source_id FROM sync_work WHERE changed"
-    for sql, extra in _follow_ups(conn, prop, rows, changed, has_dependents, ChangeKind.VALUE):
+    for sql, extra in _follow_ups(conn, prop, rows, changed, record_changes, ChangeKind.VALUE):
         conn.execute(text(sql), {**params, **extra})
     return int(changed)
 
 
 def _follow_ups(conn: Connection, prop: SyncDefinition, rows: str, changed: int,
-                has_dependents: bool, kind: ChangeKind) -> list[tuple[str, dict[str, object]]]:
+                record_changes: bool, kind: ChangeKind) -> list[tuple[str, dict[str, object]]]:
     """The statements that follow from the changed values ``rows`` (``target_id, value,
     source_id``; at most ``changed`` of them), with their extra parameters: ``SYNC``
-    history, the targets' ``updatedAt`` and, when another sync property copies this one,
-    the change rows that carry the chain on (``kind``: ``REPLACED`` when every value
-    replaced one)."""
+    history, the targets' ``updatedAt`` and, when another sync property copies this one or
+    a reader watches it (``record_changes``), the change rows that carry the chain on
+    (``kind``: ``REPLACED`` when every value replaced one)."""
     targets = (f"= ANY(ARRAY(SELECT target_id FROM ({rows}) t))" if is_postgres(conn)
                else f"IN (SELECT target_id FROM ({rows}) t)")
     out = [_history_insert(conn, prop, rows),
            ("UPDATE records SET updated_ms = :now WHERE account_id = :a "
             f"AND record_id {targets} AND updated_ms < :now", {})]
-    if has_dependents:
+    if record_changes:
         out.append(_chain_insert(conn, prop, changed, rows, kind))
     return out
 
 
-def _follow_up_ctes(conn: Connection, prop: SyncDefinition, rows: str, has_dependents: bool,
+def _follow_up_ctes(conn: Connection, prop: SyncDefinition, rows: str, record_changes: bool,
                     kind: ChangeKind) -> tuple[list[str], dict[str, object]]:
     """PostgreSQL: :func:`_follow_ups` as ``WITH`` parts of the statement that changes the
     values, and their parameters."""
     parts, params = [], {}
-    for i, (sql, extra) in enumerate(_follow_ups(conn, prop, rows, 0, has_dependents, kind)):
+    for i, (sql, extra) in enumerate(_follow_ups(conn, prop, rows, 0, record_changes, kind)):
         parts.append(f"follow_{i} AS ({sql})")
         params.update(extra)
     return parts, params
@@ -403,8 +404,9 @@ def _history_insert(
 def _chain_insert(
     conn: Connection, prop: SyncDefinition, changed: int, rows: str, kind: ChangeKind
 ) -> tuple[str, dict[str, object]]:
-    """Record the new values as changes, so that sync properties copying this one follow
-    (``kind``: ``REPLACED`` when every one of them replaced a value)."""
+    """Record the new values as changes, so that sync properties copying this one follow,
+    and readers watching it hear of them (``kind``: ``REPLACED`` when every one of them
+    replaced a value). The rows' ``txid`` is this transaction's (the column's default)."""
     cid, base = next_ids_sql(conn, "changes", changed, "target_id", "chain_base")
     return f"""
         INSERT INTO change_log (account_id, change_id, created_ms, kind, object_type, record_id,

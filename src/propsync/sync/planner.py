@@ -85,3 +85,9 @@ def inverse_ids(
 def dependents(definitions: Iterable[SyncDefinition], property_id: int) -> list[SyncDefinition]:
     """Sync properties that copy ``property_id`` (the next links of a chain)."""
     return [d for d in definitions if d.source_property_id == property_id]
+
+
+def records_changes(definitions: Iterable[SyncDefinition], prop: SyncDefinition) -> bool:
+    """Whether the values ``prop`` writes are recorded as changes: another sync property
+    copies it (a chain), or a reader of the feed watches it. Neither: nothing is written."""
+    return prop.watched or any(d.source_property_id == prop.property_id for d in definitions)

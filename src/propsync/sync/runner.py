@@ -1,7 +1,8 @@
 """Running workers: a thread inside the server (embedded mode), or a process of its own.
 
-A worker wakes as soon as a commit leaves sync work: in-process through the
-engine's commit hook, across processes through PostgreSQL LISTEN/NOTIFY.
+A worker is two loops: the sync worker, and beside it the workflow worker
+(``workflows/runner.py``). Both wake as soon as a commit leaves work: in-process through
+the engine's commit hook, across processes through PostgreSQL LISTEN/NOTIFY.
 """
 
 from __future__ import annotations
@@ -22,35 +23,46 @@ from propsync.storage.db import (
     on_sync_work,
 )
 from propsync.sync.worker import SyncWorker
+from propsync.workflows.runner import WorkflowWorker
 
 log = logging.getLogger("propsync.sync")
 
 
 @dataclass
 class RunningWorker:
-    """A worker thread and the events that stop and wake it."""
+    """The worker threads and the events that stop and wake them (``wake`` the sync
+    worker's, ``wake_workflows`` the workflow worker's)."""
 
     engine: Engine
     stop: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
+    wake_workflows: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
-    def shutdown(self, timeout: float = 10) -> None:
-        off_sync_work(self.engine, self.wake.set)
-        self.stop.set()
+    def wake_all(self) -> None:
         self.wake.set()
+        self.wake_workflows.set()
+
+    def shutdown(self, timeout: float = 10) -> None:
+        off_sync_work(self.engine, self.wake_all)
+        self.stop.set()
+        self.wake_all()
         for thread in self.threads:
             thread.join(timeout)
 
 
 def start_worker(engine: Engine, listen_url: str | None = None) -> RunningWorker:
-    """Start a worker thread over ``engine``; with ``listen_url`` it also hears NOTIFY."""
+    """Start the worker threads over ``engine`` (the sync worker and the workflow worker);
+    with ``listen_url`` they also hear NOTIFY."""
     running = RunningWorker(engine)
-    on_sync_work(engine, running.wake.set)
+    on_sync_work(engine, running.wake_all)
     worker = SyncWorker(engine)
-    loop = threading.Thread(target=worker.run, args=(running.stop, running.wake),
-                            name="propsync-sync", daemon=True)
-    running.threads.append(loop)
+    running.threads.append(threading.Thread(
+        target=worker.run, args=(running.stop, running.wake), name="propsync-sync",
+        daemon=True))
+    running.threads.append(threading.Thread(
+        target=WorkflowWorker(engine).run, args=(running.stop, running.wake_workflows),
+        name="propsync-workflows", daemon=True))
     if listen_url and is_postgres_engine(engine):
         listener = threading.Thread(target=_listen, args=(listen_url, running),
                                     name="propsync-listen", daemon=True)
@@ -69,7 +81,7 @@ def _listen(url: str, running: RunningWorker) -> None:
                 while not running.stop.is_set():
                     for notice in conn.notifies(timeout=1.0, stop_after=1):
                         if notice.payload != PROCESS_TOKEN:  # ours woke it already
-                            running.wake.set()
+                            running.wake_all()
         except psycopg.Error:
             log.warning("lost the LISTEN connection; reconnecting", exc_info=True)
             running.stop.wait(1.0)
@@ -81,7 +93,7 @@ def run_until_stopped(engine: Engine, listen_url: str | None) -> None:
 
     def _stop(*_: object) -> None:
         running.stop.set()
-        running.wake.set()
+        running.wake_all()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -23,7 +23,7 @@ from propsync.storage import sync as store
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.sync.apply import recompute
-from propsync.sync.planner import dependents
+from propsync.sync.planner import records_changes
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def repair(engine: Engine, differences: list[Difference]) -> int:
         with write_transaction(engine) as conn:
             defs = store.load_sync_properties(conn, account_id)
             prop = next(d for d in defs if d.name == name and d.target_type == _)
-            recompute(conn, prop, ids, now_ms(), bool(dependents(defs, prop.property_id)))
+            recompute(conn, prop, ids, now_ms(), records_changes(defs, prop))
     return sum(len(ids) for ids in by_prop.values())
 
 

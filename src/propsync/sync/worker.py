@@ -5,11 +5,14 @@ what it had claimed rolls back onto the queue and the next worker redoes it.
 Recomputation reads the current state, so redoing is harmless and order is
 irrelevant. Steps, most urgent first:
 
-1. plan: claim recorded changes, queue the targets they affect (set-based) and
-   the fan-out jobs of changed source values;
+1. plan: read the change feed after the sync engine's cursor (storage/feed.py), queue
+   the targets the changes affect (set-based) and the fan-out jobs of changed source
+   values, and move the cursor past them, all in one transaction;
 2. apply: claim a batch of queued targets of one sync property, recompute them;
 3. fan out: copy a changed source value to the next batch of targets it wins;
 4. backfill: recompute the next batch of a new or redefined sync property.
+
+Between passes, a running worker prunes the feed's rows every reader has passed.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from propsync.clock import now_ms
-from propsync.domain.changes import Change, ChangeKind
+from propsync.domain.changes import Change
+from propsync.domain.feed import SYNC_READER
 from propsync.domain.sync_rule import SyncDefinition
 from propsync.storage import associations as assoc_store
-from propsync.storage import statistics
+from propsync.storage import feed, statistics
 from propsync.storage import sync as store
 from propsync.storage.db import (
     is_postgres,
@@ -38,7 +42,7 @@ from propsync.storage.db import (
     write_transaction,
 )
 from propsync.sync.apply import StaleRow, backfill, fan_out, recompute
-from propsync.sync.planner import dependents, inverse_ids, plan
+from propsync.sync.planner import inverse_ids, plan, records_changes
 
 log = logging.getLogger("propsync.sync")
 
@@ -68,6 +72,14 @@ class WorkerConfig:
     # How often a running worker looks for tables whose planner statistics went stale
     # (storage/statistics.py): one cheap read of PostgreSQL's counters.
     statistics_s: float = 5.0
+    # How often a running worker prunes the change feed, and at most how many rows a
+    # transaction deletes (a full one is followed by another at once).
+    prune_s: float = 1.0
+    prune_batch: int = 5000
+    # PostgreSQL: the feed had rows the worker could not read yet (a transaction that
+    # started before their writers' was still running): it looks again after this, then
+    # after twice as long each time, up to ``idle_s``.
+    unseen_s: float = 0.002
 
 
 class SyncWorker:
@@ -80,6 +92,9 @@ class SyncWorker:
         self._first_sizes = dict(self.sizes)
         self._statistics_at = 0.0  # when ``keep_statistics`` last looked (monotonic)
         self._filled: set[str] = set()  # tables a finished backfill filled: analyze them
+        self._pruned_at = 0.0  # when ``keep_feed`` last pruned (monotonic)
+        # The last look at the feed found rows after the cursor that no read could take yet.
+        self.unseen = False
 
     def step(self) -> bool:
         """Do one unit of work, the most urgent kind first; ``False`` when there was none.
@@ -90,6 +105,8 @@ class SyncWorker:
         steps = (self.plan_changes, self.apply_targets, self.fan_out, self.backfill_batch)
         with read_transaction(self.engine) as conn:
             ready = store.waiting_work(conn)
+        if not ready[0]:
+            self.unseen = False
         return any(self._retrying(step) for step, waiting in zip(steps, ready, strict=True)
                    if waiting)
 
@@ -106,15 +123,24 @@ class SyncWorker:
         A lone edit is taken at once. When more work arrived while the worker was busy
         (a stream of writes), it first lets the stream gather for ``gather_s``, so that
         one plan and one recompute serve many edits instead of each paying for its own,
-        which would take the CPU from the writers.
+        which would take the CPU from the writers. Changes it could not read yet (their
+        writers' transactions started after one still running) are looked for again
+        soon, as that transaction's end wakes no one.
         """
+        unseen_s = self.config.unseen_s
         while not stop.is_set():
             try:
                 self.drain()
                 self.keep_statistics()
+                self.keep_feed()
             except Exception:  # keep the worker alive; the work stays queued
                 log.exception("sync step failed; retrying shortly")
                 stop.wait(0.5)
+            if self.unseen:
+                stop.wait(unseen_s)
+                unseen_s = min(idle_s, unseen_s * 2)
+                continue
+            unseen_s = self.config.unseen_s
             if wake.is_set():
                 stop.wait(self.config.gather_s)
             wake.wait(idle_s)
@@ -132,6 +158,21 @@ class SyncWorker:
         self._filled.clear()
         return statistics.analyze(self.engine, sorted(tables))
 
+    def keep_feed(self) -> int:
+        """Every ``prune_s``, delete a batch of the change feed's rows that every reader
+        has passed (at once again after a full batch); returns how many. Between steps,
+        never in a request."""
+        now = time.monotonic()
+        if now - self._pruned_at < self.config.prune_s:
+            return 0
+        pruned = self.prune_feed()
+        self._pruned_at = 0.0 if pruned >= self.config.prune_batch else now
+        return pruned
+
+    def prune_feed(self) -> int:
+        with _step_transaction(self.engine) as conn:
+            return feed.prune(conn, self.config.prune_batch)
+
     def _retrying(self, step: Callable[[], bool]) -> bool:
         for attempt in range(5):
             try:
@@ -145,16 +186,22 @@ class SyncWorker:
         return False
 
     def plan_changes(self) -> bool:
+        """Read the next changes of the feed, queue what they require and move the sync
+        engine's cursor past them, in one transaction: the commit acknowledges them. While
+        another worker holds the cursor (PostgreSQL), there is nothing to do here."""
         with _step_transaction(self.engine) as conn:
-            claimed = _claim_changes(conn, self.config.change_batch)
-            if not claimed:
+            batch = feed.read(conn, SYNC_READER, self.config.change_batch)
+            self.unseen = batch is not None and not batch.rows
+            if batch is None or not batch.rows:
                 return False
             by_account: dict[int, list[Change]] = defaultdict(list)
-            for account_id, change in claimed:
+            for account_id, change in batch.rows:
                 by_account[account_id].append(change)
-            defs = {account_id: _enqueue(conn, account_id, changes, self.config.small_fanout)
-                    for account_id, changes in by_account.items()}
-            if len(claimed) <= self.config.fast_lane:
+            defs = {account_id: _enqueue(conn, account_id, by_account[account_id],
+                                         self.config.small_fanout)
+                    for account_id in sorted(by_account)}
+            feed.advance(conn, batch)
+            if len(batch.rows) <= self.config.fast_lane:
                 # A few changes (a single edit, say): apply what they queued in this same
                 # transaction rather than in the next step's.
                 self._apply_claimed(conn, defs)
@@ -179,7 +226,7 @@ class SyncWorker:
             defs = store.load_sync_properties(conn, account_id)
         prop = next((d for d in defs if d.property_id == property_id), None)
         if prop is not None:
-            recompute(conn, prop, ids, now_ms(), bool(dependents(defs, property_id)))
+            recompute(conn, prop, ids, now_ms(), records_changes(defs, prop))
         return True
 
     def fan_out(self) -> bool:
@@ -193,8 +240,7 @@ class SyncWorker:
             if prop is None:  # deleted meanwhile
                 store.advance_fanout(conn, job, job.cursor, finished=True)
                 return True
-            full = fan_out(conn, prop, job, size, now_ms(),
-                           bool(dependents(defs, job.property_id)))[1]
+            full = fan_out(conn, prop, job, size, now_ms(), records_changes(defs, prop))[1]
         if full:
             self.resize("fanout", size, time.perf_counter() - start)
         return True
@@ -208,7 +254,7 @@ class SyncWorker:
             defs = store.load_sync_properties(conn, prop.account_id)
             now = now_ms()
             cursor, done, finished = backfill(conn, prop, size, now,
-                                              bool(dependents(defs, prop.property_id)))
+                                              records_changes(defs, prop))
             store.advance_backfill(conn, prop, cursor, done, finished, now)
         if not finished:
             self.resize("backfill", size, time.perf_counter() - start)
@@ -238,21 +284,6 @@ def _step_transaction(engine: Engine) -> Iterator[Connection]:
         if is_postgres(conn):
             conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         yield conn
-
-
-def _claim_changes(conn: Connection, limit: int) -> list[tuple[int, Change]]:
-    """Take (delete within this transaction, and return) up to ``limit`` recorded changes,
-    in one statement. They are facts about the current state, so their order does not
-    matter; they are planned in the order they were recorded all the same."""
-    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
-    rows = conn.execute(text(
-        "DELETE FROM change_log WHERE (account_id, change_id) IN (SELECT account_id, change_id "
-        f"FROM change_log LIMIT :n{lock}) RETURNING account_id, change_id, "
-        "kind, object_type, record_id, property_id, related_type, related_id"),
-        {"n": limit}).all()
-    return [(r.account_id, Change(ChangeKind(r.kind), r.object_type, r.record_id, r.property_id,
-                                  r.related_type, r.related_id))
-            for r in sorted(rows, key=lambda r: (r.account_id, r.change_id))]
 
 
 def _enqueue(conn: Connection, account_id: int, changes: list[Change], small_fanout: int

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from propsync.domain.auth import (
     ALL_SCOPES,
+    AUTOMATION,
     TEAMS_READ,
     TEAMS_WRITE,
     USERS_READ,
@@ -28,9 +29,10 @@ router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 # The scope checkboxes: per object type, records and properties, read and edit.
 SCOPE_COLUMNS = (("objects", "read", "read records"), ("objects", "write", "edit records"),
                  ("schemas", "read", "read properties"), ("schemas", "write", "edit properties"))
-# And the account's users, teams and tokens (HubSpot's settings scopes).
+# And the account's users, teams and tokens (HubSpot's settings scopes), and workflows.
 SETTINGS_SCOPES = ((USERS_READ, "read users and tokens"), (USERS_WRITE, "manage users and tokens"),
-                   (TEAMS_READ, "read teams"), (TEAMS_WRITE, "manage teams"))
+                   (TEAMS_READ, "read teams"), (TEAMS_WRITE, "manage teams"),
+                   (AUTOMATION, "read and change workflows"))
 
 
 def _page(ctx: Ctx, status: int = 200, created: NewToken | None = None,

@@ -1,0 +1,109 @@
+"""The workflow worker: a loop beside the sync worker that enrolls from the change feed
+and runs due actions, each step one transaction.
+
+It is woken like the sync worker (a commit that recorded watched changes; NOTIFY from
+other processes) and otherwise sleeps until the earliest delayed action is due (at most
+``max_sleep_s``). Several processes share the work on PostgreSQL: one reads the feed at a
+time (its cursor is locked), and due enrollments are claimed with ``SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from propsync.clock import now_ms
+from propsync.domain.feed import WORKFLOWS_READER as READER
+from propsync.storage import enrollments, feed
+from propsync.storage.db import read_transaction, write_transaction
+from propsync.workflows.enroller import enroll_changes
+from propsync.workflows.executor import TRANSIENT, run_due
+from propsync.workflows.set_property import Overtaken
+
+log = logging.getLogger("propsync.workflows")
+
+
+@dataclass(frozen=True)
+class WorkflowConfig:
+    change_batch: int = 1000  # feed rows a step enrolls from
+    action_batch: int = 200  # enrollments a step runs one action of
+    max_sleep_s: float = 30.0  # the longest an idle worker waits without being woken
+
+
+class WorkflowWorker:
+    """Enrolls and runs actions until nothing is due, then waits to be woken."""
+
+    def __init__(self, engine: Engine, config: WorkflowConfig | None = None) -> None:
+        self.engine = engine
+        self.config = config or WorkflowConfig()
+
+    def step(self) -> bool:
+        """One enrollment step and one action step, those that have work; ``False`` when
+        neither had any. One read asks which have (so an idle worker writes nothing)."""
+        with read_transaction(self.engine) as conn:
+            unread = feed.has_unread(conn, READER)
+            due = enrollments.next_due_ms(conn)
+        did = unread and self._retrying(self.enroll)
+        if due is not None and due <= now_ms():
+            did = self._retrying(self.execute) or did
+        return did
+
+    def enroll(self) -> bool:
+        """Enroll from the next batch of the feed; ``False`` when it had nothing."""
+        with write_transaction(self.engine) as conn:
+            batch = feed.read(conn, READER, self.config.change_batch)
+            if batch is None:
+                return False
+            enroll_changes(conn, batch.rows, now_ms())
+            feed.advance(conn, batch)
+        return bool(batch.rows)
+
+    def execute(self) -> bool:
+        """Run the next action of a batch of due enrollments; ``False`` when none was."""
+        with write_transaction(self.engine) as conn:
+            return run_due(conn, now_ms(), self.config.action_batch) > 0
+
+    def drain(self, max_steps: int = 1_000_000) -> int:
+        """Work until nothing is left to do now (or ``max_steps``); returns the steps."""
+        steps = 0
+        while steps < max_steps and self.step():
+            steps += 1
+        return steps
+
+    def sleep_s(self) -> float:
+        """How long to wait when idle: until the earliest due action, within bounds."""
+        with read_transaction(self.engine) as conn:
+            due = enrollments.next_due_ms(conn)
+        if due is None:
+            return self.config.max_sleep_s
+        return min(self.config.max_sleep_s, max(0.0, (due - now_ms()) / 1000))
+
+    def run(self, stop: threading.Event, wake: threading.Event) -> None:
+        """Work whenever woken or an action falls due, until ``stop`` is set."""
+        while not stop.is_set():
+            wait = self.config.max_sleep_s
+            try:
+                self.drain()
+                wait = self.sleep_s()
+            except Exception:  # keep the worker alive; the work stays where it was
+                log.exception("workflow step failed; retrying shortly")
+                wait = 0.5
+            wake.wait(wait)
+            wake.clear()
+
+    def _retrying(self, step: Callable[[], bool]) -> bool:
+        for attempt in range(5):
+            try:
+                return step()
+            except DBAPIError as exc:  # a deadlock or serialization failure: again
+                if getattr(exc.orig, "sqlstate", None) not in TRANSIENT or attempt == 4:
+                    raise
+            except Overtaken:  # a newer write landed on a copy's target: again
+                if attempt == 4:
+                    raise
+        return False

@@ -1,0 +1,106 @@
+"""The reads an action needs, each one statement for a whole batch of enrollments: the
+associated records of a type, the record a data source fetches, values with the version
+of their last history entry (the last write wins by it)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, select
+
+from propsync.domain.properties import PropertyDefinition
+from propsync.domain.workflow_rules import Version
+from propsync.services.views import calculated_value
+from propsync.storage import tables as t
+from propsync.storage.records import load_records, load_values
+
+a, r, h = t.associations, t.records, t.property_history
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Held:
+    """A record's value of one property and its version (``None``: a calculated value,
+    which has no history)."""
+
+    text: str
+    version: Version | None
+
+
+def associated(conn: Connection, account_id: int, from_ids: Collection[int], type_id: int
+               ) -> dict[int, list[int]]:
+    """``{from_id: [live records associated by type_id, in id order]}``."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(from_ids):
+        rows = conn.execute(
+            select(a.c.from_id, a.c.to_id)
+            .join(r, and_(r.c.account_id == a.c.account_id, r.c.record_id == a.c.to_id))
+            .where(a.c.account_id == account_id, a.c.from_id.in_(chunk),
+                   a.c.type_id == type_id, r.c.archived.is_(False))
+            .order_by(a.c.from_id, a.c.to_id))
+        for from_id, to_id in rows:
+            found[from_id].append(to_id)
+    return found
+
+
+def fetched(conn: Connection, account_id: int, from_ids: Collection[int], type_id: int,
+            last_created: bool) -> dict[int, int]:
+    """``{from_id: the record a data source fetches}``: of the live records associated by
+    ``type_id``, the first created (or the last), ties by id — as sync properties choose."""
+    found: dict[int, int] = {}
+    for chunk in _chunks(from_ids):
+        created = r.c.created_ms.desc() if last_created else r.c.created_ms.asc()
+        ranked = (
+            select(a.c.from_id, a.c.to_id, func.row_number().over(
+                partition_by=a.c.from_id,
+                order_by=(created, r.c.record_id.desc() if last_created
+                          else r.c.record_id.asc())).label("n"))
+            .join(r, and_(r.c.account_id == a.c.account_id, r.c.record_id == a.c.to_id))
+            .where(a.c.account_id == account_id, a.c.from_id.in_(chunk),
+                   a.c.type_id == type_id, r.c.archived.is_(False))
+        ).subquery()
+        found.update({int(f): int(to) for f, to in conn.execute(
+            select(ranked.c.from_id, ranked.c.to_id).where(ranked.c.n == 1))})
+    return found
+
+
+def versions(conn: Connection, account_id: int, record_ids: Collection[int], property_id: int
+             ) -> dict[int, Version]:
+    """``{record_id: (timestamp, history id)}`` of each record's last history entry of the
+    property (records without one are left out)."""
+    found: dict[int, Version] = {}
+    for chunk in _chunks(record_ids):
+        last = (select(h.c.record_id, func.max(h.c.history_id).label("hid"))
+                .where(h.c.account_id == account_id, h.c.property_id == property_id,
+                       h.c.record_id.in_(chunk))
+                .group_by(h.c.record_id)).subquery()
+        rows = conn.execute(select(h.c.record_id, h.c.timestamp_ms, h.c.history_id).join(
+            last, and_(h.c.record_id == last.c.record_id, h.c.history_id == last.c.hid))
+            .where(h.c.account_id == account_id, h.c.property_id == property_id))
+        found.update({rid: (int(ts), int(hid)) for rid, ts, hid in rows})
+    return found
+
+
+def held(conn: Connection, account_id: int, object_type: str, record_ids: Collection[int],
+         prop: PropertyDefinition) -> dict[int, Held]:
+    """The records' values of ``prop`` with their versions (records without a value are
+    left out); a calculated property's value is read from the record."""
+    if prop.calculated:
+        rows = load_records(conn, account_id, object_type, record_ids)
+        out = {}
+        for rid, row in rows.items():
+            text = calculated_value(prop, row)
+            if text is not None:
+                out[rid] = Held(text, None)
+        return out
+    values = load_values(conn, account_id, record_ids, [prop.id])
+    stamped = versions(conn, account_id, list(values), prop.id)
+    return {rid: Held(by_prop[prop.id], stamped.get(rid)) for rid, by_prop in values.items()
+            if prop.id in by_prop}
+
+
+def _chunks(ids: Collection[int]) -> list[list[int]]:
+    items = sorted(set(ids))
+    return [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
