@@ -347,7 +347,7 @@ def _versus_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> Non
     ax.set_xticklabels([label for label, _ in items], fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("times better than the workflow, log scale")
-    ax.set_title("Sync property vs copy workflow (same run; red: fan-out target 20x)")
+    ax.set_title("Sync property vs copy workflow, same run\n(red: fan-out target, 20x)")
     ax.legend(fontsize=8)
 
 

@@ -141,7 +141,7 @@ def fanout(data: Dataset) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     raw = _raw_update(data, "Renamed hub")
     return {"targets": data.fanout_targets, "seconds": round(seconds, 3),
-            "raw_sql_seconds": round(raw, 3), "ratio": ratio(seconds, raw)}
+            "raw_sql_seconds": round(raw, 6), "ratio": ratio(seconds, raw)}
 
 
 def _raw_update(data: Dataset, synced: str) -> float:
