@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
+import jsonschema_rs
 import pytest
 
 from propsync.domain.auth import Role
@@ -37,7 +37,10 @@ def conforms(body: Any, schema_name: str) -> None:
     """``body`` validates against HubSpot's schema ``schema_name`` (relaxed where HubSpot's
     own API answers otherwise: test_hubspot_spec.relax)."""
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": RELAXED["components"]}
-    jsonschema.validate(body, schema, cls=jsonschema.Draft4Validator)
+    validator = jsonschema_rs.Draft4Validator(schema)
+    errors = [f"{e.message[-300:]} at {list(e.instance_path)}"
+              for e in validator.iter_errors(body)]
+    assert not errors, errors
 
 
 def static(text: str) -> dict[str, Any]:
@@ -427,3 +430,41 @@ def test_a_nul_or_nesting_too_deep_for_json_is_a_400(api):
     error(api.put(f"{FLOWS}/{flow['id']}", json=broken), 400)
     for bad_id in ("0", "-1", "1e3", "x" * 500, "%00"):
         assert api.get(f"{FLOWS}/{bad_id}").status_code in (400, 404)
+
+
+def test_a_definition_shows_only_to_a_token_that_may_read_each_schema_it_touches(tenant):
+    """The flow names contact and company properties: without the company schema scope a
+    token sees it listed, but not its definition, and cannot save one like it."""
+    flow = created(tenant.client, contact_flow())
+
+    def token(scopes: str) -> httpx.Client:
+        return tenant.client_for(create_token(tenant.server.engine, tenant.account_id,
+                                              scopes, tenant.user_id).token)
+
+    narrow = token("automation crm.schemas.contacts.read")
+    for reply in (narrow.get(f"{FLOWS}/{flow['id']}"),
+                  narrow.post(f"{FLOWS}/batch/read",
+                              json={"inputs": [{"flowId": flow["id"], "type": "FLOW_ID"}]}),
+                  narrow.post(FLOWS, json=contact_flow()),
+                  narrow.put(f"{FLOWS}/{flow['id']}", json=flow),
+                  narrow.delete(f"{FLOWS}/{flow['id']}")):
+        body = error(reply, 403, "MISSING_SCOPES")
+        assert body["context"] == {"requiredGranularScopes": ["crm.schemas.companies.read"]}
+        assert "lifecyclestage" not in reply.text
+    assert [f["id"] for f in narrow.get(FLOWS).json()["results"]] == [flow["id"]]
+    wide = token("automation crm.schemas.contacts.read crm.schemas.companies.read")
+    assert wide.get(f"{FLOWS}/{flow['id']}").json() == flow
+
+
+def test_a_label_a_flow_reads_through_cannot_be_deleted(api):
+    label = api.post("/crm/v4/associations/contacts/companies/labels",
+                     json={"label": "Owner", "name": "owner"}).json()["results"]
+    type_id = next(r["typeId"] for r in label if r["label"] == "Owner")
+    body = contact_flow()
+    body["dataSources"][0].update(associationCategory="USER_DEFINED", associationTypeId=type_id)
+    flow = created(api, body)
+    refused = api.delete(f"/crm/v4/associations/contacts/companies/labels/{type_id}")
+    assert "Customers get a title" in error(refused, 400)["message"]
+    assert api.delete(f"{FLOWS}/{flow['id']}").status_code == 204
+    assert api.delete(f"/crm/v4/associations/contacts/companies/labels/{type_id}"
+                      ).status_code == 204

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.fuzz
 SPECS = Path(__file__).parent.parent / "hubspot_specs"
 SPEC_FILES = ("objects-v3.json", "contacts-v3.json", "companies-v3.json", "deals-v3.json",
               "tickets-v3.json", "properties-v3.json", "associations-v4.json",
-              "associations-schema-v4.json")
+              "associations-schema-v4.json", "automation-v4-flows.json")
 METHODS = ("get", "put", "post", "patch", "delete")
 # Bounded, so that `make test` stays quick; raise it to look harder. The per-object files
 # repeat objects-v3.json's operations with the type spelled out: half as many there.
@@ -57,6 +57,12 @@ OLDER_PREFIXES = {"/crm/associations/v4/": "/crm/v4/associations/"}
 NOT_IMPLEMENTED_WHY = {
     "/usage/high-usage-report/": "a report HubSpot e-mails to a user about records near "
                                  "their association limits; propsync sends no e-mail",
+    "/flows/email-campaigns": "the marketing e-mails a flow sends; propsync's workflows "
+                              "send no e-mail",
+    "/flows/performance/": "a flow's enrollment statistics over time (not yet: the runs log "
+                           "is the workflow engine's)",
+    "/workflow-id-mappings/": "maps ids of HubSpot's older v3 workflows, which propsync "
+                              "never had",
 }
 DEFAULT_WHY = "not implemented yet"
 
@@ -173,6 +179,11 @@ def relax(spec: dict[str, Any]) -> dict[str, Any]:
             # The errors of HubSpot's 207 batch replies have status, category, message and
             # context, but no `errors` or `links`, which its spec requires.
             schema["required"] = [r for r in schema["required"] if r not in ("errors", "links")]
+        if name == "ApiSingleConnectionAction":
+            # A flow's action fields are what the action type takes: HubSpot's flows show
+            # strings ("property_name": "jobtitle", "delta": "1") and objects ("value": {...})
+            # there, as its workflows API guide's examples do; its spec says objects only.
+            members["fields"]["additionalProperties"] = {}
         for member in ("fromObjectId", "toObjectId"):
             if name in ("LabelsBetweenObjectPair", "MultiAssociatedObjectWithLabel") \
                     and member in members:
@@ -197,6 +208,7 @@ class Seed:
     property_name: str
     group_name: str
     label_type_id: int
+    flow_id: str
 
     def resolve(self, value: Any) -> Any:
         """A generated parameter value with its placeholder, if any, filled in."""
@@ -207,7 +219,8 @@ class Seed:
         kind, _, index = value[5:].partition(":")
         if kind == "id":
             return self.ids[int(index)]
-        return {"property": self.property_name, "group": self.group_name}[kind]
+        return {"property": self.property_name, "group": self.group_name,
+                "flow": self.flow_id}[kind]
 
 
 def seed(client: httpx.Client, n: int) -> Seed:
@@ -239,8 +252,15 @@ def seed(client: httpx.Client, n: int) -> Seed:
     label = client.post("/crm/v4/associations/contacts/companies/labels",
                         json={"label": f"Fuzz label {n}", "name": f"fuzz_label_{n}"})
     assert label.status_code == 200, label.text
+    flow = client.post("/automation/v4/flows", json={
+        "type": "PLATFORM_FLOW", "objectTypeId": "0-2", "flowType": "WORKFLOW",
+        "name": f"Fuzz flow {n}", "isEnabled": False, "actions": [{
+            "type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeId": "0-5",
+            "fields": {"property_name": "name",
+                       "value": {"type": "STATIC_VALUE", "staticValue": "fuzzed"}}}]})
+    assert flow.status_code == 201, flow.text
     return Seed(ids, f"fuzz_text_{n}", f"fuzzgroup{n}",
-                int(label.json()["results"][0]["typeId"]))
+                int(label.json()["results"][0]["typeId"]), flow.json()["id"])
 
 
 TYPES = ["contacts", "companies", "0-3", "tickets", "contact", "no_such_type"]
@@ -252,6 +272,8 @@ def path_values(name: str) -> list[Any] | None:
     lowered = name.lower()
     if lowered.endswith("objecttype"):
         return TYPES
+    if lowered == "flowid":
+        return ["seed:flow", "seed:id:0", "987654321", "not-an-id"]
     if lowered.endswith("id") and lowered != "associationtypeid":
         return [*(f"seed:id:{i}" for i in range(SEEDED_IDS)), "987654321", "not-an-id"]
     return {

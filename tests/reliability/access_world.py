@@ -2,10 +2,11 @@
 
 One account holds, for every object type, records with tagged values, custom properties
 (one of them restricted to the administrator), a property group, user-defined labels with
-every type, and a sync property copying the next type; every record is associated with
-records of every type. Everything a probe looks for in a reply carries the world's
-``tag``: a type's record values and custom names, and the restricted values. Record ids
-are made at least six digits long, so that no timestamp or count is mistaken for one.
+every type, a sync property copying the next type, and a workflow naming a custom
+property; every record is associated with records of every type. Everything a probe
+looks for in a reply carries the world's ``tag``: a type's record values and custom names,
+and the restricted values. Record ids are made at least six digits long, so that no
+timestamp or count is mistaken for one.
 
 A call may archive, delete or redefine what the next call names; ``settle`` notices
 that the account changed and puts back what is missing, writing only that.
@@ -31,6 +32,7 @@ from propsync.services import labels as label_svc
 from propsync.services import members
 from propsync.services import property_groups as group_svc
 from propsync.services import records as record_svc
+from propsync.services import workflows as flow_svc
 from propsync.services.accounts import authenticate, create_account, create_token, create_user
 from propsync.services.properties import PropertyInput, create_property
 from propsync.services.sync_properties import SourceRequest, redefine_sync_property
@@ -60,6 +62,8 @@ _TABLES = {  # what a call may change, table by table (not what the sync engine 
     "teams": ("team_id", "name"),
     "team_members": ("team_id", "user_id"),
     "tokens": ("token_id", "user_id", "revoked_ms"),
+    "workflows": ("flow_id", "object_type", "name", "enabled", "revision", "definition",
+                  "deleted_ms"),
 }
 
 
@@ -139,6 +143,7 @@ class World:
     spare_user: int = 0  # a plain user whom calls may give another role or team
     team: int = 0  # a team of the spare user, named by no access rule
     spare_token: int = 0  # a live token of the spare user, which calls may revoke
+    flows: dict[str, int] = field(default_factory=dict)  # type → a live workflow of it
     made: int = 0
     snapshot: Snapshot | None = None
 
@@ -180,7 +185,8 @@ class World:
         now = read_snapshot(self.engine, self.account_id, self.tag)
         if self.snapshot is not None and now.tables == self.snapshot.tables:
             return False
-        for step in (self._fix_schema, self._fix_records, self._fix_links, self._fix_people):
+        for step in (self._fix_schema, self._fix_records, self._fix_links, self._fix_people,
+                     self._fix_flows):
             if step(now):
                 now = read_snapshot(self.engine, self.account_id, self.tag)
         self.snapshot = now
@@ -301,6 +307,35 @@ class World:
                     wrote = True
         return wrote
 
+
+    def flow_body(self, ot: str) -> dict[str, Any]:
+        """A workflow of ``ot`` that names one of its custom properties (so a reply that
+        shows it shows a text of ``ot``), and no other type."""
+        return {"type": "PLATFORM_FLOW", "objectTypeId": OBJECT_TYPES[ot].type_id,
+                "flowType": "WORKFLOW", "name": f"Flow {ot}", "isEnabled": False,
+                "enrollmentCriteria": {"type": "MANUAL", "shouldReEnroll": False},
+                "actions": [{"type": "SINGLE_CONNECTION", "actionId": "1",
+                             "actionTypeId": "0-5", "actionTypeVersion": 0, "fields": {
+                                 "property_name": self.name(ot, "plain"),
+                                 "value": {"type": "STATIC_VALUE", "staticValue": "set"}}}],
+                "dataSources": [], "blockedDates": [], "timeWindows": [],
+                "customProperties": {}}
+
+    def flow_revision(self, flow_id: str) -> tuple[str, str]:
+        """The object type and current revision of one of the world's workflows."""
+        row = next(r for r in self.seen.tables["workflows"] if str(r[0]) == flow_id)
+        return row[1], str(row[4])
+
+    def _fix_flows(self, now: Snapshot) -> bool:
+        """A live workflow of every type (a call may have deleted one)."""
+        live = {r[0] for r in now.tables["workflows"] if r[6] is None}
+        wrote = False
+        for ot in TYPES:
+            if self.flows.get(ot) not in live:
+                self.flows[ot] = flow_svc.create_flow(self.engine, self.admin,
+                                                      self.flow_body(ot)).flow_id
+                wrote = True
+        return wrote
 
     def _fix_people(self, now: Snapshot) -> bool:
         """The spare user and the world's team exist (a call may have deleted the team)."""

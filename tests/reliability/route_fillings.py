@@ -120,7 +120,20 @@ def _property_names(c: Filling) -> list[Variant]:
     return [(w.name(ot, kind), NONE) for kind in ("spare", "sync", "plain")]
 
 
+def _flow_types(c: Filling) -> tuple[str, ...]:
+    return TYPES[:1] if c.plan.breadth == "one" else TYPES
+
+
+def _flow_put(c: Filling) -> list[Variant]:
+    """The whole flow named in the path, at its current revision (a call before may have
+    changed it: then this one is a 409)."""
+    ot, revision = c.world.flow_revision(c.path["flowId"])
+    return [({**c.world.flow_body(ot), "name": f"Edited flow {ot}", "revisionId": revision},
+             frozenset({ot}))]
+
+
 PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
+    "flowId": lambda c: [(str(c.world.flows[t]), frozenset({t})) for t in _flow_types(c)],
     "objectId": lambda c: [(c.world.record(c.ot), NONE)],
     "recordId": lambda c: [(c.world.record(c.ot), NONE)],
     "fromObjectId": lambda c: [(c.ends()[0], NONE)],
@@ -229,6 +242,12 @@ def _label(c: Filling, key: str) -> dict[str, Any]:
     return {key: text, **extra}
 
 
+# HubSpot's ApiFlowCreateRequest (its contact and platform flows' members together).
+FLOW_MEMBERS = _paths("{actions,blockedDates,canEnrollFromSalesforce,customProperties}",
+                      "{dataSources,description,enrollmentCriteria,enrollmentSchedule}",
+                      "{eventAnchor,flowType,goalFilterBranch,isEnabled,name,objectTypeId}",
+                      "{startActionId,suppressionFilterBranch,suppressionListIds}",
+                      "{timeWindows,type,unEnrollmentSetting,uuid}")
 Builder = Callable[[Filling], list[Variant]]
 BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows, and it
     (_paths("after", "limit", "properties", "query", "sorts[].{direction,propertyName}",
@@ -318,6 +337,12 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
      lambda c: [({"email": f"{c.world.fresh('user')}@example.com", "name": "New user",
                   "role": "user", "password": "correct horse"}, NONE)]),
     (_paths("role"), lambda c: [({"role": "admin"}, NONE), ({"role": "user"}, NONE)]),
+    (FLOW_MEMBERS,  # a new workflow of each type
+     lambda c: [(c.world.flow_body(t), frozenset({t})) for t in _flow_types(c)]),
+    (FLOW_MEMBERS | {"revisionId"}, _flow_put),
+    (_paths("inputs[].{flowId,type}"),
+     lambda c: [({"inputs": [{"flowId": str(c.world.flows[t]), "type": "FLOW_ID"}]},
+                 frozenset({t})) for t in _flow_types(c)]),
     (_paths("{memberIds,name}"),
      lambda c: [({"name": c.world.fresh("team"), "memberIds": [c.world.spare_user]}, NONE)]),
 ]

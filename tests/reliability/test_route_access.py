@@ -172,7 +172,8 @@ RANK = {Role.USER: 0, Role.ADMIN: 1, Role.SUPER_ADMIN: 2}
 
 def needs(call: Call) -> Role:
     """The least role a call needs (SPEC 2): super admins change users and teams, admins
-    with the property-settings permission change properties, groups and labels."""
+    with the property-settings permission change properties, groups, labels and
+    workflows."""
     path, method = call.route.path, call.route.method
     if path.endswith("/gdpr-deletions"):  # the audit of GDPR deletes is for admins
         return Role.ADMIN
@@ -180,8 +181,11 @@ def needs(call: Call) -> Role:
         return Role.USER
     if path.startswith(("/propsync/v1/users", "/propsync/v1/teams")):
         return Role.SUPER_ADMIN
-    if path.startswith("/crm/v3/properties/") and path.endswith("/batch/read"):
+    if path.startswith(("/crm/v3/properties/", "/automation/v4/flows")) and \
+            path.endswith("/batch/read"):
         return Role.USER  # a read, in a POST
+    if path.startswith("/automation/v4/flows"):  # workflows: as property settings
+        return Role.ADMIN
     # label definitions (not /batch/labels/archive, which takes labels off record pairs),
     # and association limits (under HubSpot's spec's prefix and its SDK's)
     if path.startswith(("/crm/v3/properties/", "/crm/associations/v4/definitions/",

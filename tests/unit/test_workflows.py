@@ -135,6 +135,9 @@ def test_without_enrollment_criteria_a_flow_enrolls_by_hand_only():
     ("IS_KNOWN", "ALL_PROPERTY", {}, [Filter("p", "HAS_PROPERTY")]),
     ("IS_UNKNOWN", "ALL_PROPERTY", {}, [Filter("p", "NOT_HAS_PROPERTY")]),
     ("IS_EQUAL_TO", "BOOL", {"value": True}, [Filter("p", "EQ", "true")]),
+    ("IS_EQUAL_TO", "MULTISTRING", {"values": ["a", "b"]}, [Filter("p", "IN", None, ("a", "b"))]),
+    ("IS_NOT_EQUAL_TO", "MULTISTRING", {"values": ["a"]},
+     [Filter("p", "NOT_IN", None, ("a",)), Filter("p", "HAS_PROPERTY")]),
 ])
 def test_each_supported_operator_becomes_searchs_filter(operator, op_type, operands, expected):
     body = flow(enrollmentCriteria={

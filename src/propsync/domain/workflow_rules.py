@@ -11,7 +11,7 @@ rules and does the rest in SQL. Decided in the design of issue 14:
   is active is remembered (``reenroll_pending``) and starts a new enrollment when the
   active one ends, if the record still meets the criteria. Several coalesce into one.
 - A copied value is written only where the target's value is not newer than the copied
-  one (by their last history entries): the last write wins.
+  one (by their versions, ``storage/value_versions.py``): the last write wins.
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def admit_manual(active: bool) -> Admission:
 
 # --- the last write wins -----------------------------------------------------------------
 
-# A value's version: its last history entry's (timestamp in ms, history id). History ids
-# come from one sequence, so two entries never tie.
+# A value's version: (time in ms, id) of the write it came from — for a copy, of the write
+# of the value it copied (storage/value_versions.py). Ids come from one sequence.
 Version = tuple[int, int]
 
 

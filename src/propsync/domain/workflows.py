@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from propsync.domain.errors import ErrorDetail, ValidationError
 from propsync.domain.filters import Filter, check_filter
@@ -149,6 +149,12 @@ class Flow:
     sources: Mapping[str, AssociationSource]
     actions: Mapping[str, Action]
     start_action_id: str | None
+
+    def association_type_ids(self) -> frozenset[int]:
+        """Every association type the flow reads through or writes through."""
+        return frozenset({s.type_id for s in self.sources.values()} | {
+            a.target.type_id for a in self.actions.values()
+            if isinstance(a, SetProperty) and a.target is not None})
 
     def written_properties(self) -> list[tuple[AssociatedTarget | None, str]]:
         """Every (where, property) an action of this flow writes."""
@@ -348,6 +354,8 @@ def property_filter(raw: Any, path: str) -> list[Filter]:
     include_empty = op.get("includeObjectsWithNoValueSet", False)
     search_op = _operator(op_type, operator, include_empty, f"{path}.operation")
     value, values, high = _operands(op, str(op_type), search_op, f"{path}.operation")
+    if search_op in ("EQ", "NEQ") and value is None:  # equal to any of several values
+        search_op = {"EQ": "IN", "NEQ": "NOT_IN"}[search_op]
     if search_op == "CONTAINS_TOKEN" or search_op == "NOT_CONTAINS_TOKEN":
         value = f"*{value}*" if value is not None else None  # a substring, as lists mean it
     f = Filter(prop, search_op, value, values, high)
@@ -409,7 +417,7 @@ def _single_value(raw: Any, op_type: str, path: str) -> str:
     return _text(raw)
 
 
-def _is_key(value: Any, table: Mapping[str, Any]) -> bool:
+def _is_key(value: Any, table: Mapping[str, Any]) -> TypeGuard[str]:
     """``value`` is a key of ``table`` (a JSON list or object is no key, not a crash)."""
     return isinstance(value, str) and value in table
 

@@ -17,7 +17,9 @@ from propsync.domain.associations import (
 from propsync.domain.auth import Principal, schema_scope
 from propsync.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
 from propsync.domain.objects import resolve_object_type
+from propsync.services.workflows import MAX_FLOWS
 from propsync.storage import associations as assoc_store
+from propsync.storage import workflows as flow_store
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.sync import load_sync_properties
 
@@ -120,7 +122,7 @@ def update_label(engine: Engine, principal: Principal, from_type: str, to_type: 
 def delete_label(engine: Engine, principal: Principal, from_type: str, to_type: str,
                  type_id: int) -> None:
     """Remove a label, its inverse, and every association of them (refused while a sync
-    property filters on it)."""
+    property filters on it, or a workflow reads or writes through it)."""
     ft, tt = require_pair(principal, from_type, to_type, write=True)
     with write_transaction(engine) as conn:
         # Label and limit writers take turns: a limit never outlives its label, whose id a
@@ -135,4 +137,11 @@ def delete_label(engine: Engine, principal: Principal, from_type: str, to_type: 
                 f"The label {found.label!r} is used by sync propert(ies) "
                 f"{', '.join(f'{d.target_type}.{d.name}' for d in users)}; redefine or delete "
                 "them first.")
+        flows = [f for f in flow_store.list_flows(conn, principal.account_id, 0, MAX_FLOWS)[0]
+                 if f.flow.association_type_ids() & ids]
+        if flows:
+            raise ValidationError(
+                f"The label {found.label!r} is used by workflow(s) "
+                f"{', '.join(repr(f.name or str(f.flow_id)) for f in flows)}; change or "
+                "delete them first.")
         assoc_store.delete_user_types(conn, principal.account_id, ids, now_ms())

@@ -18,13 +18,13 @@ a refusal never describes it (its type, options or values).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
 from propsync.domain.associations import AssociationType
-from propsync.domain.auth import Principal
+from propsync.domain.auth import Principal, schema_scope
 from propsync.domain.errors import (
     ErrorDetail,
     ForbiddenError,
@@ -50,6 +50,26 @@ from propsync.storage.associations import load_types
 _VALUE_OPERATORS = ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN")
 
 
+def object_types_of(flow: Flow, types: Mapping[int, AssociationType]) -> set[str]:
+    """Every object type the flow shows or uses properties of: its own, its data
+    sources', and those of the records it writes through an association type."""
+    found = {flow.object_type}
+    found |= {FLOW_OBJECT_TYPES[s.object_type_id] for s in flow.sources.values()}
+    for action in flow.actions.values():
+        if isinstance(action, SetProperty) and action.target is not None and \
+                action.target.type_id in types:
+            found.add(types[action.target.type_id].to_type)
+    return found
+
+
+def require_schemas(principal: Principal, flows: Iterable[Flow],
+                    types: Mapping[int, AssociationType]) -> None:
+    """403 unless the token may read the schema of every object type the flows touch: a
+    flow names their properties (``automation`` alone shows only the listing)."""
+    needed = set().union(*(object_types_of(f, types) for f in flows))
+    principal.require(*(schema_scope(t) for t in sorted(needed)))
+
+
 def can_copy(source: PropertyDefinition, target: PropertyDefinition) -> bool:
     """Whether every value of ``source`` is a value ``target`` takes: any property into a
     text (string) property; a number, bool, date or date-time into the same type; a date
@@ -73,8 +93,10 @@ class FlowChecker:
         self._catalogues: dict[str, Catalogue] = {}
 
     def check(self) -> None:
-        """Raise the first refusal, naming the part of the definition it is about."""
+        """Raise the first refusal, naming the part of the definition it is about (a
+        missing schema scope first)."""
         flow = self.flow
+        require_schemas(self.principal, [flow], self.types)
         for i, source in enumerate(flow.sources.values()):
             self.join(source.category, source.type_id, FLOW_OBJECT_TYPES[source.object_type_id],
                       f"dataSources[{i}]")

@@ -1,12 +1,15 @@
 """Workflows: HubSpot's Automation v4 flows, defined, read, changed, turned on and off.
 
-Reading needs the ``automation`` scope; creating, changing, deleting and turning a flow on
-or off also need the role that changes property settings (super admins, and admins with
-the property-settings permission). A save reads the definition (``domain/workflows``:
-the supported subset, else a 400 naming the part), checks it against the account
-(``services/workflow_checks``), and stores it with the next revision; a change must name
-the revision it replaces (HubSpot's ``revisionId``), else it is a 409. In the same
-transaction, under the account's definitions lock, the feed's watches of the reader
+Every call needs the ``automation`` scope, and one that shows or saves a definition also
+the schema read scope (``crm.schemas.<type>.read``) of each object type the flow touches
+(HubSpot asks for ``automation`` alone; propsync shows no property names of a type to a
+token that may not read its schema, as everywhere else). Creating, changing, deleting
+and turning a flow on or off also need the role that changes property settings (super
+admins, and admins with the property-settings permission). A save reads the definition
+(``domain/workflows``: the supported subset, else a 400 naming the part), checks it
+against the account (``services/workflow_checks``), and stores it with the next revision;
+a change must name the revision it replaces (HubSpot's ``revisionId``), else it is a 409.
+In the same transaction, under the account's definitions lock, the feed's watches of the reader
 "workflows" are set to what the enabled flows enroll on, so that writers record exactly
 the changes the workflow engine needs.
 """
@@ -23,19 +26,22 @@ from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
 from propsync.domain.auth import AUTOMATION, Principal
+from propsync.domain.changes import Watch
 from propsync.domain.errors import ConflictError, ErrorDetail, NotFoundError, ValidationError
+from propsync.domain.feed import WORKFLOWS_READER
 from propsync.domain.record_ids import parse_record_id
 from propsync.domain.workflow_shape import stored_definition
 from propsync.domain.workflows import Flow, invalid, parse_flow
-from propsync.services.workflow_checks import FlowChecker
+from propsync.services.workflow_checks import FlowChecker, require_schemas
 from propsync.services.workflow_runs import flow_changed
+from propsync.storage import feed
 from propsync.storage import workflows as store
+from propsync.storage.associations import load_types
 from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import load_properties
 from propsync.storage.workflows import NewFlow, StoredFlow
 
-READER = "workflows"  # the feed's reader that runs workflows
 MAX_FLOWS = 1_000  # live flows per account (HubSpot's largest tier allows 1,000)
 MAX_DEFINITION_CHARS = 1_000_000  # a stored definition, as JSON
 MAX_PAGE = 100
@@ -73,10 +79,13 @@ def create_flow(engine: Engine, principal: Principal, body: Mapping[str, Any]) -
 
 
 def get_flow(engine: Engine, principal: Principal, flow_id: str) -> StoredFlow:
-    """The flow (``GET /automation/v4/flows/{flowId}``); 404 if the account has none."""
+    """The flow (``GET /automation/v4/flows/{flowId}``); 404 if the account has none, 403
+    unless the token may read the schema of each object type it touches."""
     principal.require(AUTOMATION)
     with read_transaction(engine) as conn:
-        return _existing(conn, principal.account_id, flow_id)
+        found = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [found.flow], load_types(conn, principal.account_id))
+    return found
 
 
 def list_flows(engine: Engine, principal: Principal, after: str | None, limit: int
@@ -101,6 +110,8 @@ def read_flows(engine: Engine, principal: Principal, flow_ids: Sequence[str]) ->
     with read_transaction(engine) as conn:
         found = store.load_flows(conn, principal.account_id,
                                  [i for i in ids.values() if i is not None])
+        require_schemas(principal, [f.flow for f in found.values()],
+                        load_types(conn, principal.account_id))
     flows = [found[i] for i in dict.fromkeys(ids.values()) if i is not None and i in found]
     return BatchRead(flows, [raw for raw, i in ids.items() if i is None or i not in found])
 
@@ -116,6 +127,7 @@ def update_flow(engine: Engine, principal: Principal, flow_id: str, body: Mappin
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
         stored = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         flow, definition = read_definition(_over(stored, body))
         if stored.revision != revision:
             raise _stale(stored, revision)
@@ -138,6 +150,7 @@ def set_enabled(engine: Engine, principal: Principal, flow_id: str, enabled: boo
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
         stored = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         if stored.enabled == enabled:
             return stored
         if enabled:
@@ -156,6 +169,7 @@ def delete_flow(engine: Engine, principal: Principal, flow_id: str) -> None:
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
         stored = _existing(conn, principal.account_id, flow_id)
+        require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         store.delete_flow(conn, principal.account_id, stored.flow_id, principal.user_id,
                           now_ms())
         flow_changed(conn, principal.account_id, stored, None)
@@ -174,11 +188,10 @@ def read_definition(body: Mapping[str, Any]) -> tuple[Flow, dict[str, Any]]:
 
 
 def watches_of(flows: Sequence[StoredFlow], property_ids: Mapping[tuple[str, str], int]
-               ) -> set[Any]:
+               ) -> set[Watch]:
     """What the enabled ``flows`` enroll on: the value changes of every property named in
     their enrollment (``property_ids``: (object type, name) → id), and the lifecycle of
     their object type for LIST_BASED flows."""
-    from propsync.domain.changes import Watch  # TEMP until wt-feed is merged
     watches: set[Watch] = set()
     for stored in flows:
         enrollment = stored.flow.enrollment
@@ -193,12 +206,11 @@ def watches_of(flows: Sequence[StoredFlow], property_ids: Mapping[tuple[str, str
 def keep_watches(conn: Connection, account_id: int) -> None:
     """Set the feed's watches of the reader "workflows" to what the account's enabled
     flows enroll on (the caller holds ``lock_definitions``)."""
-    from propsync.storage import feed  # TEMP until wt-feed is merged
     flows = store.load_enabled(conn, account_id)
     ids = {(p.object_type, p.name): p.id
            for object_type in sorted({f.object_type for f in flows})
            for p in load_properties(conn, account_id, object_type)}
-    feed.set_watches(conn, account_id, READER, watches_of(flows, ids))
+    feed.set_watches(conn, account_id, WORKFLOWS_READER, watches_of(flows, ids))
 
 
 def _require_manager(principal: Principal) -> None:

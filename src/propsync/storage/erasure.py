@@ -45,7 +45,8 @@ def erase_records(conn: Connection, account_id: int, object_type: str, ids: Coll
     linked = _unlink(conn, account_id, object_type, ids, now_ms)
     _forget_copies(conn, account_id, object_type, ids, linked, now_ms)
     uv.release_records(conn, account_id, ids)
-    for table in (t.property_values, t.property_history, t.records):
+    for table in (t.property_values, t.property_history, t.workflow_value_versions,
+                  t.workflow_enrollments, t.workflow_runs, t.records):
         for start in range(0, len(ids), 500):
             conn.execute(delete(table).where(table.c.account_id == account_id,
                                              table.c.record_id.in_(ids[start:start + 500])))

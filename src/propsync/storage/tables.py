@@ -494,5 +494,22 @@ workflow_runs = Table(
     Index(None, "account_id", "record_id", "run_id"),
 )
 
+# The version of a value a workflow wrote, for "the last write wins" (migration 0013). A
+# value's version is that of its newest write: a user's (or the sync engine's) write is
+# its history entry's (time, id); a workflow's copy keeps the version of the value it
+# copied (so a copy never looks newer than the edit it carries), and a workflow's static
+# value is a new version. Workflow writes are kept here, as their history entries say
+# only when they happened; ``storage/value_versions.py`` reads both.
+workflow_value_versions = Table(
+    "workflow_value_versions",
+    metadata,
+    _account(),
+    Column("record_id", BigInteger, nullable=False),
+    Column("property_id", BigInteger, nullable=False),
+    Column("version_ms", BigInteger, nullable=False),
+    Column("version_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "record_id", "property_id"),
+)
+
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
              "workflows", "enrollments", "runs")

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, select
-
 from propsync.domain.errors import ConflictError, ValidationError
 from propsync.domain.properties import PropertyDefinition, StoredValue, normalize_value
 from propsync.domain.workflow_rules import Advance, Outcome, Version, advance, copy_wins
@@ -28,11 +26,11 @@ from propsync.domain.workflows import (
     SetProperty,
     StaticValue,
 )
-from propsync.storage import tables as t
-from propsync.storage.db import is_postgres
 from propsync.storage.enrollments import EnrollmentRow
+from propsync.storage.ids import allocate_id
 from propsync.storage.records import ValueWrite, write_values
-from propsync.workflows.values import Held, associated, fetched, held, versions
+from propsync.storage.value_versions import keep, versions
+from propsync.workflows.values import Held, associated, fetched, held
 
 if TYPE_CHECKING:
     from propsync.workflows.executor import FlowRun
@@ -84,10 +82,11 @@ def run(run: FlowRun, action: SetProperty, rows: Sequence[EnrollmentRow]) -> lis
         return [Done(Outcome.FAILED, str(exc)) for _ in rows]
     _find_targets(run, action, intents)
     copy = not isinstance(action.value, StaticValue)
-    seen = _drop_newer(run, target, intents) if copy else {}
+    if copy:
+        _drop_newer(run, target, intents)
     written = _write(run, target, intents)
-    if copy and is_postgres(run.conn):
-        _check_not_overtaken(run, target, intents, seen)
+    if copy:
+        _check_not_overtaken(run, target, written)
     step = advance(action, run.now_ms)
     return [_done(i, target, written.get(i.row.enrollment_id, 0), action, step)
             for i in intents]
@@ -185,9 +184,8 @@ def _find_targets(run: FlowRun, action: SetProperty, intents: list[Intent]) -> N
         i.targets = links.get(i.row.record_id, [])
 
 
-def _drop_newer(run: FlowRun, target: Target, intents: list[Intent]) -> dict[int, int]:
-    """Keep, of each copy's targets, those whose value is not newer than the copied one;
-    returns the last history id seen on each target (for ``_check_not_overtaken``)."""
+def _drop_newer(run: FlowRun, target: Target, intents: list[Intent]) -> None:
+    """Keep, of each copy's targets, those whose value is not newer than the copied one."""
     wanted = {rid for i in intents if i.outcome is None for rid in i.targets}
     current = versions(run.conn, run.account_id, wanted, target.prop.id)
     for i in intents:
@@ -195,12 +193,24 @@ def _drop_newer(run: FlowRun, target: Target, intents: list[Intent]) -> dict[int
             kept = [rid for rid in i.targets if copy_wins(i.version, current.get(rid))]
             i.newer = len(i.targets) - len(kept)
             i.targets = kept
-    return {rid: version[1] for rid, version in current.items()}
 
 
-def _write(run: FlowRun, target: Target, intents: list[Intent]) -> dict[int, int]:
+@dataclass
+class Written:
+    """What a batch wrote: values changed per enrollment, and each changed target's new
+    version."""
+
+    counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    versions: dict[int, Version] = field(default_factory=dict)
+
+    def get(self, enrollment_id: int, default: int = 0) -> int:
+        return self.counts.get(enrollment_id, default)
+
+
+def _write(run: FlowRun, target: Target, intents: list[Intent]) -> Written:
     """Write every intent's value; where several enrollments write one target, the newest
-    copied value. Returns ``{enrollment id: values changed}``."""
+    copied value. Each changed value keeps its version: a copy the copied value's, any
+    other a new one."""
     owner: dict[int, Intent] = {}
     for i in intents:
         if i.outcome is not None:
@@ -209,11 +219,14 @@ def _write(run: FlowRun, target: Target, intents: list[Intent]) -> dict[int, int
             held_by = owner.get(rid)
             if held_by is None or _newer(i, held_by):
                 owner[rid] = i
+    fresh = (run.now_ms, allocate_id(run.conn, "history")) if owner else (0, 0)
     try:
         with run.conn.begin_nested():
-            return _write_owned(run, target, owner)
+            written = _write_owned(run, target, owner, fresh)
     except ConflictError:
-        return _write_one_by_one(run, target, owner)
+        written = _write_one_by_one(run, target, owner, fresh)
+    keep(run.conn, run.account_id, target.prop.id, written.versions)
+    return written
 
 
 def _newer(a: Intent, b: Intent) -> bool:
@@ -221,28 +234,33 @@ def _newer(a: Intent, b: Intent) -> bool:
     return (a.version or big, a.row.enrollment_id) > (b.version or big, b.row.enrollment_id)
 
 
-def _write_owned(run: FlowRun, target: Target, owner: dict[int, Intent]) -> dict[int, int]:
+def _write_owned(run: FlowRun, target: Target, owner: dict[int, Intent], fresh: Version
+                 ) -> Written:
     writes: list[ValueWrite] = [(rid, target.prop.id, i.value) for rid, i in owner.items()]
     changes = write_values(run.conn, run.account_id, target.object_type, writes, run.source,
                            run.now_ms)
-    written: dict[int, int] = defaultdict(int)
+    written = Written()
     for change in changes:
-        written[owner[change.record_id].row.enrollment_id] += 1
+        i = owner[change.record_id]
+        written.counts[i.row.enrollment_id] += 1
+        written.versions[change.record_id] = i.version or fresh
     return written
 
 
-def _write_one_by_one(run: FlowRun, target: Target, owner: dict[int, Intent]
-                      ) -> dict[int, int]:
+def _write_one_by_one(run: FlowRun, target: Target, owner: dict[int, Intent],
+                      fresh: Version) -> Written:
     """After a unique value conflict: each enrollment's writes on their own, so that only
     the enrollments whose value another record holds fail."""
     by_intent: dict[int, dict[int, Intent]] = defaultdict(dict)
     for rid, i in owner.items():
         by_intent[i.row.enrollment_id][rid] = i
-    written: dict[int, int] = {}
+    written = Written()
     for owned in by_intent.values():
         try:
             with run.conn.begin_nested():
-                written.update(_write_owned(run, target, owned))
+                done = _write_owned(run, target, owned, fresh)
+            written.counts.update(done.counts)
+            written.versions.update(done.versions)
         except ConflictError:
             i = next(iter(owned.values()))
             i.outcome = Outcome.FAILED
@@ -251,26 +269,15 @@ def _write_one_by_one(run: FlowRun, target: Target, owner: dict[int, Intent]
     return written
 
 
-def _check_not_overtaken(run: FlowRun, target: Target, intents: list[Intent],
-                         seen: dict[int, int]) -> None:
-    """On PostgreSQL a user's write may commit between the read of the targets' versions
-    and this step's write (which waited for it, then wrote over it). If such a write is
-    newer than the copied value, the copy must not stand: raise ``Overtaken``."""
-    h = t.property_history
-    copied = {rid: i.version for i in intents if i.outcome is None for rid in i.targets}
-    if not copied:
+def _check_not_overtaken(run: FlowRun, target: Target, written: Written) -> None:
+    """A write that committed between the read of the targets' versions and this step's
+    write (which waited for it, then wrote over it; PostgreSQL) may be newer than the
+    copied value: then the copy must not stand, and ``Overtaken`` rolls the step back."""
+    if not written.versions:
         return
-    rows = run.conn.execute(select(h.c.record_id, h.c.timestamp_ms, h.c.history_id,
-                                   h.c.source_type, h.c.source_id).where(and_(
-        h.c.account_id == run.account_id, h.c.property_id == target.prop.id,
-        h.c.record_id.in_(sorted(copied)),
-        h.c.history_id > min(seen.get(rid, 0) for rid in copied))))
-    ours = str(run.stored.flow_id)
-    for rid, ts, hid, source_type, source_id in rows:
-        if hid <= seen.get(rid, 0) or (source_type == "WORKFLOW" and source_id == ours
-                                       and ts == run.now_ms):
-            continue
-        if not copy_wins(copied[rid], (ts, hid)):
+    now = versions(run.conn, run.account_id, list(written.versions), target.prop.id)
+    for rid, version in written.versions.items():
+        if now.get(rid, version) > version:
             raise Overtaken(f"record {rid} was written while a copy to it ran")
 
 

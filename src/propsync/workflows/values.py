@@ -1,6 +1,6 @@
 """The reads an action needs, each one statement for a whole batch of enrollments: the
-associated records of a type, the record a data source fetches, values with the version
-of their last history entry (the last write wins by it)."""
+associated records of a type, the record a data source fetches, values with their
+versions (``storage/value_versions.py``: the last write wins by them)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from propsync.domain.workflow_rules import Version
 from propsync.services.views import calculated_value
 from propsync.storage import tables as t
 from propsync.storage.records import load_records, load_values
+from propsync.storage.value_versions import versions
 
 a, r, h = t.associations, t.records, t.property_history
 _CHUNK = 500
@@ -23,7 +24,7 @@ _CHUNK = 500
 @dataclass(frozen=True)
 class Held:
     """A record's value of one property and its version (``None``: a calculated value,
-    which has no history)."""
+    which has none)."""
 
     text: str
     version: Version | None
@@ -63,23 +64,6 @@ def fetched(conn: Connection, account_id: int, from_ids: Collection[int], type_i
         ).subquery()
         found.update({int(f): int(to) for f, to in conn.execute(
             select(ranked.c.from_id, ranked.c.to_id).where(ranked.c.n == 1))})
-    return found
-
-
-def versions(conn: Connection, account_id: int, record_ids: Collection[int], property_id: int
-             ) -> dict[int, Version]:
-    """``{record_id: (timestamp, history id)}`` of each record's last history entry of the
-    property (records without one are left out)."""
-    found: dict[int, Version] = {}
-    for chunk in _chunks(record_ids):
-        last = (select(h.c.record_id, func.max(h.c.history_id).label("hid"))
-                .where(h.c.account_id == account_id, h.c.property_id == property_id,
-                       h.c.record_id.in_(chunk))
-                .group_by(h.c.record_id)).subquery()
-        rows = conn.execute(select(h.c.record_id, h.c.timestamp_ms, h.c.history_id).join(
-            last, and_(h.c.record_id == last.c.record_id, h.c.history_id == last.c.hid))
-            .where(h.c.account_id == account_id, h.c.property_id == property_id))
-        found.update({rid: (int(ts), int(hid)) for rid, ts, hid in rows})
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from propsync.api.deps import EngineDep, PrincipalDep
@@ -18,8 +18,10 @@ from propsync.api.schemas.common import ERROR_RESPONSES, NextPage, Paging, Stand
 from propsync.api.schemas.flows import (
     FlowBatchIn,
     FlowBatchOut,
+    FlowIn,
     FlowList,
     FlowOut,
+    FlowPutIn,
     flow_out,
     listing_out,
 )
@@ -29,9 +31,6 @@ from propsync.services import workflows as svc
 
 router = APIRouter(prefix="/automation/v4/flows", tags=["Workflows"],
                    responses=ERROR_RESPONSES)
-FlowBody = Annotated[dict[str, Any], Body(description=(
-    "A flow as HubSpot's ApiFlowCreateRequest / ApiFlowPutRequest (the supported subset: "
-    "see the 400 for any other part)."))]
 _FLOW = {"model": FlowOut, "description": "The flow."}
 
 
@@ -48,9 +47,9 @@ def list_flows(engine: EngineDep, principal: PrincipalDep, after: str | None = N
 
 
 @router.post("", status_code=201, response_model=None, responses={201: _FLOW})
-def create_flow(body: FlowBody, engine: EngineDep, principal: PrincipalDep) -> JSONResponse:
+def create_flow(body: FlowIn, engine: EngineDep, principal: PrincipalDep) -> JSONResponse:
     """Create a flow (revision 1); ``isEnabled: true`` turns it on at once."""
-    saved = svc.create_flow(engine, principal, body)
+    saved = svc.create_flow(engine, principal, body.body())
     return JSONResponse(flow_out(saved), status_code=201,
                         headers={"Location": f"/automation/v4/flows/{saved.flow_id}"})
 
@@ -78,10 +77,10 @@ def get_flow(flowId: str, engine: EngineDep, principal: PrincipalDep) -> JSONRes
 
 
 @router.put("/{flowId}", response_model=None, responses={200: _FLOW})
-def update_flow(flowId: str, body: FlowBody, engine: EngineDep, principal: PrincipalDep
+def update_flow(flowId: str, body: FlowPutIn, engine: EngineDep, principal: PrincipalDep
                 ) -> JSONResponse:
     """Replace the flow; ``revisionId`` must be its current one (else 409)."""
-    return JSONResponse(flow_out(svc.update_flow(engine, principal, flowId, body)))
+    return JSONResponse(flow_out(svc.update_flow(engine, principal, flowId, body.body())))
 
 
 @router.delete("/{flowId}", status_code=204, response_class=Response)

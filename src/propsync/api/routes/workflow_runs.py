@@ -28,7 +28,7 @@ router = APIRouter(prefix="/propsync/v1/workflows", tags=["Workflows"],
                    responses=ERROR_RESPONSES)
 
 
-@router.get("/{flowId}/runs", response_model=RunPage)
+@router.get("/{flowId}/runs", response_model=RunPage, response_model_exclude_none=True)
 def runs(flowId: str, engine: EngineDep, principal: PrincipalDep,
          after: Annotated[str | None, Query(max_length=40)] = None,
          limit: Annotated[int, Query()] = 50) -> RunPage:

@@ -17,6 +17,47 @@ from propsync.domain.workflow_shape import next_available_action_id
 from propsync.storage.workflows import StoredFlow
 
 
+class FlowIn(Model):
+    """HubSpot's ``ApiFlowCreateRequest`` (``ApiContactFlowCreateRequest`` /
+    ``ApiPlatformFlowCreateRequest``): its members are read by the service, which names
+    any part outside the supported subset; other members (the server's fields of a flow
+    fetched from HubSpot) are passed on and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Any = None
+    objectTypeId: Any = None
+    flowType: Any = None
+    name: Any = None
+    description: Any = None
+    isEnabled: Any = None
+    uuid: Any = None
+    startActionId: Any = None
+    actions: Any = None
+    enrollmentCriteria: Any = None
+    dataSources: Any = None
+    blockedDates: Any = None
+    timeWindows: Any = None
+    customProperties: Any = None
+    suppressionListIds: Any = None
+    suppressionFilterBranch: Any = None
+    canEnrollFromSalesforce: Any = None
+    goalFilterBranch: Any = None
+    eventAnchor: Any = None
+    enrollmentSchedule: Any = None
+    unEnrollmentSetting: Any = None
+
+    def body(self) -> dict[str, Any]:
+        """The members as sent (a member left out stays out)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class FlowPutIn(FlowIn):
+    """HubSpot's ``ApiFlowPutRequest``: the whole flow, and the ``revisionId`` it replaces."""
+
+    revisionId: Any = None
+
+
 class FlowListing(Model):
     """HubSpot's ``ApiFlowListing``."""
 

@@ -2,8 +2,10 @@
 
 Issue 14: records enrolled in workflows (``workflow_enrollments``: one active enrollment per
 flow and record, kept by a partial unique index; due ones claimed by a partial index on
-``due_ms``) and the run log (``workflow_runs``, one row per action run). Ids come from two
-new sequences, ``enrollments`` and ``runs``.
+``due_ms``), the run log (``workflow_runs``, one row per action run), and the versions of
+the values workflows wrote (``workflow_value_versions``: a copy keeps the version of the
+value it copied, for "the last write wins"). Ids come from two new sequences,
+``enrollments`` and ``runs``.
 
 Revision ID: 0013
 Revises: 0012
@@ -72,6 +74,15 @@ def upgrade() -> None:
                     ['account_id', 'flow_id', 'run_id'], unique=False)
     op.create_index(op.f('ix_workflow_runs_account_id_record_id_run_id'), 'workflow_runs',
                     ['account_id', 'record_id', 'run_id'], unique=False)
+    op.create_table('workflow_value_versions',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('record_id', sa.BigInteger(), nullable=False),
+    sa.Column('property_id', sa.BigInteger(), nullable=False),
+    sa.Column('version_ms', sa.BigInteger(), nullable=False),
+    sa.Column('version_id', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('account_id', 'record_id', 'property_id',
+                            name=op.f('pk_workflow_value_versions'))
+    )
     if op.get_bind().dialect.name == "postgresql":
         for name in SEQUENCES:
             op.execute(f"CREATE SEQUENCE seq_{name}")
@@ -86,5 +97,6 @@ def downgrade() -> None:
             op.execute(f"DROP SEQUENCE seq_{name}")
     else:
         op.execute("DELETE FROM id_sequences WHERE name IN ('enrollments', 'runs')")
+    op.drop_table('workflow_value_versions')
     op.drop_table('workflow_runs')
     op.drop_table('workflow_enrollments')
