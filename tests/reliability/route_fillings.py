@@ -340,6 +340,9 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
     (FLOW_MEMBERS,  # a new workflow of each type
      lambda c: [(c.world.flow_body(t), frozenset({t})) for t in _flow_types(c)]),
     (FLOW_MEMBERS | {"revisionId"}, _flow_put),
+    (_paths("recordId"),  # a workflow enrollment: a record of the flow's type
+     lambda c: [({"recordId": c.world.record(ot)}, frozenset({ot})) for ot in [
+         c.world.flow_revision(c.path["flowId"])[0]]]),
     (_paths("inputs[].{flowId,type}"),
      lambda c: [({"inputs": [{"flowId": str(c.world.flows[t]), "type": "FLOW_ID"}]},
                  frozenset({t})) for t in _flow_types(c)]),

@@ -184,7 +184,8 @@ def needs(call: Call) -> Role:
     if path.startswith(("/crm/v3/properties/", "/automation/v4/flows")) and \
             path.endswith("/batch/read"):
         return Role.USER  # a read, in a POST
-    if path.startswith("/automation/v4/flows"):  # workflows: as property settings
+    # workflows, and enrolling records in them: as property settings
+    if path.startswith(("/automation/v4/flows", "/propsync/v1/workflows")):
         return Role.ADMIN
     # label definitions (not /batch/labels/archive, which takes labels off record pairs),
     # and association limits (under HubSpot's spec's prefix and its SDK's)

@@ -6,8 +6,9 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import BigInteger, ColumnElement, Connection, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from propsync.storage.db import is_postgres
 from propsync.storage.ids import allocate_ids
@@ -68,3 +69,14 @@ def in_ids(conn: Connection, column: str, ids: Collection[int]) -> tuple[str, ob
         return f"{column} = ANY(CAST(:ids AS BIGINT[]))", pg_ids(ids)
     return f"{column} IN (SELECT value FROM json_each(:ids))", json.dumps(list(ids))
 
+
+
+def any_of(conn: Connection, column: ColumnElement[int], ids: Collection[int]
+           ) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``, as a Core condition: on PostgreSQL ``= ANY`` of one
+    array parameter, which PostgreSQL plans as an index condition (an ``IN`` list of 200
+    parameters, and an array cast from text, were filters on a scan of the account's
+    rows when the statistics were stale); on SQLite the ``IN`` list."""
+    if is_postgres(conn):
+        return column == any_(bindparam(None, [int(i) for i in ids], ARRAY(BigInteger)))
+    return column.in_(list(ids))

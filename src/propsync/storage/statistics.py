@@ -35,8 +35,12 @@ from propsync.storage.db import is_postgres_engine, read_transaction, write_tran
 
 log = logging.getLogger("propsync.storage")
 
-# The tables whose statistics steer the plans of searches, list pages and the engine.
-TABLES = ("records", "property_values", "associations")
+# The tables whose statistics steer the plans of searches, list pages and the engines. The
+# workflow engine's updates of enrollments by id were planned, unanalyzed, as scans of the
+# account's enrollments: 20,000 enrollments of 3 actions ran 3,488 actions a second
+# without ANALYZE, 4,978 with it every 5 s as the worker does (on a 2-core machine).
+TABLES = ("records", "property_values", "associations", "workflow_enrollments",
+          "workflow_value_versions")
 # A table is stale once this many of its rows, and this fraction of it, changed since its
 # last ANALYZE (PostgreSQL's own default is 50 rows and a tenth; ours is a backstop for
 # when autovacuum is off or has not come round yet, so it waits for larger changes).

@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, tuple_
+from sqlalchemy import Connection, and_, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from propsync.domain.workflow_rules import Version
 from propsync.storage import tables as t
 from propsync.storage.db import is_postgres
+from propsync.storage.dialects import pg_ids
 
 h, kept = t.property_history, t.workflow_value_versions
 _CHUNK = 500
@@ -32,18 +33,49 @@ def versions(conn: Connection, account_id: int, record_ids: Collection[int], pro
     value was never written are left out)."""
     found: dict[int, Version] = {}
     for chunk in _chunks(record_ids):
-        for rid, version in [*_own(conn, account_id, chunk, property_id),
-                             *_kept(conn, account_id, chunk, property_id)]:
+        rows = (_pg_versions(conn, account_id, chunk, property_id) if is_postgres(conn) else
+                [*_own(conn, account_id, chunk, property_id),
+                 *_kept(conn, account_id, chunk, property_id)])
+        for rid, version in rows:
             if rid not in found or version > found[rid]:
                 found[rid] = version
     return found
 
 
+# One lookup per record by the primary keys, whatever the statistics say: on tables that
+# grew since they were last analyzed, PostgreSQL scanned an account's whole range for
+# each batch (20,000 copies: 16.6 s in these reads alone).
+_PG_VERSIONS = """
+    SELECT x.id, o.timestamp_ms, o.history_id, k.version_ms, k.version_id
+    FROM unnest(CAST(:ids AS BIGINT[])) AS x(id)
+    LEFT JOIN LATERAL (
+        SELECT timestamp_ms, history_id FROM property_history
+        WHERE account_id = :a AND record_id = x.id AND property_id = :p
+          AND source_type <> 'WORKFLOW'
+        ORDER BY timestamp_ms DESC, history_id DESC LIMIT 1) o ON true
+    LEFT JOIN LATERAL (
+        SELECT version_ms, version_id FROM workflow_value_versions
+        WHERE account_id = :a AND record_id = x.id AND property_id = :p OFFSET 0) k ON true
+"""
+
+
+def _pg_versions(conn: Connection, account_id: int, ids: list[int], property_id: int
+                 ) -> list[tuple[int, Version]]:
+    out: list[tuple[int, Version]] = []
+    for rid, ts, hid, ms, vid in conn.execute(text(_PG_VERSIONS), {
+            "a": account_id, "p": property_id, "ids": pg_ids(ids)}):
+        if ts is not None:
+            out.append((int(rid), (int(ts), int(hid))))
+        if ms is not None:
+            out.append((int(rid), (int(ms), int(vid))))
+    return out
+
+
 def _own(conn: Connection, account_id: int, ids: list[int], property_id: int
          ) -> list[tuple[int, Version]]:
     """The newest (time, id) of the records' history entries not written by a workflow."""
-    mine = and_(h.c.account_id == account_id, h.c.property_id == property_id,
-                h.c.record_id.in_(ids), h.c.source_type != "WORKFLOW")
+    mine = and_(h.c.account_id == account_id, h.c.record_id.in_(ids),
+                h.c.property_id == property_id, h.c.source_type != "WORKFLOW")
     newest = select(h.c.record_id, func.max(h.c.timestamp_ms).label("ts")).where(
         mine).group_by(h.c.record_id).subquery()
     rows = conn.execute(select(h.c.record_id, newest.c.ts, func.max(h.c.history_id)).join(
@@ -55,8 +87,8 @@ def _own(conn: Connection, account_id: int, ids: list[int], property_id: int
 def _kept(conn: Connection, account_id: int, ids: list[int], property_id: int
           ) -> list[tuple[int, Version]]:
     rows = conn.execute(select(kept.c.record_id, kept.c.version_ms, kept.c.version_id).where(
-        kept.c.account_id == account_id, kept.c.property_id == property_id,
-        kept.c.record_id.in_(ids)))
+        kept.c.account_id == account_id, kept.c.record_id.in_(ids),
+        kept.c.property_id == property_id))
     return [(int(rid), (int(ms), int(vid))) for rid, ms, vid in rows]
 
 
