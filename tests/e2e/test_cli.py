@@ -195,6 +195,7 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
     assert {"workflow_seconds", "sync_seconds", "raw_sql_seconds", "workflow_to_raw_sql"} <= set(
         versus["fanout"])
     assert versus["stream"]["edits"] == 5 and versus["stream"]["targets"] > 0
+    assert {"workflow_after_last_seconds", "sync_after_last_seconds"} <= set(versus["stream"])
     assert versus["edit"]["edits"] >= 2
     assert {"p50_ms", "p99_ms", "sync_p99_ms", "ratio_p99"} <= set(versus["edit"])
     assert "vs_workflow.edit.p99_ms" in figures["targets"][store]  # the 1 s goal is judged

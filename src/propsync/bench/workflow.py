@@ -166,7 +166,8 @@ def stream(data: Dataset, client: httpx.Client, prop: str, tag: str, edits: int,
            tick: Callable[[], None], idle: Callable[[], bool]) -> dict[str, Any]:
     """``edits`` renames of distinct companies through the API, one after the other; seconds
     from the first until ``idle()`` and every Primary contact of each shows its company's
-    new name in ``prop``."""
+    new name in ``prop`` (and of those, the seconds after the last rename's response: how
+    far behind the writes the engine ended)."""
     companies = stream_companies(data, edits)
     expected = {contact: f"{tag} {i}" for i, company in enumerate(companies)
                 for contact in data.primary_of[company]}
@@ -175,8 +176,10 @@ def stream(data: Dataset, client: httpx.Client, prop: str, tag: str, edits: int,
         client.patch(f"/crm/v3/objects/companies/{company}",
                      json={"properties": {"name": f"{tag} {i}"}}).raise_for_status()
         tick()
+    written = time.perf_counter() - start
     seconds = seconds_until(lambda: idle() and showing(client, prop, expected), start)
     return {"edits": len(companies), "targets": len(expected), "seconds": round(seconds, 3),
+            "after_last_seconds": round(max(seconds - written, 0.0), 3),
             "edits_per_s": round(len(companies) / seconds, 1)}
 
 
@@ -222,6 +225,8 @@ def compare(workflow: Mapping[str, Any], sync: Mapping[str, Any], raw_sql_second
                      "workflow_seconds": st_w["seconds"], "sync_seconds": st_s["seconds"],
                      "workflow_edits_per_s": st_w["edits_per_s"],
                      "sync_edits_per_s": st_s["edits_per_s"],
+                     "workflow_after_last_seconds": st_w["after_last_seconds"],
+                     "sync_after_last_seconds": st_s["after_last_seconds"],
                      "speedup": ratio(st_w["seconds"], st_s["seconds"])}
     edit = dict(workflow["edit"])
     if "p99_ms" in sync.get("edit", {}):
