@@ -365,8 +365,9 @@ def bench(
                                         "goes beside it, as .png).")] =
         "bench/results/latest.json",
 ) -> None:
-    """Measure the sync engine beside the raw database, the workflow way and itself without
-    sync properties: a table with each target met or missed, JSON figures and a PNG chart."""
+    """Measure the sync engine beside the raw database, a real copy workflow and itself
+    without sync properties: a table with each target met or missed, JSON figures and a PNG
+    chart."""
     import tempfile
     from pathlib import Path
     from typing import Any

@@ -155,7 +155,8 @@ def test_help_lists_every_command_and_the_readme_documents_each():
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def test_bench_at_tiny_scale_writes_figures_in_the_shape_of_the_issue(store, tmp_path):
     """A program, not a test of speed: no figure is compared with a time, only the shape.
-    SQLite is the quick one; PostgreSQL adds worker scaling (four worker processes)."""
+    SQLite is the quick one; PostgreSQL adds worker scaling (four worker processes), for
+    sync values and for the copy workflow's actions."""
     url = make_database(store, tmp_path)
     try:
         _bench_tiny(url, store, tmp_path)
@@ -168,7 +169,7 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
     result = propsync(url, "bench", "--scale", "tiny", "--database-url", url,
                       "--output", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "stands in for copy-value workflows" in result.stdout
+    assert "/automation/v4/flows" in result.stdout  # the note: a real copy workflow
     assert re.search(r"\b(met|missed)\b", result.stdout)
     assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
     figures = json.loads(out.read_text())
@@ -177,16 +178,29 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
         "single_edit": {"p50_ms", "p99_ms", "p99_under_load_ms"},
         "fanout": {"targets", "seconds", "raw_sql_seconds", "ratio"},
         "backfill": {"targets", "seconds", "raw_sql_seconds", "ratio", "peak_rss_mb"},
-        "vs_workflow": {"fanout_speedup", "stream_speedup"},
+        "vs_workflow": {"fanout_speedup", "stream_speedup", "fanout", "stream", "edit"},
         "write_overhead": {"ratio_1", "ratio_10"},
         "engine_off": {"writes_per_s", "writes_per_s_engine_off", "ratio"},
-        **({"worker_scaling": {"1", "2", "4", "speedup_4"}} if store == "postgres" else {}),
+        **({"worker_scaling": {"1", "2", "4", "speedup_4"},
+            "workflow_throughput": {"1", "4", "speedup_4", "sync_ratio_1", "sync_ratio_4"}}
+           if store == "postgres" else {}),
     }
     for member, keys in shape.items():
         assert keys <= set(figures[store][member]), member
         assert all(isinstance(figures[store][member][k], int | float | dict) for k in keys)
     assert figures[store]["fanout"]["targets"] == 100
     assert figures[store]["backfill"]["targets"] == 1000
+    versus = figures[store]["vs_workflow"]
+    assert versus["fanout"]["targets"] == 100
+    assert {"workflow_seconds", "sync_seconds", "raw_sql_seconds", "workflow_to_raw_sql"} <= set(
+        versus["fanout"])
+    assert versus["stream"]["edits"] == 5 and versus["stream"]["targets"] > 0
+    assert {"workflow_after_last_seconds", "sync_after_last_seconds"} <= set(versus["stream"])
+    assert versus["edit"]["edits"] >= 2
+    assert {"p50_ms", "p99_ms", "sync_p99_ms", "ratio_p99"} <= set(versus["edit"])
+    assert "vs_workflow.edit.p99_ms" in figures["targets"][store]  # the 1 s goal is judged
+    if store == "postgres":
+        assert all(figures[store]["workflow_throughput"][n]["actions"] == 50 for n in "14")
 
 
 def test_a_refusal_is_printed_whole_even_with_brackets(url):

@@ -73,12 +73,23 @@ ROWS = (
     Row("backfill: raw INSERT ... SELECT", "backfill.raw_sql_seconds", " s"),
     Row("backfill: ratio to raw SQL", "backfill.ratio", "x", "<=", 3),
     Row("backfill: peak RSS", "backfill.peak_rss_mb", " MB", "<=", 1024),
-    Row("workflow way: fan-out", "vs_workflow.fanout.workflow_seconds", " s"),
+    Row("copy workflow: fan-out (API)", "vs_workflow.fanout.workflow_seconds", " s"),
     Row("sync property: fan-out (API)", "vs_workflow.fanout.sync_seconds", " s"),
-    Row("fan-out speedup vs workflow way", "vs_workflow.fanout_speedup", "x", ">=", 20),
-    Row("workflow way: stream", "vs_workflow.stream.workflow_seconds", " s"),
+    Row("fan-out speedup vs the workflow", "vs_workflow.fanout_speedup", "x", ">=", 20),
+    Row("  workflow fan-out / raw SQL UPDATE", "vs_workflow.fanout.workflow_to_raw_sql", "x"),
+    Row("  sync fan-out (API) / raw SQL UPDATE", "vs_workflow.fanout.sync_to_raw_sql", "x"),
+    Row("copy workflow: stream", "vs_workflow.stream.workflow_seconds", " s"),
     Row("sync property: stream (API)", "vs_workflow.stream.sync_seconds", " s"),
-    Row("stream speedup vs workflow way", "vs_workflow.stream_speedup", "x"),
+    Row("stream speedup vs the workflow", "vs_workflow.stream_speedup", "x"),
+    Row("  workflow done, after the last rename", "vs_workflow.stream.workflow_after_last_seconds",
+        " s"),
+    Row("  sync done, after the last rename", "vs_workflow.stream.sync_after_last_seconds", " s"),
+    Row("workflow action visible p50, idle", "vs_workflow.edit.p50_ms", " ms"),
+    Row("workflow action visible p95, idle", "vs_workflow.edit.p95_ms", " ms"),
+    Row("workflow action visible p99, idle", "vs_workflow.edit.p99_ms", " ms", "<=", 1000),
+    Row("  workflow edits measured", "vs_workflow.edit.edits"),
+    Row("  p50: workflow / sync value", "vs_workflow.edit.ratio_p50", "x"),
+    Row("  p99: workflow / sync value", "vs_workflow.edit.ratio_p99", "x"),
     Row("search by the sync property, p50", "search.sync_p50_ms", " ms"),
     Row("search by email (no value index), p50", "search.ordinary_p50_ms", " ms"),
     Row("API writes/s, 0 sync properties", "write_overhead.writes_per_s_0"),
@@ -95,6 +106,11 @@ ROWS = (
     Row("stream speedup, 1 to 4 workers", "worker_scaling.speedup_4", "x", ">=", 1.6),
     Row("workers 1 / 2 / 4: fan-out", "worker_scaling.fanout_seconds", " s"),
     Row("fan-out speedup, 1 to 4 workers", "worker_scaling.fanout_speedup_4", "x"),
+    Row("workflow actions/s, 1 worker", "workflow_throughput.1.actions_per_s"),
+    Row("workflow actions/s, 4 workers", "workflow_throughput.4.actions_per_s"),
+    Row("actions/s speedup, 1 to 4 workers", "workflow_throughput.speedup_4", "x"),
+    Row("sync edits/s / workflow actions/s, 1", "workflow_throughput.sync_ratio_1", "x"),
+    Row("sync edits/s / workflow actions/s, 4", "workflow_throughput.sync_ratio_4", "x"),
 )
 
 
@@ -209,20 +225,24 @@ def write_json(results: dict[str, Any], path: Path) -> None:
 
 def write_png(results: Mapping[str, Any], samples: Mapping[str, Mapping[str, list[float]]],
               path: Path) -> None:
-    """Latency distributions (idle and under load), write and stream throughputs, worker
-    scaling and the ratios to raw SQL against their targets."""
+    """Latency distributions (sync values idle and under load, workflow actions idle),
+    write and stream throughputs, the sync property against the copy workflow, worker
+    scaling (sync values and workflow actions), the ratios to raw SQL against their
+    targets, and the fan-out and stream times of both ways beside the raw UPDATE."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     stores = [s for s in STORES if isinstance(results.get(s), Mapping)]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    fig, axes = plt.subplots(2, 3, figsize=(19, 9))
     fig.suptitle(f"propsync bench, scale {results.get('scale')}")
     _latency_panel(axes[0][0], stores, samples)
     _throughput_panel(axes[0][1], stores, results)
+    _versus_panel(axes[0][2], stores, results)
     _scaling_panel(axes[1][0], results)
     _ratio_panel(axes[1][1], stores, results)
+    _times_panel(axes[1][2], stores, results)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -231,24 +251,27 @@ def write_png(results: Mapping[str, Any], samples: Mapping[str, Mapping[str, lis
 
 def _latency_panel(ax: Any, stores: list[str], samples: Mapping[str, Mapping[str, list[float]]]
                    ) -> None:
+    kinds = (("idle", "-", "sync, idle"), ("load", "--", "sync, loaded"),
+             ("workflow", ":", "workflow, idle"))
     for store in stores:
-        for kind, style in (("idle", "-"), ("load", "--")):
+        for kind, style, label in kinds:
             values = sorted(samples.get(store, {}).get(kind, []))
             if values:
                 share = [(i + 1) / len(values) for i in range(len(values))]
-                ax.step(values, share, style, where="post", label=f"{store}, {kind}")
-    for limit, colour in ((20, "green"), (100, "orange"), (250, "red")):
+                ax.step(values, share, style, where="post", label=f"{store}, {label}")
+    for limit, colour in ((20, "green"), (100, "orange"), (250, "red"), (1000, "purple")):
         ax.axvline(limit, color=colour, linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_xlabel("single edit: API response to visible on every target (ms)")
     ax.set_ylabel("share of edits")
-    ax.set_title("Single-edit latency (CDF; targets 20 / 100 / 250 ms)")
-    ax.legend(fontsize=8)
+    ax.set_title("Single-edit latency (CDF; targets 20 / 100 / 250 ms,\n"
+                 "workflow action 1,000 ms)")
+    ax.legend(fontsize=7)
 
 
 def _throughput_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> None:
     labels = ["writes/s, 0 sync", "writes/s, 1 sync", "writes/s, 10 sync",
-              "stream edits/s, workflow way", "stream edits/s, sync"]
+              "stream edits/s, copy workflow", "stream edits/s, sync"]
     paths = ["write_overhead.writes_per_s_0", "write_overhead.writes_per_s_1",
              "write_overhead.writes_per_s_10", "vs_workflow.stream.workflow_edits_per_s",
              "vs_workflow.stream.sync_edits_per_s"]
@@ -272,9 +295,14 @@ def _scaling_panel(ax: Any, results: Mapping[str, Any]) -> None:
         return
     counts = [c for c in ("1", "2", "4") if c in scaling]
     ax.plot([int(c) for c in counts], [scaling[c]["stream_edits_per_s"] for c in counts],
-            "o-", label="stream: edits/s")
+            "o-", label="sync stream: edits/s")
+    flows = results["postgres"].get("workflow_throughput")
+    if isinstance(flows, Mapping):
+        done = [c for c in ("1", "4") if c in flows]
+        ax.plot([int(c) for c in done], [flows[c]["actions_per_s"] for c in done], "^-",
+                color="tab:green", label="copy workflow: actions/s")
     ax.set_xlabel("workers")
-    ax.set_ylabel("edits propagated per second")
+    ax.set_ylabel("edits propagated (actions run) per second")
     ax.set_xticks([int(c) for c in counts])
     other = ax.twinx()
     other.plot([int(c) for c in counts], [scaling[c]["fanout_seconds"] for c in counts],
@@ -302,6 +330,45 @@ def _ratio_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> None
     ax.set_yscale("log")
     ax.set_ylabel("ratio, log scale (red: target, at most)")
     ax.set_title("Ratios to the baseline measured in the same run")
+    ax.legend(fontsize=8)
+
+
+def _versus_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> None:
+    items = [("fan-out", "vs_workflow.fanout_speedup"),
+             ("stream", "vs_workflow.stream_speedup"),
+             ("edit p50", "vs_workflow.edit.ratio_p50"),
+             ("edit p99", "vs_workflow.edit.ratio_p99"),
+             ("throughput,\n1 worker", "workflow_throughput.sync_ratio_1"),
+             ("throughput,\n4 workers", "workflow_throughput.sync_ratio_4")]
+    width = 0.8 / max(len(stores), 1)
+    for n, store in enumerate(stores):
+        values = [Row("", p).value(results[store]) or 0 for _, p in items]
+        ax.bar([i + n * width for i in range(len(items))], values, width, label=store)
+    ax.hlines(20, -width / 2, width * (len(stores) - 0.5), colors="red", linestyles=":")
+    ax.axhline(1, color="grey", linewidth=0.8)
+    ax.set_xticks([i + width * (len(stores) - 1) / 2 for i in range(len(items))])
+    ax.set_xticklabels([label for label, _ in items], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("times better than the workflow, log scale")
+    ax.set_title("Sync property vs copy workflow, same run\n(red: fan-out target, 20x)")
+    ax.legend(fontsize=8)
+
+
+def _times_panel(ax: Any, stores: list[str], results: Mapping[str, Any]) -> None:
+    items = [("fan-out,\nworkflow", "vs_workflow.fanout.workflow_seconds"),
+             ("fan-out,\nsync (API)", "vs_workflow.fanout.sync_seconds"),
+             ("fan-out,\nraw UPDATE", "fanout.raw_sql_seconds"),
+             ("stream,\nworkflow", "vs_workflow.stream.workflow_seconds"),
+             ("stream,\nsync (API)", "vs_workflow.stream.sync_seconds")]
+    width = 0.8 / max(len(stores), 1)
+    for n, store in enumerate(stores):
+        values = [Row("", p).value(results[store]) or 0 for _, p in items]
+        ax.bar([i + n * width for i in range(len(items))], values, width, label=store)
+    ax.set_xticks([i + width * (len(stores) - 1) / 2 for i in range(len(items))])
+    ax.set_xticklabels([label for label, _ in items], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("seconds, log scale")
+    ax.set_title("Fan-out and stream until visible through the API")
     ax.legend(fontsize=8)
 
 

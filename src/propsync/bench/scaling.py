@@ -12,22 +12,30 @@ they hold no work. Per worker count:
   to nothing pending. Pausing makes the
   figure the workers' own throughput, not the writer's (on a 2-core machine a writer
   running alongside would take the CPU the workers are meant to scale on).
+
+``workflow_throughput`` does the same for the copy workflow (``bench.workflow``) with 1 and
+4 workers: the same renames, each enrolling its company in the flow and running one action
+(copy the name to the company's Primary contacts), committed while the workers are paused;
+actions run per second from resume until the run log has one per rename.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, text
 
+from propsync.bench import workflow
 from propsync.bench.dataset import Dataset
 from propsync.bench.processes import Child, pause, resume, workers
-from propsync.bench.scenarios import SOURCE, wait_synced
+from propsync.bench.scenarios import SOURCE, poll_until, wait_synced
 from propsync.services import records as records_svc
 
 COUNTS = (1, 2, 4)
+WORKFLOW_COUNTS = (1, 4)
 WRITE_BATCH = 50  # renames per transaction while the workers are paused (one change each)
 
 
@@ -50,10 +58,7 @@ def worker_scaling(data: Dataset, database_url: str, edits: int,
             fan = time.perf_counter() - start
             tick()
             pause(active)
-            for first in range(0, len(companies), WRITE_BATCH):
-                records_svc.update_records(data.engine, data.principal, "companies", [
-                    (str(company), {"name": f"S{count}-{first + i}"})
-                    for i, company in enumerate(companies[first:first + WRITE_BATCH])], SOURCE)
+            _rename(data, companies, f"S{count}")
             start = time.perf_counter()
             resume(active)
             wait_synced(data.engine, data.principal)
@@ -73,6 +78,56 @@ def worker_scaling(data: Dataset, database_url: str, edits: int,
                          "transaction) committed while the n are paused too, then drained "
                          "after SIGCONT; fan-out: one rename, the n running")
     return figures
+
+
+def workflow_throughput(data: Dataset, database_url: str, flow_id: str, edits: int,
+                        tick: Callable[[], None]) -> dict[str, Any]:
+    """Copy-workflow actions per second with 1 and 4 ``propsync worker`` processes: ``edits``
+    renames of distinct companies committed while every worker is paused, each enrolling its
+    company in the flow ``flow_id``; seconds from resuming ``n`` of them until the flow's
+    run log has grown by one action per rename (then, untimed, every copy is checked)."""
+    figures: dict[str, Any] = {}
+    companies = data.small_companies()[:edits]
+    with workers(database_url, max(WORKFLOW_COUNTS)) as started:
+        _until_listening(data.engine, started, len(started))
+        for count in WORKFLOW_COUNTS:
+            active = started[:count]
+            pause(started)
+            wanted = workflow.actions_run(data, flow_id) + len(companies)
+            tag = f"W{count}"
+            _rename(data, companies, tag)
+            start = time.perf_counter()
+            resume(active)
+            poll_until(partial(_ran, data, flow_id, wanted))
+            seconds = time.perf_counter() - start
+            tick()
+            expected = {contact: f"{tag}-{i}" for i, company in enumerate(companies)
+                        for contact in data.primary_of[company]}
+            if not workflow.copied(data, expected):
+                raise RuntimeError(f"with {count} workers, the copy workflow ran "
+                                   f"{len(companies)} actions but left a copy unwritten")
+            figures[str(count)] = {"actions": len(companies), "seconds": round(seconds, 3),
+                                   "actions_per_s": round(len(companies) / seconds, 1)}
+        resume(started)
+    figures["speedup_4"] = round(figures["4"]["actions_per_s"] / figures["1"]["actions_per_s"],
+                                 2)
+    figures["method"] = (f"{len(companies)} renames of distinct companies (50 per "
+                         "transaction), each enrolling the company in the copy workflow "
+                         "(one action: its name to its Primary contacts), committed while "
+                         "four propsync worker processes are paused (SIGSTOP); n of them "
+                         "resumed; until the flow's run log has one action per rename")
+    return figures
+
+
+def _ran(data: Dataset, flow_id: str, wanted: int) -> bool:
+    return workflow.actions_run(data, flow_id) >= wanted
+
+
+def _rename(data: Dataset, companies: list[int], tag: str) -> None:
+    for first in range(0, len(companies), WRITE_BATCH):
+        records_svc.update_records(data.engine, data.principal, "companies", [
+            (str(company), {"name": f"{tag}-{first + i}"})
+            for i, company in enumerate(companies[first:first + WRITE_BATCH])], SOURCE)
 
 
 def _until_listening(engine: Engine, started: list[Child], count: int,

@@ -141,7 +141,7 @@ def fanout(data: Dataset) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     raw = _raw_update(data, "Renamed hub")
     return {"targets": data.fanout_targets, "seconds": round(seconds, 3),
-            "raw_sql_seconds": round(raw, 3), "ratio": ratio(seconds, raw)}
+            "raw_sql_seconds": round(raw, 6), "ratio": ratio(seconds, raw)}
 
 
 def _raw_update(data: Dataset, synced: str) -> float:
@@ -163,15 +163,6 @@ def _raw_update(data: Dataset, synced: str) -> float:
             conn.execute(text(f"UPDATE property_values SET value = :v WHERE {rows}"),
                          {**params, "v": synced})
     return seconds
-
-
-def api_fanout(data: Dataset, client: httpx.Client, name: str) -> float:
-    """Rename the hub through the API; seconds until the API reports nothing pending."""
-    start = time.perf_counter()
-    client.patch(f"/crm/v3/objects/companies/{data.hub}",
-                 json={"properties": {"name": name}}).raise_for_status()
-    wait_api_synced(client)
-    return time.perf_counter() - start
 
 
 def wait_api_synced(client: httpx.Client, timeout: float = 600) -> None:
@@ -211,19 +202,25 @@ class Load(threading.Thread):
         self.seconds = time.monotonic() - start
 
 
-def edit_latencies(data: Dataset, server: Server, edits: int, max_seconds: float,
-                   load_rate: float | None, tick: Callable[[], None]
-                   ) -> tuple[list[float], float | None]:
-    """Milliseconds from each edit's API response to its value on every target (API reads),
-    for ``edits`` edits or until ``max_seconds`` have passed; with ``load_rate``, also the
-    write rate the background load achieved."""
+def latency_companies(data: Dataset) -> tuple[list[int], list[int]]:
+    """The companies the single edits rename, and those the background load writes."""
     pool = data.small_companies()
-    measured, others = pool[0::2], pool[1::2] or pool
+    return pool[0::2], pool[1::2] or pool
+
+
+def edit_latencies(data: Dataset, server: Server, edits: int, max_seconds: float,
+                   load_rate: float | None, tick: Callable[[], None], prop: str = SYNC_NAME,
+                   tag: str | None = None) -> tuple[list[float], float | None]:
+    """Milliseconds from each edit's API response to its value in ``prop`` on every target
+    (the company's Primary contacts; API reads), for ``edits`` edits or until
+    ``max_seconds`` have passed; with ``load_rate``, also the write rate the background
+    load achieved. The edits rename ``latency_companies(data)[0]`` in turn."""
+    measured, others = latency_companies(data)
     load = Load(server, data.token, others, load_rate) if load_rate else None
     if load is not None:
         load.start()
     latencies: list[float] = []
-    tag = "load" if load else "idle"
+    tag = tag or ("load" if load else "idle")
     stop_at = time.monotonic() + max_seconds
     try:
         with server.client(data.token) as client:
@@ -235,7 +232,7 @@ def edit_latencies(data: Dataset, server: Server, edits: int, max_seconds: float
                 client.patch(f"/crm/v3/objects/companies/{company}",
                              json={"properties": {"name": value}}).raise_for_status()
                 start = time.perf_counter()
-                _until_visible(client, data.primary_of[company], value)
+                _until_visible(client, data.primary_of[company], value, prop)
                 latencies.append((time.perf_counter() - start) * 1000)
                 tick()
     finally:
@@ -246,16 +243,16 @@ def edit_latencies(data: Dataset, server: Server, edits: int, max_seconds: float
     return latencies, rate
 
 
-def _until_visible(client: httpx.Client, targets: list[int], value: str,
+def _until_visible(client: httpx.Client, targets: list[int], value: str, prop: str,
                    timeout: float = 60) -> None:
-    body = {"inputs": [{"id": str(t)} for t in targets], "properties": [SYNC_NAME]}
+    body = {"inputs": [{"id": str(t)} for t in targets], "properties": [prop]}
     deadline = time.monotonic() + timeout
     while True:
         reply = client.post("/crm/v3/objects/contacts/batch/read", json=body)
         reply.raise_for_status()
         results = reply.json()["results"]
         if len(results) == len(targets) and all(
-                r["properties"].get(SYNC_NAME) == value for r in results):
+                r["properties"].get(prop) == value for r in results):
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"{value!r} did not reach every target within {timeout} s")

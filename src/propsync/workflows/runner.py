@@ -3,8 +3,10 @@ and runs due actions, each step one transaction.
 
 It is woken like the sync worker (a commit that recorded watched changes; NOTIFY from
 other processes) and otherwise sleeps until the earliest delayed action is due (at most
-``max_sleep_s``). Several processes share the work on PostgreSQL: one reads the feed at a
-time (its cursor is locked), and due enrollments are claimed with ``SKIP LOCKED``.
+``max_sleep_s``), or, when the feed holds changes back behind a transaction still running
+(PostgreSQL; that transaction's end wakes no one), looks again within milliseconds.
+Several processes share the work on PostgreSQL: one reads the feed at a time (its cursor
+is locked), and due enrollments are claimed with ``SKIP LOCKED``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ class WorkflowConfig:
     change_batch: int = 1000  # feed rows a step enrolls from
     action_batch: int = 200  # enrollments a step runs one action of
     max_sleep_s: float = 30.0  # the longest an idle worker waits without being woken
+    # Rows after the cursor that no read could take yet (their writers' transactions
+    # started while an earlier one was still running; its end wakes no one): look again
+    # after this, then after twice as long each time, up to ``unseen_max_s``.
+    unseen_s: float = 0.002
+    unseen_max_s: float = 1.0
 
 
 class WorkflowWorker:
@@ -41,6 +48,8 @@ class WorkflowWorker:
     def __init__(self, engine: Engine, config: WorkflowConfig | None = None) -> None:
         self.engine = engine
         self.config = config or WorkflowConfig()
+        # The last look at the feed found rows after the cursor that no read could take.
+        self.unseen = False
 
     def step(self) -> bool:
         """One enrollment step and one action step, those that have work; ``False`` when
@@ -48,6 +57,8 @@ class WorkflowWorker:
         with read_transaction(self.engine) as conn:
             unread = feed.has_unread(conn, READER)
             due = enrollments.next_due_ms(conn)
+        if not unread:
+            self.unseen = False
         did = unread and self._retrying(self.enroll)
         if due is not None and due <= now_ms():
             did = self._retrying(self.execute) or did
@@ -59,6 +70,7 @@ class WorkflowWorker:
             batch = feed.read(conn, READER, self.config.change_batch)
             if batch is None:
                 return False
+            self.unseen = not batch.rows
             enroll_changes(conn, batch.rows, now_ms())
             feed.advance(conn, batch)
         return bool(batch.rows)
@@ -84,7 +96,9 @@ class WorkflowWorker:
         return min(self.config.max_sleep_s, max(0.0, (due - now_ms()) / 1000))
 
     def run(self, stop: threading.Event, wake: threading.Event) -> None:
-        """Work whenever woken or an action falls due, until ``stop`` is set."""
+        """Work whenever woken or an action falls due, until ``stop`` is set; changes it
+        could not read yet are looked for again soon (as the sync worker does)."""
+        unseen_s = self.config.unseen_s
         while not stop.is_set():
             wait = self.config.max_sleep_s
             try:
@@ -93,6 +107,11 @@ class WorkflowWorker:
             except Exception:  # keep the worker alive; the work stays where it was
                 log.exception("workflow step failed; retrying shortly")
                 wait = 0.5
+            if self.unseen:
+                wait = min(wait, unseen_s)
+                unseen_s = min(self.config.unseen_max_s, unseen_s * 2)
+            else:
+                unseen_s = self.config.unseen_s
             wake.wait(wait)
             wake.clear()
 
