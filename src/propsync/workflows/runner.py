@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,11 @@ class WorkflowConfig:
     change_batch: int = 1000  # feed rows a step enrolls from
     action_batch: int = 200  # enrollments a step runs one action of
     max_sleep_s: float = 30.0  # the longest an idle worker waits without being woken
+    # Feed rows a running transaction still hides (PostgreSQL: one that started before
+    # their writers' has not ended): the worker looks again after ``unseen_s``, twice as
+    # long each time up to 50 ms, for at most ``unseen_wait_s`` in a row.
+    unseen_s: float = 0.002
+    unseen_wait_s: float = 2.0
 
 
 class WorkflowWorker:
@@ -41,6 +47,7 @@ class WorkflowWorker:
     def __init__(self, engine: Engine, config: WorkflowConfig | None = None) -> None:
         self.engine = engine
         self.config = config or WorkflowConfig()
+        self.unseen = False  # the last enrollment step found rows it could not read yet
 
     def step(self) -> bool:
         """One enrollment step and one action step, those that have work; ``False`` when
@@ -48,6 +55,7 @@ class WorkflowWorker:
         with read_transaction(self.engine) as conn:
             unread = feed.has_unread(conn, READER)
             due = enrollments.next_due_ms(conn)
+        self.unseen = False
         did = unread and self._retrying(self.enroll)
         if due is not None and due <= now_ms():
             did = self._retrying(self.execute) or did
@@ -57,10 +65,11 @@ class WorkflowWorker:
         """Enroll from the next batch of the feed; ``False`` when it had nothing."""
         with write_transaction(self.engine) as conn:
             batch = feed.read(conn, READER, self.config.change_batch)
-            if batch is None:
+            if batch is None:  # another worker is reading the feed
                 return False
-            enroll_changes(conn, batch.rows, now_ms())
+            enroll_changes(conn, batch.rows, batch.recorded_ms, now_ms())
             feed.advance(conn, batch)
+        self.unseen = not batch.rows
         return bool(batch.rows)
 
     def execute(self) -> bool:
@@ -68,11 +77,23 @@ class WorkflowWorker:
         with write_transaction(self.engine) as conn:
             return run_due(conn, now_ms(), self.config.action_batch) > 0
 
-    def drain(self, max_steps: int = 1_000_000) -> int:
-        """Work until nothing is left to do now (or ``max_steps``); returns the steps."""
-        steps = 0
-        while steps < max_steps and self.step():
-            steps += 1
+    def drain(self, max_steps: int = 1_000_000, stop: threading.Event | None = None) -> int:
+        """Work until nothing is left to do now (or ``max_steps``); returns the steps.
+        Feed rows still hidden by a running transaction are work left: it waits for them
+        (``unseen_s``, doubling) for at most ``unseen_wait_s`` in a row, or until
+        ``stop``."""
+        steps, waited, pause = 0, 0.0, self.config.unseen_s
+        while steps < max_steps:
+            if self.step():
+                steps, waited, pause = steps + 1, 0.0, self.config.unseen_s
+            elif self.unseen and waited < self.config.unseen_wait_s:
+                if stop is not None and stop.wait(pause):
+                    break
+                if stop is None:
+                    time.sleep(pause)
+                waited, pause = waited + pause, min(pause * 2, 0.05)
+            else:
+                break
         return steps
 
     def sleep_s(self) -> float:
@@ -88,8 +109,8 @@ class WorkflowWorker:
         while not stop.is_set():
             wait = self.config.max_sleep_s
             try:
-                self.drain()
-                wait = self.sleep_s()
+                self.drain(stop=stop)
+                wait = min(self.sleep_s(), 1.0) if self.unseen else self.sleep_s()
             except Exception:  # keep the worker alive; the work stays where it was
                 log.exception("workflow step failed; retrying shortly")
                 wait = 0.5
