@@ -22,8 +22,9 @@ triggered them (the worker's pace is random here), and decided for this test:
   was a lead while a change recorded since the flow was last turned on was unread.
   Changes recorded before a flow is turned on never enroll in it, however late they are
   read. A contact enrolls at most once.
-- Everywhere: each action of an enrollment runs at most once, and the values workflows
-  wrote are exactly those their runs say they wrote.
+- Everywhere: each action of an enrollment runs at most once, the values workflows wrote
+  are exactly those their runs say they wrote, and each flow's kept counts are its
+  enrollments' own.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import func, select
 
+from propsync.services.workflow_runs import summary_of
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction
 from propsync.workflows.runner import WorkflowWorker
@@ -267,10 +269,19 @@ class WorkflowMachine(RuleBasedStateMachine):
             again = conn.execute(select(e.c.record_id).where(
                 e.c.account_id == a, e.c.flow_id == self.flows["stamp"]).group_by(
                 e.c.record_id).having(func.count() > 1)).all()
+            states = conn.execute(select(e.c.flow_id, e.c.state, func.count()).where(
+                e.c.account_id == a).group_by(e.c.flow_id, e.c.state)).all()
+            kept = {fid: summary_of(conn, a, fid) for fid in self.flows.values()}
         assert twice == []
         assert {str(f): int(n) for f, n in said.items() if n} == {
             str(f): int(n) for f, n in wrote.items()}
         assert again == []
+        for fid, summary in kept.items():  # the kept counts are the enrollments' own
+            mine = {state: int(n) for f, state, n in states if f == fid}
+            assert (summary.enrolled, summary.active, summary.completed, summary.failed,
+                    summary.cancelled) == (sum(mine.values()), mine.get("ACTIVE", 0),
+                                           mine.get("COMPLETED", 0), mine.get("FAILED", 0),
+                                           mine.get("CANCELLED", 0))
 
 
 @pytest.mark.slow

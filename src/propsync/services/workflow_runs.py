@@ -58,7 +58,7 @@ class FlowSummary:
 
     @classmethod
     def of(cls, flow_id: int, counts: Counter[str], last_run_ms: int | None) -> FlowSummary:
-        return cls(flow_id, sum(counts.values()), counts[EnrollmentState.ACTIVE],
+        return cls(flow_id, counts["enrolled"], counts[EnrollmentState.ACTIVE],
                    counts[EnrollmentState.COMPLETED], counts[EnrollmentState.FAILED],
                    counts[EnrollmentState.CANCELLED], last_run_ms)
 

@@ -37,7 +37,7 @@ def enroll_changes(conn: Connection, rows: Sequence[tuple[int, Change]],
     for (account_id, change), at in zip(rows, recorded_ms, strict=True):
         by_account[account_id].append((change, at))
     started = 0
-    for account_id, changes in by_account.items():
+    for account_id, changes in sorted(by_account.items()):  # flows' counts in id order
         schema = AccountSchema(conn, account_id)
         for stored in load_enabled(conn, account_id):
             if stored.flow.enrollment.kind == "LIST_BASED":

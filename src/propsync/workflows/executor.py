@@ -82,7 +82,8 @@ def run_due(conn: Connection, now_ms: int, limit: int) -> int:
     for row in claimed:
         by_flow[(row.account_id, row.flow_id)].append(row)
     schemas: dict[int, AccountSchema] = {}
-    for (account_id, flow_id), rows in by_flow.items():
+    # Flows in id order: every step takes the rows of flows' counts in the same order.
+    for (account_id, flow_id), rows in sorted(by_flow.items()):
         schema = schemas.setdefault(account_id, AccountSchema(conn, account_id))
         try:
             with conn.begin_nested():
