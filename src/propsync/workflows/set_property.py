@@ -296,7 +296,9 @@ def _done(i: Intent, target: Target, written: int, action: SetProperty, step: Ad
         detail = f"no {target.where} to set {name} on"
     else:
         total = len(i.targets) + i.newer
-        detail = f"set {name} on {written} of {total} {target.where}"
-        if i.newer:
-            detail += f" ({i.newer} kept a newer value)"
+        same = total - written - i.newer  # already had it (or took a newer copy at once)
+        notes = [f"{i.newer} kept a newer value"] if i.newer else []
+        notes += [f"{same} already had it"] if same else []
+        detail = f"set {name} on {written} of {total} {target.where}" + (
+            f" ({', '.join(notes)})" if notes else "")
     return Done(Outcome.DONE if written else Outcome.SKIPPED, detail, written, step)
