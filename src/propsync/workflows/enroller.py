@@ -39,7 +39,9 @@ def enroll_changes(conn: Connection, rows: Sequence[tuple[int, Change]],
     started = 0
     for account_id, changes in sorted(by_account.items()):  # flows' counts in id order
         schema = AccountSchema(conn, account_id)
-        for stored in load_enabled(conn, account_id):
+        flows = [f for ot in {c.object_type for c, _ in changes}
+                 for f in load_enabled(conn, account_id, ot)]
+        for stored in sorted(flows, key=lambda f: f.flow_id):
             if stored.flow.enrollment.kind == "LIST_BASED":
                 mine = [c for c, at in changes if c.object_type == stored.object_type
                         and at >= stored.updated_ms]
