@@ -55,7 +55,8 @@ _COLUMNS = ("c.account_id, c.txid, c.change_id, c.kind, c.object_type, c.record_
 # database (a shared server's other databases, other test runs...), which cannot write
 # here; with none left, the snapshot's xmax. A transaction that ended after the snapshot
 # is in no database's list any more, so it counts as this one's (its rows are not in the
-# snapshot). So is this transaction's own id, if it has one already.
+# snapshot), and so does one whose session this role may not see. So is this
+# transaction's own id, if it has one already.
 _HORIZON_PG = """
     SELECT LEAST(coalesce(min(x::text::bigint),
                           pg_snapshot_xmax(pg_current_snapshot())::text::bigint),
@@ -88,6 +89,20 @@ _MOVED_PG = """,
                    FROM (SELECT txid, change_id FROM got
                          ORDER BY txid DESC, change_id DESC LIMIT 1) e
                    WHERE r.reader = :r RETURNING 1)"""
+# SQLite, one statement: the cursor, then the rows after it. Every SQLite row and cursor
+# has txid 0 (nothing else is ever written there), which lets SQLite seek the index with
+# the cursor read in the same statement (a row comparison with it would scan).
+_READ_SQLITE = f"""
+    SELECT 0 AS part, NULL AS account_id, r.txid, r.change_id, NULL AS kind,
+           NULL AS object_type, NULL AS record_id, NULL AS property_id,
+           NULL AS related_type, NULL AS related_id
+    FROM change_readers r WHERE r.reader = :r
+    UNION ALL
+    SELECT * FROM (SELECT 1, {_COLUMNS} FROM change_log c WHERE c.txid = 0
+        AND c.change_id > (SELECT change_id FROM change_readers WHERE reader = :r)
+        ORDER BY c.change_id LIMIT :n)
+    ORDER BY 1, 4
+"""
 _READ_PG_ONLY = _READ_PG.format(horizon=_HORIZON_PG, columns=_COLUMNS, moved="")
 _READ_PG_TAKE = _READ_PG.format(horizon=_HORIZON_PG, columns=_COLUMNS, moved=_MOVED_PG)
 
@@ -161,15 +176,11 @@ def _read(conn: Connection, reader: str, limit: int, advance: bool) -> FeedBatch
         start = Position(found[0].cur_txid, found[0].cur_change)
         rows = [r for r in found if r.change_id is not None]
     else:
-        cursor = conn.execute(text("SELECT txid, change_id FROM change_readers "
-                                   "WHERE reader = :r"), {"r": reader}).first()
-        if cursor is None:
+        found = conn.execute(text(_READ_SQLITE), {"r": reader, "n": limit}).all()
+        if not found or found[0].part != 0:
             raise KeyError(f"no change reader named {reader!r}")
-        start = Position(cursor.txid, cursor.change_id)
-        rows = list(conn.execute(text(
-            f"SELECT {_COLUMNS} FROM change_log c WHERE (c.txid, c.change_id) > (:t, :c) "
-            "ORDER BY c.txid, c.change_id LIMIT :n"),
-            {"t": start.txid, "c": start.change_id, "n": limit}))
+        start = Position(found[0].txid, found[0].change_id)
+        rows = list(found[1:])
     end = Position(rows[-1].txid, rows[-1].change_id) if rows else start
     batch = FeedBatch(reader, start, end, [
         (r.account_id, Change(ChangeKind(r.kind), r.object_type, r.record_id, r.property_id,
