@@ -95,7 +95,7 @@ _MOVED_PG = """,
 _READ_SQLITE = f"""
     SELECT 0 AS part, NULL AS account_id, r.txid, r.change_id, NULL AS kind,
            NULL AS object_type, NULL AS record_id, NULL AS property_id,
-           NULL AS related_type, NULL AS related_id
+           NULL AS related_type, NULL AS related_id, NULL AS created_ms
     FROM change_readers r WHERE r.reader = :r
     UNION ALL
     SELECT * FROM (SELECT 1, {_COLUMNS} FROM change_log c WHERE c.txid = 0
