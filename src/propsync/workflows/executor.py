@@ -154,7 +154,7 @@ def run_action(run: FlowRun, action: Action, rows: list[EnrollmentRow]) -> list[
         return _branch(run, action, rows)
     assert isinstance(action, SetProperty)
     return [Result(r, action.action_id, o.outcome, o.detail, o.written, o.step)
-            for r, o in zip(rows, set_property.run(run, action, rows), strict=True)]
+            for r, o in zip(rows, set_property.apply(run, action, rows), strict=True)]
 
 
 def _branch(run: FlowRun, action: StaticBranch, rows: list[EnrollmentRow]) -> list[Result]:

@@ -50,7 +50,8 @@ class Refusal(Exception):
 
 class Overtaken(Exception):
     """A write committed by another transaction while this one copied made a target newer
-    than the copied value: the step rolls back and runs again (PostgreSQL only)."""
+    than the copied value: the step rolls back and runs again (on SQLite, where writers
+    take turns, it cannot happen)."""
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Target:
     where: str  # "" for the enrolled record, else "associated <type>"
 
 
-def run(run: FlowRun, action: SetProperty, rows: Sequence[EnrollmentRow]) -> list[Done]:
+def apply(run: FlowRun, action: SetProperty, rows: Sequence[EnrollmentRow]) -> list[Done]:
     """Run ``action`` for every enrollment of ``rows``; one result per row, in order."""
     try:
         target = _target(run, action)
