@@ -15,13 +15,16 @@ triggered them (the worker's pace is random here), and decided for this test:
   cleared (an empty value is not copied). Every edit writes a value of its own
   ("City #n", n counting the edits), so the value tells which edit it came from.
 - "Stamp" (contacts whose lifecycle stage is lead get jobtitle "Lead", no re-enrollment):
-  a contact must be stamped once idle if it is a lead then, its last change of stage
-  (or its creation) happened while the flow was on, and the flow stayed on since (the
-  enrollment's criteria are asked when the worker reads the change, so a contact that
-  was a lead only in between may or may not be stamped); it may be stamped only if it
-  was a lead at some change while the flow was on. A contact enrolls at most once.
-- Everywhere: each action of an enrollment runs at most once, and the values workflows
-  wrote are exactly those their runs say they wrote.
+  the criteria are asked when the worker reads a change, not when it is made. So a
+  contact must be stamped once idle if it is a lead then, its last change of stage (or
+  its creation) was recorded while the flow was on, the flow stayed on since, and it
+  could not have enrolled before (it enrolls once, ever); it may be stamped only if it
+  was a lead while a change recorded since the flow was last turned on was unread.
+  Changes recorded before a flow is turned on never enroll in it, however late they are
+  read. A contact enrolls at most once.
+- Everywhere: each action of an enrollment runs at most once, the values workflows wrote
+  are exactly those their runs say they wrote, and each flow's kept counts are its
+  enrollments' own.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import func, select
 
+from propsync.services.workflow_runs import summary_of
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction
 from propsync.workflows.runner import WorkflowWorker
@@ -61,16 +65,19 @@ FLOWS = ("down", "up", "stamp")
 class Model:
     kind: dict[int, str] = field(default_factory=dict)  # record → object type
     city: dict[int, str] = field(default_factory=dict)
-    lead: dict[int, bool] = field(default_factory=dict)  # contact → stage is lead
+    stage: dict[int, str | None] = field(default_factory=dict)  # contact → lifecycle stage
     links: set[tuple[int, int]] = field(default_factory=set)  # (contact, company)
     on: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(FLOWS, False))
     # Two-way: the associations that must hold one value once idle, and the least edit
     # (its serial number) that value may come from.
     owed: dict[tuple[int, int], int] = field(default_factory=dict)
-    # Stamp: contacts whose last trigger came while the flow was on (and it stayed on),
-    # and contacts that were leads at some trigger while it was on.
-    must_stamp: set[int] = field(default_factory=set)
+    # Stamp: contacts with a change the flow may still read (one recorded while it was
+    # on, since it was last turned on); contacts that may have enrolled (a lead while
+    # such a change was unread: the criteria are asked when the worker reads it); and
+    # contacts that must have been stamped once idle.
+    triggered: set[int] = field(default_factory=set)
     may_stamp: set[int] = field(default_factory=set)
+    must_stamp: set[int] = field(default_factory=set)
 
     def of(self, object_type: str) -> list[int]:
         return sorted(r for r, k in self.kind.items() if k == object_type)
@@ -113,15 +120,27 @@ class WorkflowMachine(RuleBasedStateMachine):
         values = {"lifecyclestage": "lead"} if lead and kind == "contacts" else {}
         rid = self.w.one(kind, **values)
         self.model.kind[rid] = kind
-        if kind == "contacts":
-            self._stage_changed(rid, lead)
+        if kind == "contacts":  # its creation is a trigger
+            self._stage_changed(rid, "lead" if lead else None)
 
     @precondition(lambda self: self.model.kind)
     @rule(data=st.data(), clear=st.booleans())
     def edit_city(self, data: st.DataObject, clear: bool) -> None:
         rid = data.draw(st.sampled_from(sorted(self.model.kind)))
+        self._set_city(rid, clear and data.draw(st.booleans()))
+
+    @precondition(lambda self: self.model.links)
+    @rule(data=st.data(), company_first=st.booleans())
+    def edit_both_ends(self, data: st.DataObject, company_first: bool) -> None:
+        """Both ends of an association, one after the other, before the worker copies
+        either: the later edit must win."""
+        contact, company = data.draw(st.sampled_from(sorted(self.model.links)))
+        for rid in ((company, contact) if company_first else (contact, company)):
+            self._set_city(rid, clear=False)
+
+    def _set_city(self, rid: int, clear: bool) -> None:
         self.serial += 1
-        value = "" if clear and data.draw(st.booleans()) else f"City #{self.serial}"
+        value = "" if clear else f"City #{self.serial}"
         self.w.set(self.model.kind[rid], rid, city=value)
         m = self.model
         if value:
@@ -137,18 +156,25 @@ class WorkflowMachine(RuleBasedStateMachine):
     @rule(data=st.data(), lead=st.booleans())
     def edit_stage(self, data: st.DataObject, lead: bool) -> None:
         rid = data.draw(st.sampled_from(self.model.of("contacts")))
-        self.w.set("contacts", rid, lifecyclestage="lead" if lead else "customer")
-        self._stage_changed(rid, lead)
+        stage = "lead" if lead else "customer"
+        self.w.set("contacts", rid, lifecyclestage=stage)
+        if self.model.stage[rid] != stage:  # a write that changes nothing triggers nothing
+            self._stage_changed(rid, stage)
 
-    def _stage_changed(self, contact: int, lead: bool) -> None:
+    def _stage_changed(self, contact: int, stage: str | None) -> None:
         m = self.model
-        m.lead[contact] = lead
+        m.stage[contact] = stage
+        lead = stage == "lead"
         if m.on["stamp"]:
-            m.must_stamp.add(contact)
-            if lead:
-                m.may_stamp.add(contact)
+            m.triggered.add(contact)
+            if contact in m.may_stamp:  # it may have enrolled: it never enrolls again
+                m.must_stamp.discard(contact)
+            else:
+                m.must_stamp.add(contact)
         else:
             m.must_stamp.discard(contact)
+        if lead and contact in m.triggered:
+            m.may_stamp.add(contact)
 
     # -- associations -------------------------------------------------------------------
     @precondition(lambda self: self.model.of("contacts") and self.model.of("companies"))
@@ -174,8 +200,9 @@ class WorkflowMachine(RuleBasedStateMachine):
         m.on[name] = not m.on[name]
         self.w.turn(self.flows[name], m.on[name])
         if not m.on[name]:  # its pending enrollments are cancelled
-            if name == "stamp":
+            if name == "stamp":  # and what it did not read yet it never will
                 m.must_stamp.clear()
+                m.triggered.clear()
             else:
                 m.owed.clear()
 
@@ -218,7 +245,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             assert int(str(cities[contact]).split("#")[1]) >= least, (contact, least, cities)
         for contact in m.of("contacts"):
             stamped = w.value("contacts", contact, "jobtitle") == "Lead"
-            if contact in m.must_stamp and m.lead[contact]:
+            if contact in m.must_stamp and m.stage[contact] == "lead":
                 assert stamped, ("must be stamped", contact)
             if stamped:
                 assert contact in m.may_stamp, ("stamped though never a lead", contact)
@@ -242,10 +269,19 @@ class WorkflowMachine(RuleBasedStateMachine):
             again = conn.execute(select(e.c.record_id).where(
                 e.c.account_id == a, e.c.flow_id == self.flows["stamp"]).group_by(
                 e.c.record_id).having(func.count() > 1)).all()
+            states = conn.execute(select(e.c.flow_id, e.c.state, func.count()).where(
+                e.c.account_id == a).group_by(e.c.flow_id, e.c.state)).all()
+            kept = {fid: summary_of(conn, a, fid) for fid in self.flows.values()}
         assert twice == []
         assert {str(f): int(n) for f, n in said.items() if n} == {
             str(f): int(n) for f, n in wrote.items()}
         assert again == []
+        for fid, summary in kept.items():  # the kept counts are the enrollments' own
+            mine = {state: int(n) for f, state, n in states if f == fid}
+            assert (summary.enrolled, summary.active, summary.completed, summary.failed,
+                    summary.cancelled) == (sum(mine.values()), mine.get("ACTIVE", 0),
+                                           mine.get("COMPLETED", 0), mine.get("FAILED", 0),
+                                           mine.get("CANCELLED", 0))
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ feed at a time and the others do other work.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
@@ -47,7 +47,7 @@ __all__ = ["READERS", "FeedBatch", "Position", "Unread", "advance", "has_unread"
            "read", "set_watches", "take", "unread", "unread_count", "unread_sql", "watched"]
 
 _COLUMNS = ("c.account_id, c.txid, c.change_id, c.kind, c.object_type, c.record_id, "
-            "c.property_id, c.related_type, c.related_id")
+            "c.property_id, c.related_type, c.related_id, c.created_ms")
 
 # PostgreSQL: the horizon below which every transaction that could write this database's
 # change log has ended, from the statement's snapshot (taken before anything is locked):
@@ -95,7 +95,7 @@ _MOVED_PG = """,
 _READ_SQLITE = f"""
     SELECT 0 AS part, NULL AS account_id, r.txid, r.change_id, NULL AS kind,
            NULL AS object_type, NULL AS record_id, NULL AS property_id,
-           NULL AS related_type, NULL AS related_id
+           NULL AS related_type, NULL AS related_id, NULL AS created_ms
     FROM change_readers r WHERE r.reader = :r
     UNION ALL
     SELECT * FROM (SELECT 1, {_COLUMNS} FROM change_log c WHERE c.txid = 0
@@ -146,6 +146,9 @@ class FeedBatch:
     start: Position
     end: Position
     rows: list[tuple[int, Change]]
+    # When each row was recorded (its writer's time): a workflow turned on counts only the
+    # changes recorded since.
+    recorded_ms: list[int] = field(default_factory=list)
 
 
 def read(conn: Connection, reader: str, limit: int) -> FeedBatch | None:
@@ -181,7 +184,8 @@ def _read(conn: Connection, reader: str, limit: int, advance: bool) -> FeedBatch
     end = Position(rows[-1].txid, rows[-1].change_id) if rows else start
     batch = FeedBatch(reader, start, end, [
         (r.account_id, Change(ChangeKind(r.kind), r.object_type, r.record_id, r.property_id,
-                              r.related_type, r.related_id)) for r in rows])
+                              r.related_type, r.related_id)) for r in rows],
+        [int(r.created_ms) for r in rows])
     if advance and not is_postgres(conn):
         _advance(conn, batch)
     return batch
