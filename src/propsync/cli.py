@@ -240,7 +240,8 @@ def demo(
 
 @app.command()
 def worker() -> None:
-    """Run a sync worker until stopped (any number, on any machine reaching the database)."""
+    """Run a sync worker and a workflow worker until stopped (any number, on any machine
+    reaching the database)."""
     from propsync.sync.runner import run_until_stopped
 
     settings = _settings()

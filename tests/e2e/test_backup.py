@@ -18,13 +18,16 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
+from propsync.domain.changes import Watch
+from propsync.domain.feed import SYNC_READER, WORKFLOWS_READER
 from propsync.services.accounts import create_token
+from propsync.storage import feed
 from propsync.storage import tables as t
-from propsync.storage.db import read_transaction
+from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.migrate import upgrade
 from tests.conftest import BACKENDS, drop_database, make_database, run_server
 from tests.e2e.test_cli import propsync
@@ -297,3 +300,43 @@ def test_a_sqlite_file_reloaded_by_another_tool_restores_with_a_sound_sync_value
         assert propsync(target, "verify").returncode == 0
     finally:
         engine.dispose()
+
+
+def test_the_change_feed_goes_on_after_a_restore_on_a_server_behind_the_source(
+        databases: Databases, tmp_path: Path) -> None:
+    """Each reader resumes where it was, and new changes come after the restored ones,
+    even when the source server's transaction ids were far ahead of the target's (a dump
+    moved to a new server): PostgreSQL's restore shifts the restored positions."""
+    url = databases.new()
+    engine = databases.engine(url)
+    w = World.new(engine)
+    with write_transaction(engine) as conn:
+        feed.set_watches(conn, w.account_id, WORKFLOWS_READER, [Watch("tickets")])
+    tickets = w.create_each("tickets", [{"subject": f"T{n}"} for n in range(6)])
+    with write_transaction(engine) as conn:
+        batch = feed.read(conn, WORKFLOWS_READER, 2)
+        assert batch is not None
+        feed.advance(conn, batch)
+        if engine.dialect.name == "postgresql":  # (SQLite's positions have no txid)
+            # as if the source server had run a trillion transactions more than the target
+            for table in ("change_log", "change_readers"):
+                conn.execute(text(f"UPDATE {table} SET txid = txid + 1000000000000"))
+    assert propsync(url, "backup", str(tmp_path / "feed.backup")).returncode == 0
+
+    fresh = databases.new()
+    restored = propsync(fresh, "restore", str(tmp_path / "feed.backup"))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    copy = databases.engine(fresh)
+    later = World(copy, w.principal).one("tickets", subject="after the restore")
+    read: list[int] = []
+    for _ in range(10):
+        with write_transaction(copy) as conn:
+            batch = feed.read(conn, WORKFLOWS_READER, 100)
+            assert batch is not None
+            feed.advance(conn, batch)
+        read += [c.record_id for _, c in batch.rows]
+        if later in read:
+            break
+    assert read == [*tickets[2:], later]
+    with read_transaction(copy) as conn:
+        assert feed.unread_count(conn, SYNC_READER, w.account_id) == len(tickets) + 1

@@ -155,3 +155,19 @@ def test_another_accounts_flow_and_record_do_not_exist(tenant):
     error(stranger.get(f"{RUNS}/{fid}/runs"), 404)
     error(stranger.post(f"{RUNS}/{fid}/enrollments", json={"recordId": cid}), 404)
     error(stranger.get(f"{RUNS}/records/contacts/{cid}"), 404)
+
+
+def test_a_flows_enrollments_list_by_state_newest_first(api):
+    fid = tag_leads(api)
+    cids = [contact(api, lifecyclestage="lead") for _ in range(3)]
+    wait_until(lambda: api.get(f"{RUNS}/{fid}/summary").json()["completed"] == 3,
+               "three completed enrollments")
+    first = api.get(f"{RUNS}/{fid}/enrollments", params={"limit": 2}).json()
+    rest = api.get(f"{RUNS}/{fid}/enrollments",
+                   params={"limit": 2, "after": first["paging"]["next"]["after"]}).json()
+    listed = first["results"] + rest["results"]
+    assert [e["recordId"] for e in listed] == list(reversed(cids))
+    assert {e["state"] for e in listed} == {"COMPLETED"}
+    active = api.get(f"{RUNS}/{fid}/enrollments", params={"state": "ACTIVE"}).json()
+    assert active == {"results": []}
+    error(api.get(f"{RUNS}/{fid}/enrollments", params={"state": "DONE"}), 400)

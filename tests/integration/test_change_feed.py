@@ -157,6 +157,22 @@ def test_a_reader_that_rolls_back_reads_the_same_rows_again(w: World) -> None:
     assert [c.record_id for _, c in consume(w.engine, WF)] == tickets
 
 
+def test_take_reads_and_advances_at_once_and_rolls_back_with_the_transaction(
+        w: World) -> None:
+    watch(w, Watch("tickets"))
+    tickets = [w.one("tickets", subject=f"T{n}") for n in range(3)]
+    with pytest.raises(RuntimeError), write_transaction(w.engine) as conn:
+        batch = feed.take(conn, WF, 2)
+        assert batch is not None and [c.record_id for _, c in batch.rows] == tickets[:2]
+        after = feed.read(conn, WF, 10)  # the cursor has moved, in this transaction
+        assert after is not None and [c.record_id for _, c in after.rows] == tickets[2:]
+        raise RuntimeError("the reader failed before it committed")
+    with write_transaction(w.engine) as conn:
+        taken = feed.take(conn, WF, 2)
+    assert taken is not None and [c.record_id for _, c in taken.rows] == tickets[:2]
+    assert [c.record_id for _, c in consume(w.engine, WF)] == tickets[2:]
+
+
 def test_the_sync_engine_passes_rows_it_has_no_use_for(w: World) -> None:
     """Rows recorded for another reader are read by the sync worker and planned as
     nothing: no target is queued, and its cursor moves past them."""

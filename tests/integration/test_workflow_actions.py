@@ -101,6 +101,11 @@ def test_a_copy_reaches_every_associated_record_but_archived_ones(w):
     w.enroll(fid, company)
     w.run()
     assert [w.value("contacts", c, "city") for c in contacts] == [None, "Oslo", "Oslo"]
+    w.enroll(fid, company)
+    w.run()
+    assert [(r.outcome, r.detail) for r in w.runs(fid)] == [
+        ("DONE", "set city on 2 of 2 associated contacts"),
+        ("SKIPPED", "set city on 0 of 2 associated contacts (2 already had it)")]
 
 
 @pytest.mark.parametrize(("last", "expected"), [(False, "First"), (True, "Last")])

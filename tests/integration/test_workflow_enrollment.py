@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from propsync.clock import now_ms
 from propsync.services import workflow_runs as svc
+from propsync.services import workflows as flow_service
 from propsync.storage.db import write_transaction
 from propsync.workflows.executor import run_due
 from tests.integration.flows import FlowWorld, delay, equals, flow, set_property, static
@@ -176,3 +177,42 @@ def test_turning_a_flow_off_cancels_its_enrollments(w):
     assert w.value("contacts", contact, "jobtitle") is None
     summary = svc.flow_summary(w.engine, w.principal, str(fid))
     assert (summary.enrolled, summary.active, summary.cancelled) == (1, 0, 1)
+
+
+def test_deleting_a_flow_cancels_its_enrollments(w):
+    fid = tag_leads(w, wait_s=60)
+    w.one("contacts", lifecyclestage="lead")
+    w.run()
+    flow_service.delete_flow(w.engine, w.principal, str(fid))
+    [enrollment] = w.enrollments(fid)
+    assert (enrollment.state, enrollment.reason) == ("CANCELLED", "the workflow was deleted")
+
+
+def test_a_flow_turned_on_does_not_enroll_for_changes_made_before(w):
+    """Another flow's watch records the change, and the feed is read only after this flow
+    is on: still, what happened before it was on does not enroll in it."""
+    watching = tag_leads(w)
+    later = w.flow(flow("contacts", [set_property("1", "city", static("Later"))],
+                        criteria=[equals("lifecyclestage", "lead")], enabled=False))
+    contact = w.one("contacts")
+    w.set("contacts", contact, lifecyclestage="lead")
+    w.turn(later, True)
+    w.run()
+    assert len(w.enrollments(watching)) == 1
+    assert w.enrollments(later) == []
+
+
+def test_an_enrollment_whose_next_action_was_edited_away_fails_saying_so(w):
+    fid = tag_leads(w, wait_s=60)
+    w.one("contacts", lifecyclestage="lead")
+    w.run()
+    stored = flow_service.get_flow(w.engine, w.principal, str(fid))
+    body = flow("contacts", [set_property("9", "jobtitle", static("Other"))],
+                criteria=[equals("lifecyclestage", "lead")], name="Tag leads")
+    flow_service.update_flow(w.engine, w.principal, str(fid),
+                             {**body, "revisionId": str(stored.revision)})
+    run_later(w, 61)
+    [enrollment] = w.enrollments(fid)
+    assert enrollment.state == "FAILED"
+    assert enrollment.reason == ("action 1 is no longer in the workflow (it was edited while "
+                                 "the record was enrolled)")

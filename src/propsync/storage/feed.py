@@ -33,7 +33,7 @@ feed at a time and the others do other work.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
@@ -44,10 +44,10 @@ from propsync.storage.changes import forget_interests, lock_definitions
 from propsync.storage.db import is_postgres
 
 __all__ = ["READERS", "FeedBatch", "Position", "Unread", "advance", "has_unread", "prune",
-           "read", "set_watches", "unread", "unread_count", "unread_sql", "watched"]
+           "read", "set_watches", "take", "unread", "unread_count", "unread_sql", "watched"]
 
 _COLUMNS = ("c.account_id, c.txid, c.change_id, c.kind, c.object_type, c.record_id, "
-            "c.property_id, c.related_type, c.related_id")
+            "c.property_id, c.related_type, c.related_id, c.created_ms")
 
 # PostgreSQL: the horizon below which every transaction that could write this database's
 # change log has ended, from the statement's snapshot (taken before anything is locked):
@@ -55,7 +55,8 @@ _COLUMNS = ("c.account_id, c.txid, c.change_id, c.kind, c.object_type, c.record_
 # database (a shared server's other databases, other test runs...), which cannot write
 # here; with none left, the snapshot's xmax. A transaction that ended after the snapshot
 # is in no database's list any more, so it counts as this one's (its rows are not in the
-# snapshot). So is this transaction's own id, if it has one already.
+# snapshot), and so does one whose session this role may not see. So is this
+# transaction's own id, if it has one already.
 _HORIZON_PG = """
     SELECT LEAST(coalesce(min(x::text::bigint),
                           pg_snapshot_xmax(pg_current_snapshot())::text::bigint),
@@ -69,18 +70,41 @@ _HORIZON_PG = """
 # PostgreSQL, one statement: lock the cursor (nothing when another transaction holds it)
 # and read the rows after it below the horizon. A cursor that another reader moved and
 # committed after the snapshot is locked in its newest version; the rows after it below
-# the horizon had all committed before the snapshot, so it sees them.
-_READ_PG = f"""
+# the horizon had all committed before the snapshot, so it sees them. ``take`` also moves
+# the cursor past them in the same statement (``moved``).
+_READ_PG = """
     WITH cur AS (SELECT txid, change_id FROM change_readers WHERE reader = :r
                  FOR UPDATE SKIP LOCKED),
-         h AS ({_HORIZON_PG})
-    SELECT cur.txid AS cur_txid, cur.change_id AS cur_change, {_COLUMNS}
-    FROM cur CROSS JOIN h LEFT JOIN LATERAL (
-        SELECT {_COLUMNS} FROM change_log c
-        WHERE (c.txid, c.change_id) > (cur.txid, cur.change_id) AND c.txid < h.horizon
-        ORDER BY c.txid, c.change_id LIMIT :n) c ON true
-    ORDER BY c.txid, c.change_id
+         h AS ({horizon}),
+         got AS (SELECT {columns} FROM cur CROSS JOIN h CROSS JOIN LATERAL (
+             SELECT {columns} FROM change_log c
+             WHERE (c.txid, c.change_id) > (cur.txid, cur.change_id) AND c.txid < h.horizon
+             ORDER BY c.txid, c.change_id LIMIT :n) c){moved}
+    SELECT cur.txid AS cur_txid, cur.change_id AS cur_change, got.*
+    FROM cur LEFT JOIN got ON true ORDER BY got.txid, got.change_id
 """
+_MOVED_PG = """,
+         moved AS (UPDATE change_readers r SET txid = e.txid, change_id = e.change_id,
+                       updated_ms = :now
+                   FROM (SELECT txid, change_id FROM got
+                         ORDER BY txid DESC, change_id DESC LIMIT 1) e
+                   WHERE r.reader = :r RETURNING 1)"""
+# SQLite, one statement: the cursor, then the rows after it. Every SQLite row and cursor
+# has txid 0 (nothing else is ever written there), which lets SQLite seek the index with
+# the cursor read in the same statement (a row comparison with it would scan).
+_READ_SQLITE = f"""
+    SELECT 0 AS part, NULL AS account_id, r.txid, r.change_id, NULL AS kind,
+           NULL AS object_type, NULL AS record_id, NULL AS property_id,
+           NULL AS related_type, NULL AS related_id, NULL AS created_ms
+    FROM change_readers r WHERE r.reader = :r
+    UNION ALL
+    SELECT * FROM (SELECT 1, {_COLUMNS} FROM change_log c WHERE c.txid = 0
+        AND c.change_id > (SELECT change_id FROM change_readers WHERE reader = :r)
+        ORDER BY c.change_id LIMIT :n)
+    ORDER BY 1, 4
+"""
+_READ_PG_ONLY = _READ_PG.format(horizon=_HORIZON_PG, columns=_COLUMNS, moved="")
+_READ_PG_TAKE = _READ_PG.format(horizon=_HORIZON_PG, columns=_COLUMNS, moved=_MOVED_PG)
 
 # Rows after the cursor ``r``, in a form each store answers with a seek in the
 # (txid, change_id) index: PostgreSQL takes the row comparison as an index condition;
@@ -122,6 +146,9 @@ class FeedBatch:
     start: Position
     end: Position
     rows: list[tuple[int, Change]]
+    # When each row was recorded (its writer's time): a workflow turned on counts only the
+    # changes recorded since.
+    recorded_ms: list[int] = field(default_factory=list)
 
 
 def read(conn: Connection, reader: str, limit: int) -> FeedBatch | None:
@@ -130,30 +157,46 @@ def read(conn: Connection, reader: str, limit: int) -> FeedBatch | None:
     A batch with no rows when nothing is visible yet. Call it before the transaction
     writes: rows of transactions that started after this one's first write are left for
     a later read."""
+    return _read(conn, reader, limit, advance=False)
+
+
+def take(conn: Connection, reader: str, limit: int) -> FeedBatch | None:
+    """``read`` and ``advance`` at once (on PostgreSQL in the read's statement): for a
+    reader whose work with the batch commits in this same transaction (the sync worker),
+    as ``read`` then ``advance`` would. The batch comes back already advanced."""
+    return _read(conn, reader, limit, advance=True)
+
+
+def _read(conn: Connection, reader: str, limit: int, advance: bool) -> FeedBatch | None:
     if is_postgres(conn):
-        found = conn.execute(text(_READ_PG), {"r": reader, "n": limit}).all()
+        sql = _READ_PG_TAKE if advance else _READ_PG_ONLY
+        found = conn.execute(text(sql), {"r": reader, "n": limit, "now": now_ms()}).all()
         if not found:
             return None
         start = Position(found[0].cur_txid, found[0].cur_change)
         rows = [r for r in found if r.change_id is not None]
     else:
-        cursor = conn.execute(text("SELECT txid, change_id FROM change_readers "
-                                   "WHERE reader = :r"), {"r": reader}).first()
-        if cursor is None:
+        found = conn.execute(text(_READ_SQLITE), {"r": reader, "n": limit}).all()
+        if not found or found[0].part != 0:
             raise KeyError(f"no change reader named {reader!r}")
-        start = Position(cursor.txid, cursor.change_id)
-        rows = list(conn.execute(text(
-            f"SELECT {_COLUMNS} FROM change_log c WHERE (c.txid, c.change_id) > (:t, :c) "
-            "ORDER BY c.txid, c.change_id LIMIT :n"),
-            {"t": start.txid, "c": start.change_id, "n": limit}))
+        start = Position(found[0].txid, found[0].change_id)
+        rows = list(found[1:])
     end = Position(rows[-1].txid, rows[-1].change_id) if rows else start
-    return FeedBatch(reader, start, end, [
+    batch = FeedBatch(reader, start, end, [
         (r.account_id, Change(ChangeKind(r.kind), r.object_type, r.record_id, r.property_id,
-                              r.related_type, r.related_id)) for r in rows])
+                              r.related_type, r.related_id)) for r in rows],
+        [int(r.created_ms) for r in rows])
+    if advance and not is_postgres(conn):
+        _advance(conn, batch)
+    return batch
 
 
 def advance(conn: Connection, batch: FeedBatch) -> None:
     """Move the reader's cursor to the end of ``batch``, in the caller's transaction."""
+    _advance(conn, batch)
+
+
+def _advance(conn: Connection, batch: FeedBatch) -> None:
     if batch.end == batch.start:
         return
     conn.execute(text("UPDATE change_readers SET txid = :t, change_id = :c, updated_ms = :now "

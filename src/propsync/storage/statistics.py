@@ -72,13 +72,20 @@ def analyze(engine: Engine, tables: Iterable[str]) -> list[str]:
     names = [name for name in tables if name in TABLES]
     if not names or not is_postgres_engine(engine):
         return []
-    with write_transaction(engine, wake=False) as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                            {"k": _LOCK_KEY}).scalar_one():
-            return []
-        conn.exec_driver_sql("ANALYZE " + ", ".join(names))
-    log.info("analyzed %s", ", ".join(names))
-    return names
+    done = []
+    for name in names:
+        # One table a transaction: ANALYZE takes a transaction id when it stores a table's
+        # statistics, and a transaction id held while the next table is sampled would
+        # hold back the change feed's readers (storage/feed.py) all that time.
+        with write_transaction(engine, wake=False) as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                {"k": _LOCK_KEY}).scalar_one():
+                break
+            conn.exec_driver_sql(f"ANALYZE {name}")
+        done.append(name)
+    if done:
+        log.info("analyzed %s", ", ".join(done))
+    return done
 
 
 def analyze_stale(engine: Engine) -> list[str]:

@@ -1,4 +1,6 @@
-"""Every table, in one MetaData. Each table's key starts with ``account_id``.
+"""Every table, in one MetaData. Each table's key starts with ``account_id``, but for the
+change feed's cursors (``change_readers``, one row per reader of every account's changes)
+and the id counters.
 
 Ids of records, history entries and changes come from ``storage.ids`` (a
 PostgreSQL sequence, or a counter row on SQLite), never from a per-table
@@ -468,8 +470,21 @@ workflow_enrollments = Table(
     Index("ix_workflow_enrollments_due", "due_ms", "account_id", "enrollment_id",
           postgresql_where=text("state = 'ACTIVE'"), sqlite_where=text("state = 'ACTIVE'")),
     Index(None, "account_id", "flow_id", "record_id"),  # did it ever enroll
-    Index(None, "account_id", "flow_id", "state"),  # the counts of a flow, from the index
     Index(None, "account_id", "record_id"),  # a record's workflows
+)
+
+# A flow's enrollments counted (active = enrolled - completed - failed - cancelled), kept
+# in the transactions that insert and end enrollments, so a flow's counts are one row.
+workflow_counts = Table(
+    "workflow_counts",
+    metadata,
+    _account(),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("enrolled", BigInteger, nullable=False),
+    Column("completed", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Column("cancelled", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "flow_id"),
 )
 
 # The run log: one row per action run (done, skipped or failed). ``detail`` says what

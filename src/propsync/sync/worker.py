@@ -80,6 +80,7 @@ class WorkerConfig:
     # started before their writers' was still running): it looks again after this, then
     # after twice as long each time, up to ``idle_s``.
     unseen_s: float = 0.002
+    unseen_wait_s: float = 2.0  # how long ``drain`` waits for them before it returns
 
 
 class SyncWorker:
@@ -110,11 +111,25 @@ class SyncWorker:
         return any(self._retrying(step) for step, waiting in zip(steps, ready, strict=True)
                    if waiting)
 
-    def drain(self, max_steps: int = 1_000_000) -> int:
-        """Work until nothing is pending (or ``max_steps``); returns the steps taken."""
-        steps = 0
-        while steps < max_steps and self.step():
-            steps += 1
+    def drain(self, max_steps: int = 1_000_000, stop: threading.Event | None = None) -> int:
+        """Work until nothing is pending (or ``max_steps``); returns the steps taken.
+
+        Changes that no read could take yet (PostgreSQL: a transaction that started before
+        their writers' was still running) are pending too: it waits for them, looking
+        again after ``unseen_s``, twice as long each time, for at most ``unseen_wait_s``
+        in a row (or until ``stop`` is set)."""
+        steps, waited, pause = 0, 0.0, self.config.unseen_s
+        while steps < max_steps:
+            if self.step():
+                steps, waited, pause = steps + 1, 0.0, self.config.unseen_s
+            elif self.unseen and waited < self.config.unseen_wait_s:
+                if stop is not None and stop.wait(pause):
+                    break
+                if stop is None:
+                    time.sleep(pause)
+                waited, pause = waited + pause, min(pause * 2, 0.05)
+            else:
+                break
         return steps
 
     def run(self, stop: threading.Event, wake: threading.Event, idle_s: float = 1.0) -> None:
@@ -130,7 +145,7 @@ class SyncWorker:
         unseen_s = self.config.unseen_s
         while not stop.is_set():
             try:
-                self.drain()
+                self.drain(stop=stop)
                 self.keep_statistics()
                 self.keep_feed()
             except Exception:  # keep the worker alive; the work stays queued
@@ -190,7 +205,8 @@ class SyncWorker:
         engine's cursor past them, in one transaction: the commit acknowledges them. While
         another worker holds the cursor (PostgreSQL), there is nothing to do here."""
         with _step_transaction(self.engine) as conn:
-            batch = feed.read(conn, SYNC_READER, self.config.change_batch)
+            # read and advance in one statement: this transaction's commit acknowledges
+            batch = feed.take(conn, SYNC_READER, self.config.change_batch)
             self.unseen = batch is not None and not batch.rows
             if batch is None or not batch.rows:
                 return False
@@ -200,7 +216,6 @@ class SyncWorker:
             defs = {account_id: _enqueue(conn, account_id, by_account[account_id],
                                          self.config.small_fanout)
                     for account_id in sorted(by_account)}
-            feed.advance(conn, batch)
             if len(batch.rows) <= self.config.fast_lane:
                 # A few changes (a single edit, say): apply what they queued in this same
                 # transaction rather than in the next step's.

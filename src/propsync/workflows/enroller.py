@@ -27,18 +27,24 @@ from propsync.workflows.schema import AccountSchema, CriteriaUnavailable
 log = logging.getLogger("propsync.workflows")
 
 
-def enroll_changes(conn: Connection, rows: Sequence[tuple[int, Change]], now_ms: int) -> int:
-    """Enroll what ``rows`` (``(account_id, change)``, as the feed gives them) trigger in
-    the accounts' enabled flows; returns how many enrollments started."""
-    by_account: dict[int, list[Change]] = defaultdict(list)
-    for account_id, change in rows:
-        by_account[account_id].append(change)
+def enroll_changes(conn: Connection, rows: Sequence[tuple[int, Change]],
+                   recorded_ms: Sequence[int], now_ms: int) -> int:
+    """Enroll what ``rows`` (``(account_id, change)``, as the feed gives them, recorded at
+    ``recorded_ms``) trigger in the accounts' enabled flows; returns how many enrollments
+    started. A flow counts only the changes recorded since it was last saved (turned on):
+    one turned on enrolls nobody for what happened before, even if the feed is read late."""
+    by_account: dict[int, list[tuple[Change, int]]] = defaultdict(list)
+    for (account_id, change), at in zip(rows, recorded_ms, strict=True):
+        by_account[account_id].append((change, at))
     started = 0
-    for account_id, changes in by_account.items():
+    for account_id, changes in sorted(by_account.items()):  # flows' counts in id order
         schema = AccountSchema(conn, account_id)
-        for stored in load_enabled(conn, account_id):
+        flows = [f for ot in {c.object_type for c, _ in changes}
+                 for f in load_enabled(conn, account_id, ot)]
+        for stored in sorted(flows, key=lambda f: f.flow_id):
             if stored.flow.enrollment.kind == "LIST_BASED":
-                mine = [c for c in changes if c.object_type == stored.object_type]
+                mine = [c for c, at in changes if c.object_type == stored.object_type
+                        and at >= stored.updated_ms]
                 started += _enroll_flow(schema, stored, mine, now_ms)
     return started
 

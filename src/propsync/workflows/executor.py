@@ -82,7 +82,8 @@ def run_due(conn: Connection, now_ms: int, limit: int) -> int:
     for row in claimed:
         by_flow[(row.account_id, row.flow_id)].append(row)
     schemas: dict[int, AccountSchema] = {}
-    for (account_id, flow_id), rows in by_flow.items():
+    # Flows in id order: every step takes the rows of flows' counts in the same order.
+    for (account_id, flow_id), rows in sorted(by_flow.items()):
         schema = schemas.setdefault(account_id, AccountSchema(conn, account_id))
         try:
             with conn.begin_nested():
@@ -153,7 +154,7 @@ def run_action(run: FlowRun, action: Action, rows: list[EnrollmentRow]) -> list[
         return _branch(run, action, rows)
     assert isinstance(action, SetProperty)
     return [Result(r, action.action_id, o.outcome, o.detail, o.written, o.step)
-            for r, o in zip(rows, set_property.run(run, action, rows), strict=True)]
+            for r, o in zip(rows, set_property.apply(run, action, rows), strict=True)]
 
 
 def _branch(run: FlowRun, action: StaticBranch, rows: list[EnrollmentRow]) -> list[Result]:

@@ -3,16 +3,15 @@ and runs due actions, each step one transaction.
 
 It is woken like the sync worker (a commit that recorded watched changes; NOTIFY from
 other processes) and otherwise sleeps until the earliest delayed action is due (at most
-``max_sleep_s``), or, when the feed holds changes back behind a transaction still running
-(PostgreSQL; that transaction's end wakes no one), looks again within milliseconds.
-Several processes share the work on PostgreSQL: one reads the feed at a time (its cursor
-is locked), and due enrollments are claimed with ``SKIP LOCKED``.
+``max_sleep_s``). Several processes share the work on PostgreSQL: one reads the feed at a
+time (its cursor is locked), and due enrollments are claimed with ``SKIP LOCKED``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,11 +34,11 @@ class WorkflowConfig:
     change_batch: int = 1000  # feed rows a step enrolls from
     action_batch: int = 200  # enrollments a step runs one action of
     max_sleep_s: float = 30.0  # the longest an idle worker waits without being woken
-    # Rows after the cursor that no read could take yet (their writers' transactions
-    # started while an earlier one was still running; its end wakes no one): look again
-    # after this, then after twice as long each time, up to ``unseen_max_s``.
+    # Feed rows a running transaction still hides (PostgreSQL: one that started before
+    # their writers' has not ended): the worker looks again after ``unseen_s``, twice as
+    # long each time up to 50 ms, for at most ``unseen_wait_s`` in a row.
     unseen_s: float = 0.002
-    unseen_max_s: float = 1.0
+    unseen_wait_s: float = 2.0
 
 
 class WorkflowWorker:
@@ -48,8 +47,7 @@ class WorkflowWorker:
     def __init__(self, engine: Engine, config: WorkflowConfig | None = None) -> None:
         self.engine = engine
         self.config = config or WorkflowConfig()
-        # The last look at the feed found rows after the cursor that no read could take.
-        self.unseen = False
+        self.unseen = False  # the last enrollment step found rows it could not read yet
 
     def step(self) -> bool:
         """One enrollment step and one action step, those that have work; ``False`` when
@@ -57,8 +55,7 @@ class WorkflowWorker:
         with read_transaction(self.engine) as conn:
             unread = feed.has_unread(conn, READER)
             due = enrollments.next_due_ms(conn)
-        if not unread:
-            self.unseen = False
+        self.unseen = False
         did = unread and self._retrying(self.enroll)
         if due is not None and due <= now_ms():
             did = self._retrying(self.execute) or did
@@ -68,11 +65,11 @@ class WorkflowWorker:
         """Enroll from the next batch of the feed; ``False`` when it had nothing."""
         with write_transaction(self.engine) as conn:
             batch = feed.read(conn, READER, self.config.change_batch)
-            if batch is None:
+            if batch is None:  # another worker is reading the feed
                 return False
-            self.unseen = not batch.rows
-            enroll_changes(conn, batch.rows, now_ms())
+            enroll_changes(conn, batch.rows, batch.recorded_ms, now_ms())
             feed.advance(conn, batch)
+        self.unseen = not batch.rows
         return bool(batch.rows)
 
     def execute(self) -> bool:
@@ -80,11 +77,23 @@ class WorkflowWorker:
         with write_transaction(self.engine) as conn:
             return run_due(conn, now_ms(), self.config.action_batch) > 0
 
-    def drain(self, max_steps: int = 1_000_000) -> int:
-        """Work until nothing is left to do now (or ``max_steps``); returns the steps."""
-        steps = 0
-        while steps < max_steps and self.step():
-            steps += 1
+    def drain(self, max_steps: int = 1_000_000, stop: threading.Event | None = None) -> int:
+        """Work until nothing is left to do now (or ``max_steps``); returns the steps.
+        Feed rows still hidden by a running transaction are work left: it waits for them
+        (``unseen_s``, doubling) for at most ``unseen_wait_s`` in a row, or until
+        ``stop``."""
+        steps, waited, pause = 0, 0.0, self.config.unseen_s
+        while steps < max_steps:
+            if self.step():
+                steps, waited, pause = steps + 1, 0.0, self.config.unseen_s
+            elif self.unseen and waited < self.config.unseen_wait_s:
+                if stop is not None and stop.wait(pause):
+                    break
+                if stop is None:
+                    time.sleep(pause)
+                waited, pause = waited + pause, min(pause * 2, 0.05)
+            else:
+                break
         return steps
 
     def sleep_s(self) -> float:
@@ -96,22 +105,15 @@ class WorkflowWorker:
         return min(self.config.max_sleep_s, max(0.0, (due - now_ms()) / 1000))
 
     def run(self, stop: threading.Event, wake: threading.Event) -> None:
-        """Work whenever woken or an action falls due, until ``stop`` is set; changes it
-        could not read yet are looked for again soon (as the sync worker does)."""
-        unseen_s = self.config.unseen_s
+        """Work whenever woken or an action falls due, until ``stop`` is set."""
         while not stop.is_set():
             wait = self.config.max_sleep_s
             try:
-                self.drain()
-                wait = self.sleep_s()
+                self.drain(stop=stop)
+                wait = min(self.sleep_s(), 1.0) if self.unseen else self.sleep_s()
             except Exception:  # keep the worker alive; the work stays where it was
                 log.exception("workflow step failed; retrying shortly")
                 wait = 0.5
-            if self.unseen:
-                wait = min(wait, unseen_s)
-                unseen_s = min(self.config.unseen_max_s, unseen_s * 2)
-            else:
-                unseen_s = self.config.unseen_s
             wake.wait(wait)
             wake.clear()
 

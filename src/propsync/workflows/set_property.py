@@ -50,7 +50,8 @@ class Refusal(Exception):
 
 class Overtaken(Exception):
     """A write committed by another transaction while this one copied made a target newer
-    than the copied value: the step rolls back and runs again (PostgreSQL only)."""
+    than the copied value: the step rolls back and runs again (on SQLite, where writers
+    take turns, it cannot happen)."""
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Target:
     where: str  # "" for the enrolled record, else "associated <type>"
 
 
-def run(run: FlowRun, action: SetProperty, rows: Sequence[EnrollmentRow]) -> list[Done]:
+def apply(run: FlowRun, action: SetProperty, rows: Sequence[EnrollmentRow]) -> list[Done]:
     """Run ``action`` for every enrollment of ``rows``; one result per row, in order."""
     try:
         target = _target(run, action)
@@ -296,7 +297,9 @@ def _done(i: Intent, target: Target, written: int, action: SetProperty, step: Ad
         detail = f"no {target.where} to set {name} on"
     else:
         total = len(i.targets) + i.newer
-        detail = f"set {name} on {written} of {total} {target.where}"
-        if i.newer:
-            detail += f" ({i.newer} kept a newer value)"
+        same = total - written - i.newer  # already had it (or took a newer copy at once)
+        notes = [f"{i.newer} kept a newer value"] if i.newer else []
+        notes += [f"{same} already had it"] if same else []
+        detail = f"set {name} on {written} of {total} {target.where}" + (
+            f" ({', '.join(notes)})" if notes else "")
     return Done(Outcome.DONE if written else Outcome.SKIPPED, detail, written, step)

@@ -13,10 +13,12 @@ from propsync.api.schemas.workflow_runs import (
     CountOut,
     EnrolledOut,
     EnrollIn,
+    EnrollmentList,
     EnrollOut,
     RecordWorkflowsOut,
     RunPage,
     SummaryOut,
+    enrollment_page,
     record_workflows_out,
     run_page,
     summary_out,
@@ -40,6 +42,17 @@ def runs(flowId: str, engine: EngineDep, principal: PrincipalDep,
 def summary(flowId: str, engine: EngineDep, principal: PrincipalDep) -> SummaryOut:
     """The flow's enrollments by state, and when an action of it last ran."""
     return summary_out(svc.flow_summary(engine, principal, flowId))
+
+
+@router.get("/{flowId}/enrollments", response_model=EnrollmentList,
+            response_model_exclude_none=True)
+def enrollments(flowId: str, engine: EngineDep, principal: PrincipalDep,
+                state: Annotated[str | None, Query(max_length=20)] = None,
+                after: Annotated[str | None, Query(max_length=40)] = None,
+                limit: Annotated[int, Query()] = 50) -> EnrollmentList:
+    """The flow's enrollments (in one state: ACTIVE, COMPLETED, FAILED or CANCELLED),
+    newest first."""
+    return enrollment_page(svc.list_enrollments(engine, principal, flowId, state, after, limit))
 
 
 @router.post("/{flowId}/enrollments", response_model=EnrollOut)

@@ -8,7 +8,12 @@ from pydantic import Field
 
 from propsync.api.schemas.common import Model, NextPage, Paging
 from propsync.domain.properties import format_ms
-from propsync.services.workflow_runs import FlowSummary, RecordWorkflow, RunsPage
+from propsync.services.workflow_runs import (
+    EnrollmentPage,
+    FlowSummary,
+    RecordWorkflow,
+    RunsPage,
+)
 from propsync.storage.enrollments import EnrollmentRow
 from propsync.storage.workflow_runs import Run
 
@@ -101,6 +106,16 @@ def enrollment_out(e: EnrollmentRow) -> EnrollmentOut:
         enrolledAt=format_ms(e.enrolled_ms),
         finishedAt=format_ms(e.finished_ms) if e.finished_ms is not None else None,
         reenrollPending=e.reenroll_pending, reason=e.reason)
+
+
+class EnrollmentList(Model):
+    results: list[EnrollmentOut]
+    paging: Paging | None = None
+
+
+def enrollment_page(page: EnrollmentPage) -> EnrollmentList:
+    paging = Paging(next=NextPage(after=page.next_after)) if page.next_after else None
+    return EnrollmentList(results=[enrollment_out(e) for e in page.enrollments], paging=paging)
 
 
 class RecordWorkflowOut(Model):

@@ -2,9 +2,10 @@
 
 Issue 14: records enrolled in workflows (``workflow_enrollments``: one active enrollment per
 flow and record, kept by a partial unique index; due ones claimed by a partial index on
-``due_ms``), the run log (``workflow_runs``, one row per action run), and the versions of
-the values workflows wrote (``workflow_value_versions``: a copy keeps the version of the
-value it copied, for "the last write wins"). Ids come from two new sequences,
+``due_ms``), their counts per flow (``workflow_counts``, kept in the transactions that
+insert and end enrollments), the run log (``workflow_runs``, one row per action run), and
+the versions of the values workflows wrote (``workflow_value_versions``: a copy keeps the
+version of the value it copied, for "the last write wins"). Ids come from two new sequences,
 ``enrollments`` and ``runs``.
 
 Revision ID: 0013
@@ -52,8 +53,6 @@ def upgrade() -> None:
     op.create_index(op.f('ix_workflow_enrollments_account_id_flow_id_record_id'),
                     'workflow_enrollments', ['account_id', 'flow_id', 'record_id'],
                     unique=False)
-    op.create_index(op.f('ix_workflow_enrollments_account_id_flow_id_state'),
-                    'workflow_enrollments', ['account_id', 'flow_id', 'state'], unique=False)
     op.create_index(op.f('ix_workflow_enrollments_account_id_record_id'),
                     'workflow_enrollments', ['account_id', 'record_id'], unique=False)
     op.create_table('workflow_runs',
@@ -74,6 +73,15 @@ def upgrade() -> None:
                     ['account_id', 'flow_id', 'run_id'], unique=False)
     op.create_index(op.f('ix_workflow_runs_account_id_record_id_run_id'), 'workflow_runs',
                     ['account_id', 'record_id', 'run_id'], unique=False)
+    op.create_table('workflow_counts',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('flow_id', sa.BigInteger(), nullable=False),
+    sa.Column('enrolled', sa.BigInteger(), nullable=False),
+    sa.Column('completed', sa.BigInteger(), nullable=False),
+    sa.Column('failed', sa.BigInteger(), nullable=False),
+    sa.Column('cancelled', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('account_id', 'flow_id', name=op.f('pk_workflow_counts'))
+    )
     op.create_table('workflow_value_versions',
     sa.Column('account_id', sa.BigInteger(), nullable=False),
     sa.Column('record_id', sa.BigInteger(), nullable=False),
@@ -98,5 +106,6 @@ def downgrade() -> None:
     else:
         op.execute("DELETE FROM id_sequences WHERE name IN ('enrollments', 'runs')")
     op.drop_table('workflow_value_versions')
+    op.drop_table('workflow_counts')
     op.drop_table('workflow_runs')
     op.drop_table('workflow_enrollments')
