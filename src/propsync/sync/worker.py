@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from propsync import draining
 from propsync.clock import now_ms
 from propsync.domain.changes import Change
 from propsync.domain.feed import SYNC_READER
@@ -118,19 +119,8 @@ class SyncWorker:
         their writers' was still running) are pending too: it waits for them, looking
         again after ``unseen_s``, twice as long each time, for at most ``unseen_wait_s``
         in a row (or until ``stop`` is set)."""
-        steps, waited, pause = 0, 0.0, self.config.unseen_s
-        while steps < max_steps:
-            if self.step():
-                steps, waited, pause = steps + 1, 0.0, self.config.unseen_s
-            elif self.unseen and waited < self.config.unseen_wait_s:
-                if stop is not None and stop.wait(pause):
-                    break
-                if stop is None:
-                    time.sleep(pause)
-                waited, pause = waited + pause, min(pause * 2, 0.05)
-            else:
-                break
-        return steps
+        return draining.drain(self.step, lambda: self.unseen, self.config.unseen_s,
+                               self.config.unseen_wait_s, max_steps, stop)
 
     def run(self, stop: threading.Event, wake: threading.Event, idle_s: float = 1.0) -> None:
         """Work whenever woken (or every ``idle_s``) until ``stop`` is set.

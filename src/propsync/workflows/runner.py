@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from propsync import draining
 from propsync.clock import now_ms
 from propsync.domain.feed import WORKFLOWS_READER as READER
 from propsync.storage import enrollments, feed
@@ -82,19 +82,8 @@ class WorkflowWorker:
         Feed rows still hidden by a running transaction are work left: it waits for them
         (``unseen_s``, doubling) for at most ``unseen_wait_s`` in a row, or until
         ``stop``."""
-        steps, waited, pause = 0, 0.0, self.config.unseen_s
-        while steps < max_steps:
-            if self.step():
-                steps, waited, pause = steps + 1, 0.0, self.config.unseen_s
-            elif self.unseen and waited < self.config.unseen_wait_s:
-                if stop is not None and stop.wait(pause):
-                    break
-                if stop is None:
-                    time.sleep(pause)
-                waited, pause = waited + pause, min(pause * 2, 0.05)
-            else:
-                break
-        return steps
+        return draining.drain(self.step, lambda: self.unseen, self.config.unseen_s,
+                               self.config.unseen_wait_s, max_steps, stop)
 
     def sleep_s(self) -> float:
         """How long to wait when idle: until the earliest due action, within bounds."""
