@@ -453,3 +453,20 @@ def test_any_part_of_a_flow_replaced_by_any_json_is_read_or_refused_never_crashe
     kept = stored_definition(body)
     assert parse_flow(kept) == parsed  # what is stored reads back to what was accepted
     json.dumps(kept)
+
+
+def test_a_property_change_trigger_without_an_operation_type_is_a_400() -> None:
+    """It was stored as HubSpot shows it, which needs the type: a KeyError (a 500)."""
+    from propsync.domain.errors import ValidationError as _Invalid
+    from propsync.domain.workflows import _trigger
+
+    trigger = {"filterBranchType": "UNIFIED_EVENTS", "eventTypeId": "4-655002",
+               "operator": "HAS_COMPLETED", "filterBranches": [],
+               "filters": [{"filterType": "PROPERTY", "property": "hs_name",
+                            "operation": {"operator": "IS_EQUAL_TO", "values": ["name"]}}]}
+    try:
+        _trigger(trigger, "t")
+    except _Invalid as exc:
+        assert "operationType" in exc.message
+    else:
+        raise AssertionError("accepted a trigger filter without an operationType")

@@ -475,6 +475,9 @@ def _changed_names(f: Any, path: str) -> list[str]:
     op = f.get("operation")
     if not isinstance(op, Mapping) or op.get("operator") not in ("IS_EQUAL_TO", "IS_ANY_OF"):
         raise unsupported(f"{path}.operation", "an hs_name filter other than IS_EQUAL_TO")
+    if op.get("operationType") not in ("STRING", "MULTISTRING", "ENUMERATION"):
+        raise invalid(f"{path}.operation.operationType", "an hs_name filter's operationType "
+                      "is MULTISTRING (or STRING).")
     raw_values = op.get("values") if op.get("values") is not None else [op.get("value")]
     if not isinstance(raw_values, list) or not all(isinstance(v, str) and v
                                                    for v in raw_values):
