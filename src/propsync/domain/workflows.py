@@ -23,10 +23,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
-from propsync.domain.errors import ErrorDetail, ValidationError
-from propsync.domain.filters import Filter, check_filter
+from propsync.domain.filter_branches import (
+    Reader,
+    as_text,
+    branch_groups,
+    filters,
+    is_key,
+    scalar,
+)
+from propsync.domain.filters import Filter
 
 SET_PROPERTY = "0-5"
 DELAY = "0-1"
@@ -176,14 +183,9 @@ class Flow:
 
 # --- reading a definition --------------------------------------------------------------------
 
-def unsupported(path: str, what: str, code: str = "UNSUPPORTED_FLOW_PART") -> ValidationError:
-    message = f"{path}: {what} is not supported by propsync's workflows."
-    return ValidationError(message, [ErrorDetail(message, code, {"path": [path]})])
-
-
-def invalid(path: str, what: str, code: str = "INVALID_FLOW") -> ValidationError:
-    message = f"{path}: {what}"
-    return ValidationError(message, [ErrorDetail(message, code, {"path": [path]})])
+FLOWS = Reader("propsync's workflows", "UNSUPPORTED_FLOW_PART", "INVALID_FLOW", MAX_GROUPS,
+              MAX_FILTERS)
+unsupported, invalid = FLOWS.unsupported, FLOWS.invalid
 
 
 def parse_flow(body: Mapping[str, Any]) -> Flow:
@@ -219,7 +221,7 @@ def _kind(body: Mapping[str, Any]) -> tuple[str, str]:
     flow_type, object_type_id = body.get("type"), body.get("objectTypeId")
     if flow_type not in ("CONTACT_FLOW", "PLATFORM_FLOW"):
         raise unsupported("type", f"flow type {flow_type!r}")
-    if not _is_key(object_type_id, FLOW_OBJECT_TYPES):
+    if not is_key(object_type_id, FLOW_OBJECT_TYPES):
         raise unsupported("objectTypeId", f"object type {object_type_id!r} (use one of "
                           f"{', '.join(FLOW_OBJECT_TYPES)})")
     if flow_type == "CONTACT_FLOW" and object_type_id != "0-1":
@@ -268,7 +270,8 @@ def _list_based(raw: Mapping[str, Any], re_enroll: bool) -> Enrollment:
     if not isinstance(unenroll, bool):
         raise invalid("enrollmentCriteria.unEnrollObjectsNotMeetingCriteria",
                       "it is true or false.")
-    groups = _branch(raw.get("listFilterBranch"), "enrollmentCriteria.listFilterBranch")
+    groups = branch_groups(raw.get("listFilterBranch"), "enrollmentCriteria.listFilterBranch",
+                           FLOWS)
     if not groups:
         raise invalid("enrollmentCriteria.listFilterBranch",
                       "a LIST_BASED enrollment needs at least one filter.")
@@ -284,163 +287,6 @@ def _list_based(raw: Mapping[str, Any], re_enroll: bool) -> Enrollment:
     return Enrollment("LIST_BASED", groups, re_enroll, frozenset(triggers), unenroll)
 
 
-def _branch(raw: Any, path: str) -> tuple[tuple[Filter, ...], ...]:
-    """An OR of AND branches (or one AND branch) of PROPERTY filters → filter groups."""
-    if not isinstance(raw, Mapping):
-        raise invalid(path, "a filter branch is a JSON object.")
-    _check_operator_name(raw, path)
-    kind = raw.get("filterBranchType")
-    if kind == "AND":
-        if raw.get("filterBranches"):
-            raise unsupported(f"{path}.filterBranches", "a branch inside an AND branch")
-        return (_filters(raw.get("filters") or [], path),)
-    if kind != "OR":
-        raise unsupported(f"{path}.filterBranchType", f"filter branch type {kind!r} (use OR "
-                          "of AND branches of PROPERTY filters)")
-    if raw.get("filters"):
-        raise unsupported(f"{path}.filters", "filters directly in an OR branch")
-    groups: list[tuple[Filter, ...]] = []
-    for i, sub in enumerate(raw.get("filterBranches") or []):
-        sub_path = f"{path}.filterBranches[{i}]"
-        if not isinstance(sub, Mapping) or sub.get("filterBranchType") != "AND":
-            raise unsupported(sub_path, "a branch other than AND inside the OR branch")
-        groups.extend(_branch(sub, sub_path))
-    if len(groups) > MAX_GROUPS or sum(map(len, groups)) > MAX_FILTERS:
-        raise invalid(path, f"at most {MAX_GROUPS} branches and {MAX_FILTERS} filters.",
-                      "TOO_MANY_FILTERS")
-    return tuple(g for g in groups if g)
-
-
-def _check_operator_name(raw: Mapping[str, Any], path: str) -> None:
-    if not isinstance(raw.get("filterBranchOperator", ""), str):
-        raise invalid(f"{path}.filterBranchOperator", "a branch's operator is a string.")
-
-
-def _filters(raw: Any, path: str) -> tuple[Filter, ...]:
-    if not isinstance(raw, list):
-        raise invalid(f"{path}.filters", "filters are a list.")
-    out: list[Filter] = []
-    for i, f in enumerate(raw):
-        out.extend(property_filter(f, f"{path}.filters[{i}]"))
-    return tuple(out)
-
-
-# HubSpot's list filter operators → search's (domain/filters.py).
-_POSITIVE = {"IS_EQUAL_TO": "EQ", "IS_ANY_OF": "IN", "CONTAINS": "CONTAINS_TOKEN",
-             "IS_GREATER_THAN": "GT", "IS_GREATER_THAN_OR_EQUAL_TO": "GTE",
-             "IS_LESS_THAN": "LT", "IS_LESS_THAN_OR_EQUAL_TO": "LTE", "IS_KNOWN": "HAS_PROPERTY",
-             "IS_BETWEEN": "BETWEEN"}
-_NEGATIVE = {"IS_NOT_EQUAL_TO": "NEQ", "IS_NONE_OF": "NOT_IN",
-             "DOES_NOT_CONTAIN": "NOT_CONTAINS_TOKEN", "IS_UNKNOWN": "NOT_HAS_PROPERTY"}
-_OPERATION_TYPES = ("STRING", "MULTISTRING", "ENUMERATION", "NUMBER", "BOOL", "ALL_PROPERTY",
-                    "NUMBER_RANGED", "RANGED_NUMBER")
-# The operand of a NUMBER or BOOL operation is a number or a boolean (HubSpot's schema).
-_NUMERIC = re.compile(r"^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
-
-
-def property_filter(raw: Any, path: str) -> list[Filter]:
-    """One ``PROPERTY`` filter as search filters (one, or two when a negative operator
-    leaves out records with no value: ``includeObjectsWithNoValueSet: false``)."""
-    if not isinstance(raw, Mapping) or raw.get("filterType") != "PROPERTY":
-        kind = raw.get("filterType") if isinstance(raw, Mapping) else None
-        raise unsupported(f"{path}.filterType", f"filter type {kind!r} (use PROPERTY)")
-    prop = raw.get("property")
-    op = raw.get("operation")
-    if not isinstance(prop, str) or not prop:
-        raise invalid(f"{path}.property", "a filter names a property.")
-    if not isinstance(op, Mapping):
-        raise invalid(f"{path}.operation", "a filter has an operation.")
-    op_type, operator = op.get("operationType"), op.get("operator")
-    include_empty = op.get("includeObjectsWithNoValueSet", False)
-    search_op = _operator(op_type, operator, include_empty, f"{path}.operation")
-    value, values, high = _operands(op, str(op_type), search_op, f"{path}.operation")
-    if search_op in ("EQ", "NEQ") and value is None:  # equal to any of several values
-        search_op = {"EQ": "IN", "NEQ": "NOT_IN"}[search_op]
-    if search_op == "CONTAINS_TOKEN" or search_op == "NOT_CONTAINS_TOKEN":
-        value = f"*{value}*" if value is not None else None  # a substring, as lists mean it
-    f = Filter(prop, search_op, value, values, high)
-    try:
-        check_filter(f)
-    except ValidationError as exc:
-        raise invalid(path, exc.message, "INVALID_FILTER") from None
-    if _is_key(operator, _NEGATIVE) and operator != "IS_UNKNOWN" and not include_empty:
-        return [f, Filter(prop, "HAS_PROPERTY")]
-    return [f]
-
-
-def _operator(op_type: Any, operator: Any, include_empty: Any, path: str) -> str:
-    """Search's operator for a list filter's, or a refusal naming what is not supported."""
-    if op_type not in _OPERATION_TYPES:
-        raise unsupported(f"{path}.operationType", f"operation type {op_type!r}")
-    if not isinstance(include_empty, bool):
-        raise invalid(f"{path}.includeObjectsWithNoValueSet", "true or false.")
-    if _is_key(operator, _NEGATIVE):
-        return _NEGATIVE[operator]
-    if not _is_key(operator, _POSITIVE):
-        raise unsupported(f"{path}.operator", f"operator {operator!r}")
-    if include_empty and operator != "IS_KNOWN":
-        raise unsupported(f"{path}.includeObjectsWithNoValueSet", f"true with {operator}")
-    return _POSITIVE[operator]
-
-
-def _operands(op: Mapping[str, Any], op_type: str, search_op: str, path: str
-              ) -> tuple[str | None, tuple[str, ...], str | None]:
-    if search_op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
-        return None, (), None
-    if search_op == "BETWEEN":
-        low, high = op.get("lowerBound"), op.get("upperBound")
-        if not _is_number(low) or not _is_number(high):
-            raise invalid(path, "IS_BETWEEN needs numbers lowerBound and upperBound.")
-        return _text(low), (), _text(high)
-    if search_op in ("IN", "NOT_IN") or op_type in ("MULTISTRING", "ENUMERATION"):
-        raw = op.get("values")
-        if not isinstance(raw, list) or not raw or not all(_scalar(v) for v in raw):
-            raise invalid(f"{path}.values", "the operation needs a list of values.")
-        texts = tuple(_text(v) for v in raw)
-        if search_op in ("EQ", "NEQ"):  # IS_EQUAL_TO on several values: any of them
-            return None, texts, None
-        if search_op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
-            if len(texts) != 1:
-                raise unsupported(f"{path}.values", "CONTAINS with several values")
-            return texts[0], (), None
-        return None, texts, None
-    return _single_value(op.get("value"), op_type, f"{path}.value"), (), None
-
-
-def _single_value(raw: Any, op_type: str, path: str) -> str:
-    if not _scalar(raw):
-        raise invalid(path, "the operation needs a value.")
-    if op_type == "NUMBER" and not _is_number(raw):
-        raise invalid(path, "a NUMBER operation compares with a number.")
-    if op_type == "BOOL" and str(raw).lower() not in ("true", "false"):
-        raise invalid(path, "a BOOL operation compares with true or false.")
-    return _text(raw)
-
-
-def _is_key(value: Any, table: Mapping[str, Any]) -> TypeGuard[str]:
-    """``value`` is a key of ``table`` (a JSON list or object is no key, not a crash)."""
-    return isinstance(value, str) and value in table
-
-
-def _is_number(v: Any) -> bool:
-    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-        return False
-    return isinstance(v, int) or (isinstance(v, float) and v == v and abs(v) != float("inf")) \
-        or (isinstance(v, str) and _NUMERIC.match(v) is not None)
-
-
-def _scalar(v: Any) -> bool:
-    return isinstance(v, (str, int, float, bool)) and v is not None
-
-
-def _text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def _trigger(raw: Any, path: str) -> set[str]:
     """The properties whose change re-enrolls: a ``UNIFIED_EVENTS`` branch on "property value
     changed" (4-655002) naming them in an ``hs_name`` filter, or an AND branch of PROPERTY
@@ -449,7 +295,7 @@ def _trigger(raw: Any, path: str) -> set[str]:
         raise invalid(path, "a trigger is a filter branch.")
     kind = raw.get("filterBranchType")
     if kind == "AND" and not raw.get("filterBranches"):
-        return {f.property_name for f in _filters(raw.get("filters") or [], path)}
+        return {f.property_name for f in filters(raw.get("filters") or [], path, FLOWS)}
     if kind != "UNIFIED_EVENTS":
         raise unsupported(f"{path}.filterBranchType", f"re-enrollment trigger {kind!r}")
     if raw.get("eventTypeId") != PROPERTY_CHANGED_EVENT:
@@ -500,7 +346,7 @@ def _sources(raw: Any) -> dict[str, AssociationSource]:
         if name in out:
             raise invalid(f"{path}.name", f"two data sources are called {name!r}.")
         object_type_id = s.get("objectTypeId")
-        if not _is_key(object_type_id, FLOW_OBJECT_TYPES):
+        if not is_key(object_type_id, FLOW_OBJECT_TYPES):
             raise unsupported(f"{path}.objectTypeId", f"object type {object_type_id!r}")
         category, type_id = _association(s, path)
         out[name] = AssociationSource(name, object_type_id, category, type_id,
@@ -589,7 +435,7 @@ def _check_version(version: Any, path: str) -> None:
 
 def _delay_ms(fields: Mapping[str, Any], path: str) -> int:
     unit, delta = fields.get("time_unit"), fields.get("delta")
-    if not _is_key(unit, _UNITS_MS):
+    if not is_key(unit, _UNITS_MS):
         raise unsupported(f"{path}.time_unit", f"time unit {unit!r}")
     extra = set(fields) - {"delta", "time_unit"}
     if extra:
@@ -643,9 +489,9 @@ def _static_branch(a: Mapping[str, Any], path: str, action_id: str) -> StaticBra
     if not isinstance(raw, list) or not raw:
         raise invalid(f"{path}.staticBranches", "a static branch has branches.")
     for i, b in enumerate(raw):
-        if not isinstance(b, Mapping) or not _scalar(b.get("branchValue")):
+        if not isinstance(b, Mapping) or not scalar(b.get("branchValue")):
             raise invalid(f"{path}.staticBranches[{i}]", "a branch has a branchValue.")
-        branches.append((_text(b["branchValue"]),
+        branches.append((as_text(b["branchValue"]),
                          _next(b.get("connection"), f"{path}.staticBranches[{i}].connection")))
     return StaticBranch(action_id, value["propertyName"], tuple(branches),
                         _next(a.get("defaultBranch"), f"{path}.defaultBranch"))
