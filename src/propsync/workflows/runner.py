@@ -21,7 +21,7 @@ from propsync import draining
 from propsync.clock import now_ms
 from propsync.domain.feed import WORKFLOWS_READER as READER
 from propsync.storage import enrollments, feed
-from propsync.storage.db import read_transaction, write_transaction
+from propsync.storage.db import plan_each_time, read_transaction, write_transaction
 from propsync.workflows.enroller import enroll_changes
 from propsync.workflows.executor import TRANSIENT, run_due
 from propsync.workflows.set_property import Overtaken
@@ -64,6 +64,7 @@ class WorkflowWorker:
     def enroll(self) -> bool:
         """Enroll from the next batch of the feed; ``False`` when it had nothing."""
         with write_transaction(self.engine) as conn:
+            plan_each_time(conn)
             batch = feed.read(conn, READER, self.config.change_batch)
             if batch is None:  # another worker is reading the feed
                 return False
@@ -75,6 +76,7 @@ class WorkflowWorker:
     def execute(self) -> bool:
         """Run the next action of a batch of due enrollments; ``False`` when none was."""
         with write_transaction(self.engine) as conn:
+            plan_each_time(conn)
             return run_due(conn, now_ms(), self.config.action_batch) > 0
 
     def drain(self, max_steps: int = 1_000_000, stop: threading.Event | None = None) -> int:
