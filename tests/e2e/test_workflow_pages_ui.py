@@ -20,6 +20,7 @@ from propsync.web.flow_form import to_definition
 from tests.conftest import Tenant
 from tests.e2e.test_sync_api import settle
 from tests.e2e.ui_session import UiSession, sign_in
+from tests.integration.flows import BRANCHING
 from tests.patience import WAIT_GUARD_S
 
 SERVER_FIELDS = ("id", "revisionId", "createdAt", "updatedAt", "uuid", "isEnabled",
@@ -123,17 +124,6 @@ def test_a_flow_made_in_the_editor_reads_back_as_the_editor_spelled_it(
     assert again.status_code == 303, again.text[-2000:]
     assert definition(api, flow_id) == expected  # saved unchanged: the same definition
     assert api.get(f"/automation/v4/flows/{flow_id}").json()["revisionId"] == "2"
-
-
-BRANCHING = {"type": "CONTACT_FLOW", "objectTypeId": "0-1", "flowType": "WORKFLOW",
-             "name": "Branching", "isEnabled": False, "startActionId": "1", "actions": [
-                 {"type": "STATIC_BRANCH", "actionId": "1", "inputValue": {
-                     "type": "OBJECT_PROPERTY", "propertyName": "lifecyclestage"},
-                  "staticBranches": [{"branchValue": "lead", "connection": {
-                      "edgeType": "STANDARD", "nextActionId": "2"}}]},
-                 {"type": "SINGLE_CONNECTION", "actionId": "2", "actionTypeId": "0-5",
-                  "fields": {"property_name": "jobtitle", "value": {
-                      "type": "STATIC_VALUE", "staticValue": "Lead"}}}]}
 
 
 def test_a_flow_the_editor_cannot_show_is_never_saved_from_it(

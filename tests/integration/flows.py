@@ -31,6 +31,18 @@ from tests.patience import WAIT_GUARD_S
 
 TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5"}
 
+# A contact flow that branches on lifecyclestage: the web editor cannot show a branch, so
+# its pages show it read-only (tests/ui, tests/e2e).
+BRANCHING = {"type": "CONTACT_FLOW", "objectTypeId": "0-1", "flowType": "WORKFLOW",
+             "name": "Branching", "isEnabled": False, "startActionId": "1", "actions": [
+                 {"type": "STATIC_BRANCH", "actionId": "1", "inputValue": {
+                     "type": "OBJECT_PROPERTY", "propertyName": "lifecyclestage"},
+                  "staticBranches": [{"branchValue": "lead", "connection": {
+                      "edgeType": "STANDARD", "nextActionId": "2"}}]},
+                 {"type": "SINGLE_CONNECTION", "actionId": "2", "actionTypeId": "0-5",
+                  "fields": {"property_name": "jobtitle", "value": {
+                      "type": "STATIC_VALUE", "staticValue": "Lead"}}}]}
+
 
 def equals(prop: str, value: str) -> dict[str, Any]:
     return {"filterType": "PROPERTY", "property": prop, "operation": {

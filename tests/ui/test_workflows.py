@@ -13,6 +13,7 @@ from propsync.services import workflows as flow_svc
 from propsync.services.accounts import create_user
 from propsync.web.flow_form import FlowForm, Step, to_definition
 from tests.conftest import RunningServer
+from tests.integration.flows import BRANCHING
 from tests.ui.conftest import PRIMARY, Admin, shoot, sign_in
 from tests.ui.test_shell import sideways
 
@@ -206,16 +207,7 @@ def test_a_refusal_is_shown_with_the_form_as_typed(page: Page, admin: Admin) -> 
 
 def test_a_flow_the_editor_cannot_show_is_read_only(page: Page, admin: Admin) -> None:
     """A branch made through the API: its page describes it, its editor shows its JSON."""
-    body = {"type": "CONTACT_FLOW", "objectTypeId": "0-1", "flowType": "WORKFLOW",
-            "name": "Branching", "isEnabled": False, "startActionId": "1", "actions": [
-                {"type": "STATIC_BRANCH", "actionId": "1", "inputValue": {
-                    "type": "OBJECT_PROPERTY", "propertyName": "lifecyclestage"},
-                 "staticBranches": [{"branchValue": "lead", "connection": {
-                     "edgeType": "STANDARD", "nextActionId": "2"}}]},
-                {"type": "SINGLE_CONNECTION", "actionId": "2", "actionTypeId": "0-5",
-                 "fields": {"property_name": "jobtitle", "value": {
-                     "type": "STATIC_VALUE", "staticValue": "Lead"}}}]}
-    flow = flow_svc.create_flow(admin.engine, admin.principal, body)
+    flow = flow_svc.create_flow(admin.engine, admin.principal, BRANCHING)
     page.goto(f"/ui/automation/workflows/{flow.flow_id}")
     expect(page.locator("main")).to_contain_text("Go on by Lifecycle stage")
     page.get_by_role("link", name="Edit").click()
