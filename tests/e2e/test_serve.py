@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,50 @@ def test_the_demo_prints_no_address_that_serve_could_contradict(environment):
     assert seeded.returncode == 0, seeded.stderr
     assert URL.findall(seeded.stdout) == [], seeded.stdout
     assert "Sign in" in seeded.stdout and seeded.stdout.strip().splitlines()[-1].startswith("pat-")
+
+
+def test_the_demo_copy_workflow_fills_its_copies_once_serve_runs(environment):
+    """The demo's copy workflow (the old way to copy a value, SPEC 5) is on, with every
+    company enrolled; the server's embedded worker fills each contact's copy of its
+    Primary company's industry, as the API shows."""
+    seeded = run_command([sys.executable, "-m", "propsync", "demo", "--if-empty"],
+                         env=environment)
+    assert seeded.returncode == 0, seeded.stderr
+    token = seeded.stdout.strip().splitlines()[-1]
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "propsync", "serve", "--port",
+                                str(port)], env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner_of(process)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}",
+                          headers={"Authorization": f"Bearer {token}"}) as api:
+            copied_as_its_company(api)
+    finally:
+        process.terminate()
+        process.wait(WAIT_GUARD_S)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def copied_as_its_company(api: httpx.Client) -> None:
+    """The copy workflow has run for every company: a contact holds its Primary
+    company's industry."""
+    flows = api.get("/automation/v4/flows").json()["results"]
+    assert [f["name"] for f in flows] == ["Copy company industry to Primary contacts"]
+    assert flows[0]["isEnabled"] is True
+    summary = f"/propsync/v1/workflows/{flows[0]['id']}/summary"
+    deadline = time.monotonic() + WAIT_GUARD_S
+    while api.get(summary).json()["active"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert api.get(summary).json()["completed"] == 120
+    contact = api.get("/crm/v3/objects/contacts", params={
+        "limit": 1, "properties": "company_industry_copy"}).json()["results"][0]
+    primary = api.get(f"/crm/v4/objects/contacts/{contact['id']}/associations/companies"
+                      ).json()["results"]
+    company_id = next(r["toObjectId"] for r in primary if any(
+        t["typeId"] == 1 for t in r["associationTypes"]))
+    company = api.get(f"/crm/v3/objects/companies/{company_id}",
+                      params={"properties": "industry"}).json()
+    assert contact["properties"]["company_industry_copy"] == \
+        company["properties"]["industry"]

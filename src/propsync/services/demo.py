@@ -8,14 +8,18 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 
 from propsync.clock import now_ms
-from propsync.domain.associations import AssociationType, user_defined_pair
+from propsync.domain.associations import BUILT_IN_TYPES, AssociationType, user_defined_pair
 from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.history import ValueSource
+from propsync.services import properties as prop_svc
 from propsync.services import records as record_svc
+from propsync.services import workflow_runs as run_svc
+from propsync.services import workflows as flow_svc
 from propsync.services.accounts import create_account, create_token, create_user, hash_password
 from propsync.storage import associations as assoc_store
 from propsync.storage import tables as t
@@ -85,8 +89,58 @@ def seed_demo(engine: Engine, companies: int = 120, contacts: int = 300, deals: 
                                                          range(contacts)])
     deal_ids = _create(engine, principal, "deals", [_deal(rng) for _ in range(deals)])
     _link_all(engine, account_id, rng, company_ids, contact_ids, deal_ids)
+    _copy_workflow(engine, principal)
     token = create_token(engine, account_id, "all", user_id, "demo").token
     return Demo(account_id, token, DEMO_EMAIL, password)
+
+
+# The copy workflow a HubSpot user builds before sync properties (SPEC 5): each company's
+# industry copied to its Primary contacts, re-run whenever the industry changes.
+COPY_PROPERTY = "company_industry_copy"
+COPY_FLOW = "Copy company industry to Primary contacts"
+COMPANY_TO_PRIMARY_CONTACT = next(t.type_id for t in BUILT_IN_TYPES.values()
+                                  if t.name == "company_to_contact")
+
+
+def copy_flow_definition() -> dict[str, Any]:
+    """The demo's copy workflow as ``POST /automation/v4/flows`` takes it."""
+    known = {"filterType": "PROPERTY", "property": "industry", "operation": {
+        "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN",
+        "includeObjectsWithNoValueSet": False}}
+    changed = {"filterType": "PROPERTY", "property": "hs_name", "operation": {
+        "operationType": "MULTISTRING", "operator": "IS_EQUAL_TO", "values": ["industry"],
+        "includeObjectsWithNoValueSet": False}}
+    return {
+        "type": "PLATFORM_FLOW", "objectTypeId": "0-2", "flowType": "WORKFLOW",
+        "name": COPY_FLOW, "isEnabled": True, "startActionId": "1",
+        "actions": [{"type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeId": "0-5",
+                     "actionTypeVersion": 0, "fields": {
+                         "property_name": COPY_PROPERTY,
+                         "value": {"type": "OBJECT_PROPERTY", "propertyName": "industry"},
+                         "association": {"associationCategory": "HUBSPOT_DEFINED",
+                                         "associationTypeId": COMPANY_TO_PRIMARY_CONTACT}}}],
+        "enrollmentCriteria": {
+            "type": "LIST_BASED", "shouldReEnroll": True,
+            "unEnrollObjectsNotMeetingCriteria": False,
+            "listFilterBranch": {
+                "filterBranchType": "OR", "filterBranchOperator": "OR", "filters": [],
+                "filterBranches": [{"filterBranchType": "AND", "filterBranchOperator": "AND",
+                                    "filters": [known], "filterBranches": []}]},
+            "reEnrollmentTriggersFilterBranches": [{
+                "filterBranchType": "UNIFIED_EVENTS", "filterBranchOperator": "AND",
+                "eventTypeId": "4-655002", "operator": "HAS_COMPLETED",
+                "filters": [changed], "filterBranches": []}]},
+    }
+
+
+def _copy_workflow(engine: Engine, principal: Principal) -> None:
+    """The copy property and the copy workflow, turned on, with every company enrolled:
+    the engine fills the copies once a worker runs (``propsync serve`` embeds one)."""
+    prop_svc.create_property(engine, principal, "contacts", prop_svc.PropertyInput(
+        COPY_PROPERTY, "Company industry (copied by workflow)", "string", "text",
+        "contactinformation"))
+    flow = flow_svc.create_flow(engine, principal, copy_flow_definition())
+    run_svc.enroll_existing(engine, principal, str(flow.flow_id))
 
 
 def _create(engine: Engine, principal: Principal, object_type: str,
