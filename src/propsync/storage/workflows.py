@@ -92,6 +92,17 @@ def list_flows(conn: Connection, account_id: int, after: int, limit: int
     return [_stored(r) for r in rows[:limit]], len(rows) > limit
 
 
+def flows_naming(conn: Connection, account_id: int, text: str) -> list[StoredFlow]:
+    """The live flows whose stored definition contains ``text`` (a property's name: the
+    flows that may use it; the caller reads each to know), by id."""
+    w = t.workflows
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(select(w).where(
+        w.c.account_id == account_id, w.c.deleted_ms.is_(None),
+        w.c.definition.like(pattern, escape="\\")).order_by(w.c.flow_id)).mappings()
+    return [_stored(r) for r in rows]
+
+
 def count_flows(conn: Connection, account_id: int) -> int:
     """How many live flows the account has."""
     w = t.workflows
