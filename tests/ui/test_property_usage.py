@@ -3,6 +3,7 @@ on a desktop (1280 px) and a phone (390 px)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -107,3 +108,32 @@ def test_an_incompatible_replacement_is_refused_on_the_clone_page(page: Page, ad
     page.get_by_role("button", name="Clone").click()
     expect(page.get_by_role("alert")).to_contain_text("headcount cannot replace region")
     expect(page.get_by_label("with")).to_have_value("companies.headcount")
+
+
+def test_the_wizard_refuses_a_new_source_that_retypes_a_sync_property_a_flow_reads(
+        page: Page, admin: Admin, used: int, width: int) -> None:
+    prop_svc.create_property(admin.engine, admin.principal, "companies", prop_svc.PropertyInput(
+        name="headcount", label="Headcount", type="number", field_type="number",
+        group_name="companyinformation"))
+    reads = _region_flow("Reads the copy")
+    reads.update(objectTypeId="0-1", enrollmentCriteria={
+        "type": "LIST_BASED", "shouldReEnroll": False, "listFilterBranch": {
+            "filterBranchType": "OR", "filterBranches": [{
+                "filterBranchType": "AND", "filters": [{
+                    "filterType": "PROPERTY", "property": "company_region", "operation": {
+                        "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"}}]}]}},
+        actions=[{"type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeId": "0-5",
+                  "fields": {"property_name": "home_region", "value": {
+                      "type": "OBJECT_PROPERTY", "propertyName": "company_region"}}}])
+    flow_svc.create_flow(admin.engine, admin.principal, reads)
+    page.goto("/ui/settings/properties/contacts/company_region/redefine")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("radio", name=re.compile(r"^Headcount headcount")).check()
+    alert = page.get_by_role("alert")
+    for _ in range(4):  # labels, then the record to sync from, then the review refuses
+        page.get_by_role("button", name="Next").click()
+        if alert.count():
+            break
+    expect(alert).to_contain_text("cannot be changed to another type")
+    expect(alert).to_contain_text("Reads the copy")
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
