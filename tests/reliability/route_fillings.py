@@ -243,6 +243,15 @@ def _label(c: Filling, key: str) -> dict[str, Any]:
     return {key: text, **extra}
 
 
+def _clone(c: Filling) -> list[Variant]:
+    """A clone of the flow named in the path: as it is, and with the property its action
+    writes replaced by another of its type (``POST /propsync/v1/workflows/{id}/clone``)."""
+    ot = c.world.flow_revision(c.path["flowId"])[0]
+    replace = {"property": c.world.name(ot, "plain"), "with": c.world.name(ot, "spare")}
+    return [({"name": c.world.fresh("clone")}, frozenset({ot})),
+            ({"name": c.world.fresh("clone"), "replace": replace}, frozenset({ot}))]
+
+
 # HubSpot's ApiFlowCreateRequest (its contact and platform flows' members together).
 FLOW_MEMBERS = _paths("{actions,blockedDates,canEnrollFromSalesforce,customProperties}",
                       "{dataSources,description,enrollmentCriteria,enrollmentSchedule}",
@@ -347,6 +356,7 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
     (_paths("inputs[].{flowId,type}"),
      lambda c: [({"inputs": [{"flowId": str(c.world.flows[t]), "type": "FLOW_ID"}]},
                  frozenset({t})) for t in _flow_types(c)]),
+    (_paths("name", "replace.{property,with}"), _clone),
     (_paths("{memberIds,name}"),
      lambda c: [({"name": c.world.fresh("team"), "memberIds": [c.world.spare_user]}, NONE)]),
 ]

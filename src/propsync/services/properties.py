@@ -37,6 +37,7 @@ from propsync.domain.sync_rule import SyncDefinition
 from propsync.services import definition_log
 from propsync.services import property_groups as groups
 from propsync.services import sync_properties as sync_svc
+from propsync.services.property_usage import refuse_if_used
 from propsync.storage import accounts as account_store
 from propsync.storage import properties as store
 from propsync.storage import records as record_store
@@ -314,12 +315,12 @@ def _patched(conn: Connection, principal: Principal, prop: PropertyDefinition,
                        "(under another type two of its values could become one).",
                        "INVALID_UNIQUE_VALUE")
     if retyped:
-        sync_svc.refuse_if_used(conn, principal, prop, "changed to another type")
+        refuse_if_used(conn, principal, prop, "changed to another type")
     if patch.access is not None:
         check_access_change(principal, f"{prop.object_type}.{prop.name}", prop.access,
                             patch.access)
     if patch.access is not None and patch.access.is_restricted:
-        sync_svc.refuse_if_used(conn, principal, prop, "restricted")
+        refuse_if_used(conn, principal, prop, "restricted")
         _check_access(conn, principal.account_id, patch.access)
     updated = replace(
         prop, label=_pick(patch.label, prop.label), description=_pick(patch.description,
@@ -427,7 +428,7 @@ def delete_property(engine: Engine, principal: Principal, object_type: str, name
             if prop.hubspot_defined:
                 raise _invalid(f"{name} is a default property of {ot} and cannot be deleted.",
                                "READ_ONLY_DEFINITION")
-            sync_svc.refuse_if_used(conn, principal, prop, "deleted")
+            refuse_if_used(conn, principal, prop, "deleted")
             store.delete_property(conn, principal.account_id, prop.id)
             definition_log.record(conn, principal, prop, definition_log.DELETED, "Deleted")
     if is_sync:

@@ -29,7 +29,7 @@ from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition
 from propsync.services import definition_log
 from propsync.services import properties as svc
-from propsync.services import sync_properties as sync_svc
+from propsync.services.property_usage import refuse_if_used
 from propsync.storage import properties as store
 from propsync.storage import sync as sync_store
 from propsync.storage.changes import lock_definitions
@@ -121,13 +121,12 @@ def archive_properties(engine: Engine, principal: Principal, object_type: str,
 
 def _refuse_undeletable(conn: Connection, principal: Principal,
                         props: Sequence[PropertyDefinition], syncs: set[int]) -> None:
-    """400 for a default property, or one a sync property left by this batch copies."""
-    leaving = {p.id for p in props}
+    """400 for a default property, or one that something outside this batch uses (a sync
+    property the batch deletes too may copy it)."""
+    leaving = {("sync property", f"{p.object_type}.{p.name}") for p in props if p.id in syncs}
     for prop in props:
         if prop.hubspot_defined and prop.id not in syncs:
             message = f"{prop.name} is a default property of {prop.object_type} and cannot be " \
                       "deleted; nothing in this batch was deleted."
             raise ValidationError(message, [ErrorDetail(message, "READ_ONLY_DEFINITION")])
-        if any(u.property_id not in leaving
-               for u in sync_svc.uses_of(conn, principal.account_id, prop.id)):
-            sync_svc.refuse_if_used(conn, principal, prop, "deleted")
+        refuse_if_used(conn, principal, prop, "deleted", leaving)

@@ -12,7 +12,6 @@ from propsync.domain.associations import CATEGORIES, AssociationType
 from propsync.domain.auth import Principal, object_scope, schema_scope
 from propsync.domain.errors import (
     AlreadyExistsError,
-    ErrorDetail,
     ForbiddenError,
     NotFoundError,
     ValidationError,
@@ -30,6 +29,7 @@ from propsync.domain.sync_rule import (
     would_cycle,
 )
 from propsync.services import definition_log
+from propsync.services.property_usage import refuse_if_used
 from propsync.storage import associations as assoc_store
 from propsync.storage import sync as store
 from propsync.storage import tables as t
@@ -177,38 +177,6 @@ def _describe_cycle(conn: Connection, account_id: int, ids: list[int]) -> str:
     return " ← ".join(names.get(i, "this property") for i in ids)
 
 
-def uses_of(conn: Connection, account_id: int, property_id: int) -> list[SyncDefinition]:
-    """Sync properties that copy ``property_id``."""
-    return [d for d in store.load_sync_properties(conn, account_id)
-            if d.source_property_id == property_id]
-
-
-def refuse_if_used(
-    conn: Connection, principal: Principal, prop: PropertyDefinition, action: str
-) -> None:
-    """Refuse archiving/deleting/restricting a property that a sync property copies.
-
-    The refusal names the sync properties on object types whose schema the token may
-    read, and only counts the others."""
-    users = uses_of(conn, principal.account_id, prop.id)
-    if not users:
-        return
-    shown = [u for u in users if schema_scope(u.target_type) in principal.scopes]
-    names = [f"{u.target_type}.{u.name}" for u in shown]
-    if len(shown) < len(users):
-        names.append(f"{len(users) - len(shown)} on object types this token may not read")
-    one = len(users) == 1
-    message = (f"{prop.object_type}.{prop.name} cannot be {action}: {len(users)} sync "
-               f"propert{'y' if one else 'ies'} ({', '.join(names)}) cop"
-               f"{'ies' if one else 'y'} it. Delete or redefine {'it' if one else 'them'} "
-               "first.")
-    raise ValidationError(message, [
-        ErrorDetail(f"Used by sync property {u.target_type}.{u.name} ({u.label}).",
-                    "CANNOT_DELETE_PROPERTY_IN_USE",
-                    {"syncProperty": [f"{u.target_type}.{u.name}"], "label": [u.label]})
-        for u in shown] or [ErrorDetail(message, "CANNOT_DELETE_PROPERTY_IN_USE")])
-
-
 def find_definition(conn: Connection, account_id: int, property_id: int) -> SyncDefinition | None:
     return next((d for d in store.load_sync_properties(conn, account_id)
                  if d.property_id == property_id), None)
@@ -325,6 +293,7 @@ def redefine_sync_property(
         lock_definitions(conn, principal.account_id)  # before the source is read: see create
         prop, _ = _existing(conn, principal.account_id, target, name)
         checked = check_source(conn, principal, target, request)
+        _refuse_retype_if_used(conn, principal, prop, checked.source_property)
         define(conn, principal, prop.id, target, checked, redefining=True)
         source = checked.source_property
         updated = replace(prop, type=source.type, field_type=source.field_type,
@@ -333,6 +302,14 @@ def redefine_sync_property(
         definition_log.record(conn, principal, updated, definition_log.UPDATED,
                               "Source changed: " + describe_source(conn, principal, checked))
     return updated
+
+
+def _refuse_retype_if_used(conn: Connection, principal: Principal, prop: PropertyDefinition,
+                           source: PropertyDefinition) -> None:
+    """A new source of another type retypes the sync property: refused while something
+    (a sync property copying it, a workflow reading it) uses it."""
+    if (source.type, source.field_type) != (prop.type, prop.field_type):
+        refuse_if_used(conn, principal, prop, "changed to another type (its new source's)")
 
 
 @dataclass(frozen=True)
@@ -361,6 +338,7 @@ def preview_redefinition(
         checked = check_source(conn, principal, target, request)
         _refuse_cycle(conn, principal, store.load_sync_properties(conn, principal.account_id),
                       prop.id, checked)
+        _refuse_retype_if_used(conn, principal, prop, checked.source_property)
         before = find_property(conn, principal.account_id, definition.source_type,
                                definition.source_property)
         current = (describe_source(conn, principal, CheckedSource(definition.source, before))

@@ -63,18 +63,25 @@ class BatchRead:
 def create_flow(engine: Engine, principal: Principal, body: Mapping[str, Any]) -> StoredFlow:
     """Save a new flow at revision 1 (``POST /automation/v4/flows``); the server's fields
     of ``body`` (id, revisionId, createdAt, ...) are ignored."""
-    _require_manager(principal)
+    require_manager(principal)
     flow, definition = read_definition(body)
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        if store.count_flows(conn, principal.account_id) >= MAX_FLOWS:
-            raise invalid("body", f"an account has at most {MAX_FLOWS:,} workflows; delete "
-                          "one first.", "TOO_MANY_FLOWS")
-        FlowChecker(conn, principal, flow).check()
-        saved = store.insert_flow(conn, principal.account_id,
-                                  NewFlow(flow, definition, principal.user_id),
-                                  str(uuid.uuid4()), now_ms())
-        keep_watches(conn, principal.account_id)
+        return insert_checked(conn, principal, flow, definition)
+
+
+def insert_checked(conn: Connection, principal: Principal, flow: Flow,
+                   definition: Mapping[str, Any]) -> StoredFlow:
+    """Check a new flow against the account and store it at revision 1 (the caller holds
+    ``lock_definitions`` and has checked the role)."""
+    if store.count_flows(conn, principal.account_id) >= MAX_FLOWS:
+        raise invalid("body", f"an account has at most {MAX_FLOWS:,} workflows; delete "
+                      "one first.", "TOO_MANY_FLOWS")
+    FlowChecker(conn, principal, flow).check()
+    saved = store.insert_flow(conn, principal.account_id,
+                              NewFlow(flow, definition, principal.user_id),
+                              str(uuid.uuid4()), now_ms())
+    keep_watches(conn, principal.account_id)
     return saved
 
 
@@ -83,7 +90,7 @@ def get_flow(engine: Engine, principal: Principal, flow_id: str) -> StoredFlow:
     unless the token may read the schema of each object type it touches."""
     principal.require(AUTOMATION)
     with read_transaction(engine) as conn:
-        found = _existing(conn, principal.account_id, flow_id)
+        found = existing(conn, principal.account_id, flow_id)
         require_schemas(principal, [found.flow], load_types(conn, principal.account_id))
     return found
 
@@ -122,11 +129,11 @@ def update_flow(engine: Engine, principal: Principal, flow_id: str, body: Mappin
     ``revisionId`` it replaces (a stale one is a 409). The object type cannot change; a
     body without ``objectTypeId`` or ``dataSources`` keeps the stored ones (HubSpot's PUT
     schema has neither)."""
-    _require_manager(principal)
+    require_manager(principal)
     revision = _revision(body.get("revisionId"))
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        stored = _existing(conn, principal.account_id, flow_id)
+        stored = existing(conn, principal.account_id, flow_id)
         require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         flow, definition = read_definition(_over(stored, body))
         if stored.revision != revision:
@@ -146,10 +153,10 @@ def set_enabled(engine: Engine, principal: Principal, flow_id: str, enabled: boo
     """Turn the flow on or off (a save: the revision grows). Turning it on checks it
     against the account again (a property it uses may have changed since it was saved);
     asking for the state it is in changes nothing."""
-    _require_manager(principal)
+    require_manager(principal)
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        stored = _existing(conn, principal.account_id, flow_id)
+        stored = existing(conn, principal.account_id, flow_id)
         require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         if stored.enabled == enabled:
             return stored
@@ -165,10 +172,10 @@ def set_enabled(engine: Engine, principal: Principal, flow_id: str, enabled: boo
 
 def delete_flow(engine: Engine, principal: Principal, flow_id: str) -> None:
     """Delete the flow (``DELETE``); 404 if the account has no such flow."""
-    _require_manager(principal)
+    require_manager(principal)
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        stored = _existing(conn, principal.account_id, flow_id)
+        stored = existing(conn, principal.account_id, flow_id)
         require_schemas(principal, [stored.flow], load_types(conn, principal.account_id))
         store.delete_flow(conn, principal.account_id, stored.flow_id, principal.user_id,
                           now_ms())
@@ -213,12 +220,12 @@ def keep_watches(conn: Connection, account_id: int) -> None:
     feed.set_watches(conn, account_id, WORKFLOWS_READER, watches_of(flows, ids))
 
 
-def _require_manager(principal: Principal) -> None:
+def require_manager(principal: Principal) -> None:
     principal.require(AUTOMATION)
     principal.require_property_settings()
 
 
-def _existing(conn: Connection, account_id: int, flow_id: str) -> StoredFlow:
+def existing(conn: Connection, account_id: int, flow_id: str) -> StoredFlow:
     fid = parse_record_id(flow_id)
     found = store.load_flow(conn, account_id, fid) if fid is not None else None
     if found is None:

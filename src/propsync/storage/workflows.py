@@ -92,6 +92,19 @@ def list_flows(conn: Connection, account_id: int, after: int, limit: int
     return [_stored(r) for r in rows[:limit]], len(rows) > limit
 
 
+def flows_naming(conn: Connection, account_id: int, name: str) -> list[StoredFlow]:
+    """The live flows whose stored definition may name the property ``name`` (as a JSON
+    string, ``"name"``, or in a property token, ``{{ source.name }}``), by id: a superset
+    the caller reads each of to know."""
+    w = t.workflows
+    text = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = conn.execute(select(w).where(
+        w.c.account_id == account_id, w.c.deleted_ms.is_(None),
+        w.c.definition.like(f'%"{text}"%', escape="\\")
+        | w.c.definition.like(f"%.{text}%", escape="\\")).order_by(w.c.flow_id)).mappings()
+    return [_stored(r) for r in rows]
+
+
 def count_flows(conn: Connection, account_id: int) -> int:
     """How many live flows the account has."""
     w = t.workflows

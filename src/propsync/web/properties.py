@@ -18,7 +18,7 @@ from propsync.services import properties as prop_svc
 from propsync.services import property_groups as group_svc
 from propsync.services import sync_properties as sync_svc
 from propsync.services.members import Team, User, list_teams, list_users
-from propsync.services.property_usage import used_in
+from propsync.services.property_usage import property_usage
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
@@ -83,7 +83,7 @@ def _page_values(ctx: Ctx, ot: str, name: str, tab: str) -> dict[str, Any]:
     return {
         "object_type": ot, "view": view, "prop": view.definition, "sync": view.sync,
         "sync_status": status, "labels": label_names(ctx, view.sync) if view.sync else [],
-        "users_of": used_in(ctx.engine, ctx.principal, ot, name),
+        "usage": property_usage(ctx.engine, ctx.principal, ot, name),
         "groups": group_svc.list_groups(ctx.engine, ctx.principal, ot),
         "users": users, "teams": teams,
         "access_text": access_summary(view.definition.access, users, teams),

@@ -16,9 +16,11 @@ from fastapi.responses import RedirectResponse
 from propsync.domain.errors import PropsyncError
 from propsync.domain.objects import OBJECT_TYPES
 from propsync.domain.workflow_rules import Admission
+from propsync.domain.workflow_usage import occurrences
 from propsync.services import labels as label_svc
 from propsync.services import properties as prop_svc
 from propsync.services import search as search_svc
+from propsync.services import workflow_clones as clone_svc
 from propsync.services import workflow_runs as run_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.workflow_summaries import flow_summaries
@@ -36,6 +38,7 @@ NOTICES = {"created": "Workflow created. It is off: turn it on when it is ready.
            "saved": "Changes saved.", "on": "Workflow turned on.",
            "on-existing": "Workflow turned on; the records that met its trigger are enrolled.",
            "off": "Workflow turned off.", "deleted": "Workflow deleted.",
+           "cloned": "Workflow cloned. The clone is off: check it, then turn it on.",
            "enrolled": "Record enrolled: its actions run shortly.",
            "pending": "The record is part-way through this workflow: it goes through it again "
                       "once that enrollment ends."}
@@ -189,3 +192,38 @@ def delete_workflow(ctx: CtxDep, form: FormDep, flowId: str) -> Response:
     except PropsyncError as exc:
         return _with_error(ctx, flowId, exc)
     return RedirectResponse(f"{BASE}?done=deleted", status_code=303)
+
+
+def _clone_page(ctx: Ctx, stored: StoredFlow, error: PropsyncError | None = None,
+                chosen: tuple[str, str, str] = ("", "", "")) -> Response:
+    """The clone form: a name, and optionally a property the flow uses to replace, with
+    the properties of the object types it uses properties of to choose from."""
+    ends = {t.type_id: t.to_type for tt in OBJECT_TYPES
+            for t in label_svc.list_labels(ctx.engine, ctx.principal, stored.object_type, tt)}
+    used = sorted({(ot, name) for ot, name, _ in occurrences(stored.flow, ends)})
+    choices = {ot: prop_svc.list_properties(ctx.engine, ctx.principal, ot)
+               for ot in sorted({ot for ot, _ in used})}
+    labels = {(ot, v.definition.name): v.definition.label
+              for ot, views in choices.items() for v in views}
+    return render(ctx.request, "workflow_clone.html", status=error.status if error else 200,
+                  stored=stored, used=used, labels=labels, choices=choices, error=error,
+                  chosen=chosen, section="automation")
+
+
+@router.get("/automation/workflows/{flowId}/clone")
+def clone_page(ctx: CtxDep, flowId: str) -> Response:
+    ctx.principal.require_property_settings()
+    return _clone_page(ctx, flow_svc.get_flow(ctx.engine, ctx.principal, flowId))
+
+
+@router.post("/automation/workflows/{flowId}/clone")
+def clone_workflow(ctx: CtxDep, form: FormDep, flowId: str) -> Response:
+    stored = flow_svc.get_flow(ctx.engine, ctx.principal, flowId)
+    name, old, new = (form.get("name") or "").strip(), form.get("replace") or "", \
+        form.get("with") or ""
+    try:
+        saved = clone_svc.clone_flow(ctx.engine, ctx.principal, flowId, clone_svc.CloneRequest(
+            name or None, old or None, (new or None) if old else None))
+    except PropsyncError as exc:
+        return _clone_page(ctx, stored, exc, (name, old, new))
+    return _done(saved.flow_id, "cloned")
