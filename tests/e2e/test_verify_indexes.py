@@ -121,3 +121,79 @@ def test_verify_says_when_postgresql_folds_only_ascii_letters(tmp_path: Path) ->
             assert "LC_CTYPE" in result.stdout and "Traceback" not in result.stderr
     finally:
         drop_database(url)
+
+
+def tokens_found(engine: Engine, w: World) -> int:
+    request = SearchRequest(groups=[[Filter("company_name_sync", "CONTAINS_TOKEN", "energi")]],
+                            limit=100)
+    return search(engine, w.principal, "contacts", request).total
+
+
+def trigrams_deleted_on_sqlite(tmp_path: Path) -> tuple[str, World, bool]:
+    """A SQLite file whose trigram table lost every entry (as a write with the triggers
+    dropped, or a reload that renumbered the values' rowids, leaves it)."""
+    url = make_database("sqlite", tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    w = seed(engine)
+    engine.dispose()
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    conn.create_function("lower", 1, lambda s: None if s is None else str(s).lower(),
+                         deterministic=True)
+    conn.execute(f"INSERT INTO {VALUE_TRIGRAMS}({VALUE_TRIGRAMS}, rowid, lowered) "
+                 "SELECT 'delete', rowid, lower(value) FROM property_values")
+    conn.commit()
+    conn.close()
+    return url, w, True
+
+
+def trigrams_not_ready_on_postgres(tmp_path: Path) -> tuple[str, World, bool]:
+    """A PostgreSQL GIN trigram index that misses the rows written while it was marked not
+    ready for inserts (PostgreSQL may still find them by a scan of the table)."""
+    url = make_database("postgres", tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"UPDATE pg_index SET indisready = false WHERE indexrelid = "
+                     f"'{VALUE_TRIGRAMS}'::regclass")
+        w = seed(engine)
+        conn.execute(f"UPDATE pg_index SET indisready = true WHERE indexrelid = "
+                     f"'{VALUE_TRIGRAMS}'::regclass")
+    engine.dispose()
+    return url, w, False
+
+
+def trigrams_missing_on_postgres(tmp_path: Path) -> tuple[str, World, bool]:
+    """A PostgreSQL database migrated where ``pg_trgm`` was not available (its index was
+    never built): searches read the values instead, and verify says so."""
+    url = make_database("postgres", tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    w = seed(engine)
+    engine.dispose()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP INDEX {VALUE_TRIGRAMS}")
+    return url, w, False
+
+
+@pytest.mark.parametrize("broken", [trigrams_deleted_on_sqlite, trigrams_not_ready_on_postgres,
+                                    trigrams_missing_on_postgres])
+def test_verify_reports_a_trigram_index_that_misses_values_and_repair_rebuilds_it(
+        tmp_path: Path, broken: Callable[[Path], tuple[str, World, bool]]) -> None:
+    url, w, misses = broken(tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    try:
+        if misses:
+            assert tokens_found(engine, w) == 0  # read through the trigrams, which miss all
+
+        checked = propsync(url, "verify")
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert VALUE_TRIGRAMS in checked.stdout, checked.stdout
+
+        repaired = propsync(url, "verify", "--repair")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        assert f"rebuilt index {VALUE_TRIGRAMS}" in repaired.stdout
+        assert tokens_found(engine, w) == 50
+        again = propsync(url, "verify")
+        assert again.returncode == 0 and again.stdout.strip().endswith("0 difference(s)"), (
+            again.stdout)
+    finally:
+        engine.dispose()
+        drop_database(url)

@@ -195,27 +195,40 @@ def _containing(account_id: int, property_ids: list[int], patterns: Sequence[str
     the lower-cased value is ``LIKE`` one of ``patterns``: found through the trigrams of
     the values (``VALUE_TRIGRAMS``), then tested whole, so the answer is ``test``'s.
 
-    Each pattern is looked up as ``%run%``, its longest run without wildcards (a superset).
-    PostgreSQL's planner reads its GIN index for it; SQLite reads its FTS5 table, joined to
-    the values by rowid, when every pattern has a run of three characters (a shorter one
-    would read the table whole: the values of the properties are read instead)."""
-    runs = [max(_WILDCARDS.split(p), key=len) for p in patterns]
+    The trigrams are looked up by ``%run%`` (``_lookups``). PostgreSQL's planner reads its
+    GIN index for them; SQLite reads its FTS5 table, joined to the values by rowid, when
+    every run has three characters (a shorter one would read the table whole: the values
+    of the properties are read instead)."""
+    lookups = _lookups(patterns)
     match = [v.c.account_id == account_id, v.c.property_id.in_(property_ids), test]
-    lookups = [f"%{run}%" for run in dict.fromkeys(runs)]
     if not sqlite:
         if set(lookups) != set(patterns):
             match.append(or_(*[func.lower(v.c.value).like(p) for p in lookups]))
         return select(v.c.record_id).where(*match)
-    if min(len(run) for run in runs) < _TRIGRAM:
+    if min(len(p) for p in lookups) < _TRIGRAM + 2:
         return select(v.c.record_id).where(*match)
-    # The values are found by rowid, from the trigrams: ``+ 0`` keeps SQLite's planner from
+    # One LIKE per read of the FTS5 table: given an OR of them, SQLite reads it whole. The
+    # values are found by rowid, from the trigrams: ``+ 0`` keeps SQLite's planner from
     # reading the values by (account, property) and the trigrams once per value instead.
     words = t.value_trigrams
-    return (select(v.c.record_id)
-            .select_from(words.join(v, literal_column("property_values.rowid") == words.c.rowid))
-            .where(or_(*[words.c.lowered.like(p) for p in lookups]),
-                   (v.c.account_id + 0) == account_id,
-                   (v.c.property_id + 0).in_(property_ids), test))
+    reads = [select(v.c.record_id)
+             .select_from(words.join(v, literal_column("property_values.rowid") == words.c.rowid))
+             .where(words.c.lowered.like(p), (v.c.account_id + 0) == account_id,
+                    (v.c.property_id + 0).in_(property_ids), test)
+             for p in lookups]
+    return reads[0] if len(reads) == 1 else union_all(*reads)
+
+
+def _lookups(patterns: Sequence[str]) -> list[str]:
+    """``%run%`` for a run of characters without wildcards that every value matching a
+    pattern contains: one for all the patterns when their runs share one (a token's four
+    patterns do), else one per pattern (its longest run)."""
+    runs = [max(_WILDCARDS.split(p), key=len) for p in patterns]
+    shortest = min(runs, key=len)
+    for common in (shortest, shortest.strip()):
+        if all(common in run for run in runs):
+            return [f"%{common}%"]
+    return [f"%{run}%" for run in dict.fromkeys(runs)]
 
 
 def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Condition]],
