@@ -8,8 +8,8 @@ indexes. On PostgreSQL, ``amcheck`` would do the same but is an extension a data
 not have, so each value index is asked, key by key, for what a scan of the table finds
 under that key, in one snapshot.
 
-The trigrams of the values (``VALUE_TRIGRAMS``, migration 0014): on SQLite an FTS5 table,
-whose ``integrity-check`` compares its every entry with the lower-cased values (a rebuild
+The trigrams of the ordinary values (``VALUE_TRIGRAMS``, migration 0014): on SQLite an FTS5
+table, whose ``integrity-check`` compares its every entry with the lower-cased values (a rebuild
 reads them again); on PostgreSQL a GIN index, asked for the values it holds per (account,
 property) beside a scan (the rows a half-built or corrupt index misses; a wrong trigram
 of a row it holds goes unseen), and reported when it is missing (``pg_trgm`` was not
@@ -149,7 +149,7 @@ def _sqlite_trigrams(conn: Connection) -> list[IndexProblem]:
 
 
 _PG_TRIGRAMS = (f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {t.VALUE_TRIGRAMS} ON "
-                "property_values USING gin (lower(value) gin_trgm_ops)")
+                "property_values USING gin (lower(value) gin_trgm_ops) WHERE source_id IS NULL")
 
 
 def _pg_has_index(conn: Connection, name: str) -> bool:
@@ -166,7 +166,7 @@ def _pg_trigrams(conn: Connection) -> list[IndexProblem]:
                                       "was migrated): token and free-text searches read "
                                       "every value")]
     count = text("SELECT account_id, property_id, count(*) FROM property_values "
-                 "WHERE lower(value) LIKE '%' GROUP BY 1, 2")
+                 "WHERE source_id IS NULL AND lower(value) LIKE '%' GROUP BY 1, 2")
     _scans_only(conn, index=False)
     scanned = {(a, p): n for a, p, n in conn.execute(count)}
     for setting, on in _THROUGH_BITMAP.items():

@@ -192,8 +192,10 @@ _TRIGRAM = 3
 def _containing(account_id: int, property_ids: list[int], patterns: Sequence[str],
                 test: ColumnElement[bool], sqlite: bool) -> SelectBase:
     """The records with a value of ``property_ids`` passing ``test``, which holds only if
-    the lower-cased value is ``LIKE`` one of ``patterns``: found through the trigrams of
-    the values (``VALUE_TRIGRAMS``), then tested whole, so the answer is ``test``'s.
+    the lower-cased value is ``LIKE`` one of ``patterns``: the ordinary values found
+    through their trigrams (``VALUE_TRIGRAMS``), the sync values (which have none, so that
+    the engine's writes do not pay for them) read by property, each then tested whole, so
+    the answer is ``test``'s.
 
     The trigrams are looked up by ``%run%`` (``_lookups``). PostgreSQL's planner reads its
     GIN index for them; SQLite reads its FTS5 table, joined to the values by rowid, when
@@ -201,10 +203,12 @@ def _containing(account_id: int, property_ids: list[int], patterns: Sequence[str
     of the properties are read instead)."""
     lookups = _lookups(patterns)
     match = [v.c.account_id == account_id, v.c.property_id.in_(property_ids), test]
+    synced = select(v.c.record_id).where(v.c.source_id.is_not(None), *match)
     if not sqlite:
-        if set(lookups) != set(patterns):
-            match.append(or_(*[func.lower(v.c.value).like(p) for p in lookups]))
-        return select(v.c.record_id).where(*match)
+        looked_up = ([] if set(lookups) == set(patterns)
+                     else [or_(*[func.lower(v.c.value).like(p) for p in lookups])])
+        return union_all(select(v.c.record_id).where(v.c.source_id.is_(None), *looked_up,
+                                                     *match), synced)
     if min(len(p) for p in lookups) < _TRIGRAM + 2:
         return select(v.c.record_id).where(*match)
     # One LIKE per read of the FTS5 table: given an OR of them, SQLite reads it whole. The
@@ -216,7 +220,7 @@ def _containing(account_id: int, property_ids: list[int], patterns: Sequence[str
              .where(words.c.lowered.like(p), (v.c.account_id + 0) == account_id,
                     (v.c.property_id + 0).in_(property_ids), test)
              for p in lookups]
-    return reads[0] if len(reads) == 1 else union_all(*reads)
+    return union_all(*reads, synced)
 
 
 def _lookups(patterns: Sequence[str]) -> list[str]:

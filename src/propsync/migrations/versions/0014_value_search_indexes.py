@@ -6,7 +6,8 @@ contact search 1.7-2.9 s at 30,000). Migration 0006's sync value indexes now cov
 value: a text by its first 100 lower-case characters (``ix_property_values_text``), a
 number or date by ``num`` (``ix_property_values_num``). The words inside a text
 (``CONTAINS_TOKEN``, a token with ``*``, the free-text ``query``: all ``LIKE`` patterns on
-the lower-cased value) are found by trigrams, ``ix_property_values_trigrams``: on PostgreSQL
+the lower-cased value) are found by trigrams of the ordinary values (not the sync values,
+which the engine's backfills and fan-outs write), ``ix_property_values_trigrams``: on PostgreSQL
 a ``pg_trgm`` GIN index on ``lower(value)`` (the extension ships with PostgreSQL's contrib,
 which stock packages include, and is trusted, so a database owner may create it; without
 it the migration goes on and such searches read the property's values as before); on
@@ -35,23 +36,31 @@ TRIGRAMS = 'ix_property_values_trigrams'
 TEXT_KEY = 'substr(lower(value), 1, 100)'
 log = logging.getLogger('alembic.runtime.migration')
 
+# The trigrams cover ordinary values only (``source_id IS NULL``): the sync engine's
+# backfills and fan-outs write sync values alone, and a trigram index made them 2-4 times
+# as slow (docs/PERFORMANCE.md); a token search on a sync property reads its values.
 # SQLite: the FTS5 table reads its content (for a rebuild or an integrity check) from a
-# view of the lower-cased values, keyed by the rowid of property_values.
+# view of the lower-cased ordinary values, keyed by the rowid of property_values.
+ORDINARY = "source_id IS NULL"
 SQLITE_UP = [
-    "CREATE VIEW property_values_lowered AS "
-    "SELECT rowid AS value_rowid, lower(value) AS lowered FROM property_values",
+    "CREATE VIEW property_values_lowered AS SELECT rowid AS value_rowid, "
+    f"lower(value) AS lowered FROM property_values WHERE {ORDINARY}",
     f"CREATE VIRTUAL TABLE {TRIGRAMS} USING fts5(lowered, content='property_values_lowered', "
     "content_rowid='value_rowid', tokenize='trigram', detail='none')",
-    f"CREATE TRIGGER property_values_trigrams_insert AFTER INSERT ON property_values BEGIN "
+    f"CREATE TRIGGER property_values_trigrams_insert AFTER INSERT ON property_values "
+    f"WHEN new.{ORDINARY} BEGIN "
     f"INSERT INTO {TRIGRAMS}(rowid, lowered) VALUES (new.rowid, lower(new.value)); END",
-    f"CREATE TRIGGER property_values_trigrams_delete AFTER DELETE ON property_values BEGIN "
+    f"CREATE TRIGGER property_values_trigrams_delete AFTER DELETE ON property_values "
+    f"WHEN old.{ORDINARY} BEGIN "
     f"INSERT INTO {TRIGRAMS}({TRIGRAMS}, rowid, lowered) "
     "VALUES ('delete', old.rowid, lower(old.value)); END",
-    f"CREATE TRIGGER property_values_trigrams_update AFTER UPDATE OF value ON property_values "
-    f"WHEN old.value IS NOT new.value BEGIN "
+    "CREATE TRIGGER property_values_trigrams_update AFTER UPDATE OF value, source_id "
+    f"ON property_values WHEN (old.{ORDINARY} OR new.{ORDINARY}) AND "
+    "(old.value IS NOT new.value OR old.source_id IS NOT new.source_id) BEGIN "
     f"INSERT INTO {TRIGRAMS}({TRIGRAMS}, rowid, lowered) "
-    "VALUES ('delete', old.rowid, lower(old.value)); "
-    f"INSERT INTO {TRIGRAMS}(rowid, lowered) VALUES (new.rowid, lower(new.value)); END",
+    f"SELECT 'delete', old.rowid, lower(old.value) WHERE old.{ORDINARY}; "
+    f"INSERT INTO {TRIGRAMS}(rowid, lowered) SELECT new.rowid, lower(new.value) "
+    f"WHERE new.{ORDINARY}; END",
     f"INSERT INTO {TRIGRAMS}({TRIGRAMS}) VALUES ('rebuild')",
 ]
 SQLITE_DOWN = [
@@ -83,7 +92,7 @@ def upgrade() -> None:
             bind.exec_driver_sql(statement)
     elif _trigram_extension(bind):
         bind.exec_driver_sql(f"CREATE INDEX {TRIGRAMS} ON property_values "
-                             "USING gin (lower(value) gin_trgm_ops)")
+                             f"USING gin (lower(value) gin_trgm_ops) WHERE {ORDINARY}")
     log.info("indexed the words of text values")
 
 
