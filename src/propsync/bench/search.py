@@ -190,12 +190,15 @@ class _Kinds:
         params.update({f"l{i}": p for i, p in enumerate(patterns)})
         tests = " OR ".join(f"lower(v.value) LIKE :l{i}" for i in range(len(patterns)))
         if self.sqlite:
+            # + 0: the values by rowid from the trigrams (storage/search.py)
             return (f"SELECT count(DISTINCT v.record_id) FROM {VALUE_TRIGRAMS} f "
                     "JOIN property_values v ON v.rowid = f.rowid WHERE f.lowered LIKE :run "
-                    f"AND v.account_id = :a AND v.property_id = :p AND ({tests})"), params
+                    f"AND v.account_id + 0 = :a AND v.property_id + 0 = :p AND ({tests})",
+                    params)
+        # source_id IS NULL: the trigram index holds ordinary values (these are)
         return ("SELECT count(DISTINCT v.record_id) FROM property_values v "
-                "WHERE v.account_id = :a AND v.property_id = :p AND lower(v.value) LIKE :run "
-                f"AND ({tests})"), params
+                "WHERE v.account_id = :a AND v.property_id = :p AND v.source_id IS NULL "
+                f"AND lower(v.value) LIKE :run AND ({tests})", params)
 
 
 _EQ_SQL = (f"SELECT count(*) FROM property_values WHERE account_id = :a AND property_id = :p "
