@@ -365,6 +365,9 @@ def bench(
     output: Annotated[str, typer.Option(help="Where to write the JSON figures (the chart "
                                         "goes beside it, as .png).")] =
         "bench/results/latest.json",
+    only: Annotated[str | None, typer.Option(
+        help="Run one scenario: search (seed, backfill, searches; JSON only, no chart).")
+    ] = None,
 ) -> None:
     """Measure the sync engine beside the raw database, a real copy workflow and itself
     without sync properties: a table with each target met or missed, JSON figures and a PNG
@@ -381,6 +384,10 @@ def bench(
     if scale not in suite.SCALES:
         err.print(f"[red]error:[/red] --scale must be one of {', '.join(suite.SCALES)}")
         raise typer.Exit(2)
+    if only not in (None, "search"):
+        err.print("[red]error:[/red] --only must be search")
+        raise typer.Exit(2)
+    run = suite.run_search if only else suite.run_store
     console = Console()
     if not console.is_terminal:  # piped or logged: wide enough for the table
         console = Console(width=120)
@@ -391,12 +398,15 @@ def bench(
         for store, url, drop in _bench_targets(database_url, Path(folder), console):
             console.print(f"[bold]{store}[/bold]: {url}")
             try:
-                results[store], samples[store] = suite.run_store(url, store, scale, ui)
+                results[store], samples[store] = run(url, store, scale, ui)
             finally:
                 drop()
     report.print_summary(console, results)
     json_path = Path(output)
     report.write_json(results, json_path)
+    if only:
+        console.print(f"figures written to {json_path}")
+        return
     report.write_png(results, samples, json_path.with_suffix(".png"))
     console.print(f"figures written to {json_path} and {json_path.with_suffix('.png')}")
 

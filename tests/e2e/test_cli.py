@@ -164,6 +164,30 @@ def test_bench_at_tiny_scale_writes_figures_in_the_shape_of_the_issue(store, tmp
         drop_database(url)
 
 
+# Each kind of search (bench/search.py): its p50 through the API, its hand-written SQL's,
+# and their ratio.
+SEARCH_SHAPE = {f"{kind}_{figure}" for kind in ("sync_eq", "email_eq", "custom_eq", "custom_in",
+                                                "token", "token_prefix", "query")
+                for figure in ("p50_ms", "sql_p50_ms", "ratio")}
+
+
+def test_bench_runs_the_search_scenario_alone(tmp_path):
+    """``--only search``: seed, backfill, the searches (each reply's total checked against
+    the seeded values, so a wrong answer fails the run); JSON only."""
+    url = make_database("sqlite", tmp_path)
+    out = tmp_path / "search.json"
+    try:
+        result = propsync(url, "bench", "--scale", "tiny", "--only", "search",
+                          "--database-url", url, "--output", str(out))
+        assert result.returncode == 0, result.stdout + result.stderr
+        figures = json.loads(out.read_text())["sqlite"]
+        assert set(figures["search"]) >= SEARCH_SHAPE
+        assert set(figures) == {"notes", "seed_seconds", "backfill", "search"}
+        assert not out.with_suffix(".png").exists()
+    finally:
+        drop_database(url)
+
+
 def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
     out = tmp_path / "results" / "latest.json"
     result = propsync(url, "bench", "--scale", "tiny", "--database-url", url,
@@ -181,6 +205,7 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
         "vs_workflow": {"fanout_speedup", "stream_speedup", "fanout", "stream", "edit"},
         "write_overhead": {"ratio_1", "ratio_10"},
         "engine_off": {"writes_per_s", "writes_per_s_engine_off", "ratio"},
+        "search": SEARCH_SHAPE,
         **({"worker_scaling": {"1", "2", "4", "speedup_4"},
             "workflow_throughput": {"1", "4", "speedup_4", "sync_ratio_1", "sync_ratio_4"}}
            if store == "postgres" else {}),

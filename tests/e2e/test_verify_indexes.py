@@ -22,12 +22,13 @@ from propsync.bootstrap import engine_for
 from propsync.config import Settings
 from propsync.domain.filters import Filter
 from propsync.services.search import SearchRequest, search
+from propsync.storage.tables import VALUE_TRIGRAMS
 from tests.conftest import PG_ADMIN, drop_database, make_database
 from tests.e2e.test_cli import propsync
 from tests.integration.world import PRIMARY, World
 
 NAME = "ØSTFOLD ENERGI AS"
-INDEX = "ix_property_values_sync_text"
+INDEX = "ix_property_values_text"
 
 
 def seed(engine: Engine) -> World:
@@ -47,14 +48,18 @@ def found(engine: Engine, w: World, value: str = NAME) -> int:
 
 
 def reloaded_by_the_sqlite3_shell(tmp_path: Path) -> tuple[str, World]:
-    """The issue's steps: seed, ``.dump``, reload into a new file without propsync."""
+    """The issue's steps: seed, ``.dump``, reload into a new file without propsync.
+    ``iterdump`` also writes the rows of the FTS5 table (``VALUE_TRIGRAMS``) where they
+    cannot be reloaded; the shell leaves them out (it dumps the FTS5 table's own tables),
+    and so does this."""
     original = make_database("sqlite", tmp_path)
     engine = engine_for(Settings(database_url=original))
     w = seed(engine)
     engine.dispose()
     copy = tmp_path / "reloaded.db"
     source, target = sqlite3.connect(original.removeprefix("sqlite:///")), sqlite3.connect(copy)
-    target.executescript("\n".join(source.iterdump()))
+    target.executescript("\n".join(line for line in source.iterdump()
+                                    if not line.startswith(f'INSERT INTO "{VALUE_TRIGRAMS}"')))
     source.close()
     target.close()
     return f"sqlite:///{copy}", w
@@ -87,7 +92,8 @@ def test_verify_reports_a_sync_value_index_that_misses_rows_and_repair_rebuilds_
         checked = propsync(url, "verify")
         assert checked.returncode == 1, checked.stdout + checked.stderr
         assert INDEX in checked.stdout
-        assert checked.stdout.strip().splitlines()[-1] == "50 difference(s)"
+        # the 50 sync values and the company's own name: every value is indexed
+        assert checked.stdout.strip().splitlines()[-1] == "51 difference(s)"
 
         repaired = propsync(url, "verify", "--repair")
         assert repaired.returncode == 0, repaired.stdout + repaired.stderr
@@ -114,4 +120,82 @@ def test_verify_says_when_postgresql_folds_only_ascii_letters(tmp_path: Path) ->
             assert result.returncode == 1, result.stdout + result.stderr
             assert "LC_CTYPE" in result.stdout and "Traceback" not in result.stderr
     finally:
+        drop_database(url)
+
+
+def tokens_found(engine: Engine, w: World) -> int:
+    """The companies named ``NAME`` found by a word of it (ordinary values have trigrams;
+    sync values are read by property)."""
+    request = SearchRequest(groups=[[Filter("name", "CONTAINS_TOKEN", "energi")]], limit=100)
+    return search(engine, w.principal, "companies", request).total
+
+
+def trigrams_deleted_on_sqlite(tmp_path: Path) -> tuple[str, World, bool]:
+    """A SQLite file whose trigram table lost every entry (as a write with the triggers
+    dropped, or a reload that renumbered the values' rowids, leaves it)."""
+    url = make_database("sqlite", tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    w = seed(engine)
+    engine.dispose()
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    conn.create_function("lower", 1, lambda s: None if s is None else str(s).lower(),
+                         deterministic=True)
+    conn.execute(f"INSERT INTO {VALUE_TRIGRAMS}({VALUE_TRIGRAMS}, rowid, lowered) "
+                 "SELECT 'delete', rowid, lower(value) FROM property_values "
+                 "WHERE source_id IS NULL")
+    conn.commit()
+    conn.close()
+    return url, w, True
+
+
+def trigrams_not_ready_on_postgres(tmp_path: Path) -> tuple[str, World, bool]:
+    """A PostgreSQL GIN trigram index that misses the rows written while it was marked not
+    ready for inserts (PostgreSQL may still find them by a scan of the table)."""
+    url = make_database("postgres", tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"UPDATE pg_index SET indisready = false WHERE indexrelid = "
+                     f"'{VALUE_TRIGRAMS}'::regclass")
+        w = seed(engine)
+        conn.execute(f"UPDATE pg_index SET indisready = true WHERE indexrelid = "
+                     f"'{VALUE_TRIGRAMS}'::regclass")
+    engine.dispose()
+    return url, w, False
+
+
+def trigrams_missing_on_postgres(tmp_path: Path) -> tuple[str, World, bool]:
+    """A PostgreSQL database migrated where ``pg_trgm`` was not available (its index was
+    never built): searches read the values instead, and verify says so."""
+    url = make_database("postgres", tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    w = seed(engine)
+    engine.dispose()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP INDEX {VALUE_TRIGRAMS}")
+    return url, w, False
+
+
+@pytest.mark.parametrize("broken", [trigrams_deleted_on_sqlite, trigrams_not_ready_on_postgres,
+                                    trigrams_missing_on_postgres])
+def test_verify_reports_a_trigram_index_that_misses_values_and_repair_rebuilds_it(
+        tmp_path: Path, broken: Callable[[Path], tuple[str, World, bool]]) -> None:
+    url, w, misses = broken(tmp_path)
+    engine = engine_for(Settings(database_url=url))
+    try:
+        if misses:
+            assert tokens_found(engine, w) == 0  # read through the trigrams, which miss all
+
+        checked = propsync(url, "verify")
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert VALUE_TRIGRAMS in checked.stdout, checked.stdout
+
+        repaired = propsync(url, "verify", "--repair")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        assert f"rebuilt index {VALUE_TRIGRAMS}" in repaired.stdout
+        assert tokens_found(engine, w) == 1
+        again = propsync(url, "verify")
+        assert again.returncode == 0 and again.stdout.strip().endswith("0 difference(s)"), (
+            again.stdout)
+    finally:
+        engine.dispose()
         drop_database(url)

@@ -100,13 +100,13 @@ def test_a_renamed_source_is_found_by_its_new_name_once_synced(s):
 
 
 @pytest.mark.parametrize(("flt", "index"), [
-    (Filter("company_name_sync", "EQ", "acme"), "ix_property_values_sync_text"),
+    (Filter("company_name_sync", "EQ", "acme"), "ix_property_values_text"),
     (Filter("company_name_sync", "IN", values=("acme", "ålesund øst as")),
-     "ix_property_values_sync_text"),
+     "ix_property_values_text"),
     (Filter("company_revenue_sync", "BETWEEN", "500", high_value="1500"),
-     "ix_property_values_sync_num"),
+     "ix_property_values_num"),
     (Filter("company_revenue_sync", "IN", values=("500", "2500")),
-     "ix_property_values_sync_num"),
+     "ix_property_values_num"),
 ])
 def test_the_database_finds_sync_values_through_their_index(s, flt, index):
     """The plan of the search's statement (its page and its total) names the index

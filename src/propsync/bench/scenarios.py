@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import random
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,6 @@ from propsync.sync.worker import SyncWorker
 SOURCE = ValueSource("IMPORT", "bench")
 SYNC_NAME = "company_name_sync"
 PRIMARY_ONLY = [("HUBSPOT_DEFINED", 1)]
-SEARCH_SEED = 20261204
 
 Say = Callable[[str], None]
 
@@ -264,44 +262,6 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
         return {"p50_ms": only, "p95_ms": only, "p99_ms": only}
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2)}
-
-
-# -- search ----------------------------------------------------------------------------------
-
-def search_latency(data: Dataset, client: httpx.Client, searches: int) -> dict[str, Any]:
-    """``POST /crm/v3/objects/contacts/search`` with one ``EQ`` filter, ``searches`` times on
-    the sync property (its values are indexed) and as many on ``email``, an ordinary
-    property with no value index: what indexing sync values buys, beside what a search
-    costs without it, on the same records in the same run."""
-    rng = random.Random(SEARCH_SEED)
-    companies = data.small_companies()
-    samples: dict[str, list[float]] = {"sync": [], "ordinary": []}
-    for i in range(2 * searches):
-        kind = ("sync", "ordinary")[i % 2]
-        if kind == "sync":
-            company = rng.choice(companies)
-            flt = {"propertyName": SYNC_NAME, "operator": "EQ", "value": f"Company {company}"}
-            expected = len(data.primary_of[company])
-        else:
-            contact = rng.choice(data.contacts)
-            flt = {"propertyName": "email", "operator": "EQ",
-                   "value": f"person{contact}@example.com"}
-            expected = 1
-        start = time.perf_counter()
-        reply = client.post("/crm/v3/objects/contacts/search",
-                            json={"filterGroups": [{"filters": [flt]}], "limit": 10})
-        samples[kind].append((time.perf_counter() - start) * 1000)
-        reply.raise_for_status()
-        total = reply.json()["total"]
-        if total != expected:
-            raise RuntimeError(f"search for {flt} found {total}, not {expected}")
-    sync, ordinary = (statistics.median(samples[k]) for k in ("sync", "ordinary"))
-    return {"searches": searches, "sync_p50_ms": round(sync, 2),
-            "ordinary_p50_ms": round(ordinary, 2), "ratio": ratio(ordinary, sync),
-            "method": "POST /crm/v3/objects/contacts/search, one EQ filter, limit 10: on "
-                      f"{SYNC_NAME} (a random company's name; its values are indexed) and on "
-                      "email (a random contact's; ordinary values have no value index), "
-                      "alternating"}
 
 
 # -- write overhead --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
@@ -41,7 +42,7 @@ class Condition:
     operand: object = None
     high: object = None
     operands: tuple[object, ...] = ()
-    synced: bool = False  # a sync property's: its values are indexed (storage/tables.py)
+    synced: bool = False  # a sync property's (every value is indexed: storage/tables.py)
 
 
 # The calculated properties a filter or sort reads from ``records``.
@@ -108,7 +109,7 @@ _NEGATED = {"NEQ": "EQ", "NOT_IN": "IN", "NOT_CONTAINS_TOKEN": "CONTAINS_TOKEN",
             "NOT_HAS_PROPERTY": "HAS_PROPERTY"}
 
 
-def _condition(account_id: int, c: Condition) -> ColumnElement[bool]:
+def _condition(account_id: int, c: Condition, sqlite: bool = False) -> ColumnElement[bool]:
     if c.property_id is None:
         assert c.column is not None
         if c.operator in ("HAS_PROPERTY",):
@@ -122,10 +123,14 @@ def _condition(account_id: int, c: Condition) -> ColumnElement[bool]:
     if c.operator in _NEGATED:
         inner = Condition(c.property_id, None, c.numeric, _NEGATED[c.operator], c.operand,
                           c.high, c.operands, c.synced)
-        return not_(_condition(account_id, inner))
-    if c.synced and c.operator in (_BY_NUMBER if c.numeric else _BY_TEXT) and (
+        return not_(_condition(account_id, inner, sqlite))
+    if c.operator in (_BY_NUMBER if c.numeric else _BY_TEXT) and (
             c.operand is not None or c.operands):
-        return _in_indexed_sync_values(account_id, c)
+        return _in_indexed_values(account_id, c)
+    if c.operator == "CONTAINS_TOKEN" and c.operands:
+        patterns = [str(p) for p in c.operands]
+        return r.c.record_id.in_(_containing(account_id, [c.property_id], patterns,
+                                             _test(func.lower(v.c.value), c), sqlite))
     match = [v.c.account_id == account_id, v.c.record_id == r.c.record_id,
              v.c.property_id == c.property_id]
     if c.operator != "HAS_PROPERTY":
@@ -134,8 +139,9 @@ def _condition(account_id: int, c: Condition) -> ColumnElement[bool]:
     return exists(select(v.c.record_id).where(*match))
 
 
-# What the sync value indexes answer: a number or date by any comparison, a text by
-# equality (its index holds the first 100 lower-case characters).
+# What the value indexes answer (storage/tables.py): a number or date by any comparison, a
+# text by equality (its index holds the first 100 lower-case characters); the words of a
+# text by its trigrams.
 _BY_NUMBER = ("EQ", "IN", "LT", "LTE", "GT", "GTE", "BETWEEN")
 _BY_TEXT = ("EQ", "IN")
 
@@ -146,36 +152,87 @@ _BY_TEXT = ("EQ", "IN")
 UNION_TERMS = 100
 
 
-def _in_indexed_sync_values(account_id: int, c: Condition) -> ColumnElement[bool]:
-    """The records whose sync value passes ``c``, found through the sync value indexes
-    (as an ``IN`` list, which SQLite evaluates once from the index, where it would run an
-    ``EXISTS`` once per record of the type). ``IN`` is a union of one equality per value:
-    given a list, SQLite without statistics walks a sync property's every winner instead
-    (``ix_..._synced_from``)."""
+def _in_indexed_values(account_id: int, c: Condition) -> ColumnElement[bool]:
+    """The records whose value passes ``c``, found through the value indexes (as an ``IN``
+    list, which SQLite evaluates once from the index, where it would run an ``EXISTS`` once
+    per record of the type). ``IN`` is a union of one equality per value: given a list,
+    SQLite without statistics walks a property's every value instead (``ix_..._synced_from``
+    for a sync property)."""
     if c.operator != "IN":
-        return r.c.record_id.in_(_indexed_sync_values(account_id, c))
-    equalities = [_indexed_sync_values(account_id, replace(c, operator="EQ", operand=o,
-                                                           operands=()))
+        return r.c.record_id.in_(_indexed_values(account_id, c))
+    equalities = [_indexed_values(account_id, replace(c, operator="EQ", operand=o,
+                                                      operands=()))
                   for o in c.operands]
     return or_(*[r.c.record_id.in_(union_all(*equalities[i:i + UNION_TERMS]))
                  for i in range(0, len(equalities), UNION_TERMS)])
 
 
-def _indexed_sync_values(account_id: int, c: Condition) -> SelectBase:
-    """The records whose sync value passes ``c`` (not ``IN``) by the sync value indexes.
-    The index's own condition is repeated, so that both planners know they may use it;
-    a text matches on its indexed prefix, then on the whole value."""
-    match = [v.c.account_id == account_id, v.c.property_id == c.property_id,
-             v.c.source_id.is_not(None)]
+def _indexed_values(account_id: int, c: Condition) -> SelectBase:
+    """The records whose value passes ``c`` (not ``IN``) by the value indexes. The index's
+    own condition is repeated, so that both planners know they may use it; a text matches
+    on its indexed prefix, then on the whole value."""
+    match = [v.c.account_id == account_id, v.c.property_id == c.property_id]
     if c.numeric:
         match += [v.c.num.is_not(None), _test(v.c.num, c)]
     else:
         # Spelled out, not bound: a planner matches an index expression by its text.
         prefix = func.substr(func.lower(v.c.value), literal_column("1"),
-                             literal_column(str(t.SYNC_TEXT_PREFIX)))
-        match += [v.c.num.is_(None), prefix == str(c.operand)[:t.SYNC_TEXT_PREFIX],
+                             literal_column(str(t.TEXT_PREFIX)))
+        match += [v.c.num.is_(None), prefix == str(c.operand)[:t.TEXT_PREFIX],
                   _test(func.lower(v.c.value), c)]
     return select(v.c.record_id).where(*match)
+
+
+# A LIKE pattern's wildcards, and the run of other characters the trigram index needs to
+# look a pattern up (shorter ones would read the whole index).
+_WILDCARDS = re.compile(r"[%_]")
+_TRIGRAM = 3
+
+
+def _containing(account_id: int, property_ids: list[int], patterns: Sequence[str],
+                test: ColumnElement[bool], sqlite: bool) -> SelectBase:
+    """The records with a value of ``property_ids`` passing ``test``, which holds only if
+    the lower-cased value is ``LIKE`` one of ``patterns``: the ordinary values found
+    through their trigrams (``VALUE_TRIGRAMS``), the sync values (which have none, so that
+    the engine's writes do not pay for them) read by property, each then tested whole, so
+    the answer is ``test``'s.
+
+    The trigrams are looked up by ``%run%`` (``_lookups``). PostgreSQL's planner reads its
+    GIN index for them; SQLite reads its FTS5 table, joined to the values by rowid, when
+    every run has three characters (a shorter one would read the table whole: the values
+    of the properties are read instead)."""
+    lookups = _lookups(patterns)
+    match = [v.c.account_id == account_id, v.c.property_id.in_(property_ids), test]
+    synced = select(v.c.record_id).where(v.c.source_id.is_not(None), *match)
+    if not sqlite:
+        looked_up = ([] if set(lookups) == set(patterns)
+                     else [or_(*[func.lower(v.c.value).like(p) for p in lookups])])
+        return union_all(select(v.c.record_id).where(v.c.source_id.is_(None), *looked_up,
+                                                     *match), synced)
+    if min(len(p) for p in lookups) < _TRIGRAM + 2:
+        return select(v.c.record_id).where(*match)
+    # One LIKE per read of the FTS5 table: given an OR of them, SQLite reads it whole. The
+    # values are found by rowid, from the trigrams: ``+ 0`` keeps SQLite's planner from
+    # reading the values by (account, property) and the trigrams once per value instead.
+    words = t.value_trigrams
+    reads = [select(v.c.record_id)
+             .select_from(words.join(v, literal_column("property_values.rowid") == words.c.rowid))
+             .where(words.c.lowered.like(p), (v.c.account_id + 0) == account_id,
+                    (v.c.property_id + 0).in_(property_ids), test)
+             for p in lookups]
+    return union_all(*reads, synced)
+
+
+def _lookups(patterns: Sequence[str]) -> list[str]:
+    """``%run%`` for a run of characters without wildcards that every value matching a
+    pattern contains: one for all the patterns when their runs share one (a token's four
+    patterns do), else one per pattern (its longest run)."""
+    runs = [max(_WILDCARDS.split(p), key=len) for p in patterns]
+    shortest = min(runs, key=len)
+    for common in (shortest, shortest.strip()):
+        if all(common in run for run in runs):
+            return [f"%{common}%"]
+    return [f"%{run}%" for run in dict.fromkeys(runs)]
 
 
 def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Condition]],
@@ -183,7 +240,7 @@ def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Conditio
     clauses = [r.c.account_id == account_id, r.c.object_type == object_type,
                r.c.archived.is_(False)]
     if groups:  # a group without filters matches every record, as in HubSpot
-        clauses.append(or_(*[and_(true(), *[_condition(account_id, c) for c in g])
+        clauses.append(or_(*[and_(true(), *[_condition(account_id, c, sqlite) for c in g])
                              for g in groups]))
     if query is not None:
         matching = _matching_text(account_id, *query, sqlite)
@@ -204,8 +261,8 @@ _LOWERED_TO_ASCII = ("\u0130", "\u212a")
 def _matching_text(account_id: int, property_ids: list[int], text: str, sqlite: bool
                    ) -> SelectBase:
     """The records with a value of ``property_ids`` that contains ``text`` (any case), as
-    one set read through the index on (account, property, record): an ``IN`` list that
-    both stores evaluate once, where an ``EXISTS`` was probed once per record of the type.
+    one set read through the values' trigrams (``_containing``): an ``IN`` list that both
+    stores evaluate once, where an ``EXISTS`` was probed once per record of the type.
 
     SQLite's own ``LIKE`` folds ASCII letters, without calling propsync's ``lower()`` (a
     Python function) once per value; so for an ASCII ``text`` the Python ``lower()`` is
@@ -217,8 +274,7 @@ def _matching_text(account_id: int, property_ids: list[int], text: str, sqlite: 
     if sqlite and needle.isascii():
         test = or_(v.c.value.like(pattern),
                    and_(or_(*[v.c.value.like(f"%{c}%") for c in _LOWERED_TO_ASCII]), test))
-    return select(v.c.record_id).where(v.c.account_id == account_id,
-                                       v.c.property_id.in_(property_ids), test)
+    return _containing(account_id, property_ids, [pattern], test, sqlite)
 
 
 def _order(account_id: int, sorts: Sequence[SortKey]) -> list[ColumnElement[object]]:

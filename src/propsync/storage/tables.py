@@ -22,12 +22,16 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
+    table,
     text,
 )
 
-# How many lower-case characters of a sync text value its index holds (storage/search.py
+# How many lower-case characters of a text value its index holds (storage/search.py
 # matches on them, then on the whole value).
-SYNC_TEXT_PREFIX = 100
+TEXT_PREFIX = 100
+# The trigram index of every text value (PostgreSQL: a GIN index; SQLite: an FTS5 table).
+VALUE_TRIGRAMS = "ix_property_values_trigrams"
 
 metadata = MetaData(
     naming_convention={
@@ -217,17 +221,23 @@ property_values = Table(
     Index("ix_property_values_synced_from", "account_id", "property_id", "source_id",
           "record_id", postgresql_where=text("source_id IS NOT NULL"),
           sqlite_where=text("source_id IS NOT NULL")),
-    # Sync values are searchable by index (migration 0006 says what it costs): a text value
-    # by its first 100 lower-case characters (a whole value may be longer than an index
-    # entry can hold), a number or date by ``num``. Each sync value is in exactly one.
-    Index("ix_property_values_sync_text", "account_id", "property_id",
-          text(f"substr(lower(value), 1, {SYNC_TEXT_PREFIX})"),
-          postgresql_where=text("source_id IS NOT NULL AND num IS NULL"),
-          sqlite_where=text("source_id IS NOT NULL AND num IS NULL")),
-    Index("ix_property_values_sync_num", "account_id", "property_id", "num",
-          postgresql_where=text("source_id IS NOT NULL AND num IS NOT NULL"),
-          sqlite_where=text("source_id IS NOT NULL AND num IS NOT NULL")),
+    # Every value is searchable by index (migrations 0006 and 0014 say what it costs): a
+    # text value by its first 100 lower-case characters (a whole value may be longer than an
+    # index entry can hold), a number or date by ``num``. Each value is in exactly one. The
+    # words inside a text (``CONTAINS_TOKEN``, the free-text ``query``) are found through a
+    # trigram index that migration 0014 adds outside this metadata: on PostgreSQL a
+    # ``pg_trgm`` GIN index on ``lower(value)`` (``VALUE_TRIGRAMS``), on SQLite the FTS5
+    # table ``VALUE_TRIGRAMS`` kept by triggers (storage/indexes.py checks both).
+    Index("ix_property_values_text", "account_id", "property_id",
+          text(f"substr(lower(value), 1, {TEXT_PREFIX})"),
+          postgresql_where=text("num IS NULL"), sqlite_where=text("num IS NULL")),
+    Index("ix_property_values_num", "account_id", "property_id", "num",
+          postgresql_where=text("num IS NOT NULL"), sqlite_where=text("num IS NOT NULL")),
 )
+
+# SQLite's trigram index of the lower-cased values (an FTS5 table keyed by the rowid of
+# ``property_values``; migration 0014 creates it and its triggers): searches read it only.
+value_trigrams = table(VALUE_TRIGRAMS, column("rowid"), column("lowered"))
 
 # The values of unique properties (``hasUniqueValue``) that live records hold: the primary
 # key makes the database refuse a second record with the same value, also when two
