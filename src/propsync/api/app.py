@@ -22,6 +22,7 @@ from propsync.api.routes import (
     members,
     objects,
     properties,
+    reports,
     search,
     sync,
     tokens,
@@ -72,7 +73,7 @@ def create_app(
     install_error_handlers(app)
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
-                   members, flows, workflow_runs):
+                   members, flows, workflow_runs, reports):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

@@ -178,13 +178,22 @@ def _indexed_sync_values(account_id: int, c: Condition) -> SelectBase:
     return select(v.c.record_id).where(*match)
 
 
+def groups_clause(account_id: int, groups: Sequence[Sequence[Condition]]
+                  ) -> ColumnElement[bool]:
+    """``groups`` (an OR of AND groups) as one condition on a row of ``records``: what
+    search, workflows and reports filter records by (a group without filters matches
+    every record, as in HubSpot; no groups match every record)."""
+    if not groups:
+        return true()
+    return or_(*[and_(true(), *[_condition(account_id, c) for c in g]) for g in groups])
+
+
 def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Condition]],
            query: tuple[list[int], str] | None, sqlite: bool) -> ColumnElement[bool]:
     clauses = [r.c.account_id == account_id, r.c.object_type == object_type,
                r.c.archived.is_(False)]
-    if groups:  # a group without filters matches every record, as in HubSpot
-        clauses.append(or_(*[and_(true(), *[_condition(account_id, c) for c in g])
-                             for g in groups]))
+    if groups:
+        clauses.append(groups_clause(account_id, groups))
     if query is not None:
         matching = _matching_text(account_id, *query, sqlite)
         if not sqlite:
