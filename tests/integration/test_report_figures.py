@@ -271,3 +271,23 @@ def test_a_value_cleared_then_is_no_value_and_a_record_made_later_is_left_out(w:
     assert [(g.kind, g.label, g.records) for g in now.figures.groups] == [
         ("VALUE", "Silver", 1), ("NO_VALUE", "(no value)", 1)]
     assert math.isclose(now.figures.value or 0, 2)
+
+
+def test_property_uses_names_each_report_and_where_it_reads_the_property(w: World) -> None:
+    from propsync.domain.usage import Use
+    from propsync.storage.db import read_transaction
+
+    made = svc.create_report(w.engine, w.principal, {
+        "name": "Scores by tier", "objectType": "contacts", "groupBy": "tier",
+        "measure": "SUM", "measureProperty": "score", "filterBranch": FILTERS[2][0]})
+    rid = str(made.report_id)
+    with read_transaction(w.engine) as conn:
+        assert svc.property_uses(conn, w.account_id, "contacts", "tier") == [
+            Use("report", rid, "Scores by tier", "contacts", ("group by", "filter branch 1"),
+                f"/ui/reports/{rid}")]
+        assert [u.parts for u in svc.property_uses(conn, w.account_id, "contacts", "score")
+                ] == [("measure",)]
+        assert [u.parts for u in svc.property_uses(conn, w.account_id, "contacts", "flag")
+                ] == [("filter branch 2",)]
+        assert svc.property_uses(conn, w.account_id, "contacts", "seen") == []
+        assert svc.property_uses(conn, w.account_id, "companies", "tier") == []

@@ -75,7 +75,7 @@ def clone_report(reportId: str, body: CloneIn, engine: EngineDep, principal: Pri
                         headers={"Location": f"/propsync/v1/reports/{saved.report_id}"})
 
 
-@router.get("/{reportId}/run", response_model=ReportRunOut, response_model_exclude_none=True)
+@router.get("/{reportId}/run", response_model=ReportRunOut)
 def run_report(reportId: str, engine: EngineDep, principal: PrincipalDep,
                asOf: Annotated[str | None, Query(max_length=40)] = None) -> ReportRunOut:
     """The report's figures: one group per value (a date per UTC bucket), the biggest

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from propsync.api.schemas.common import Model, NextPage, Paging
 from propsync.domain.properties import format_ms
@@ -19,7 +19,10 @@ _BRANCH = ("HubSpot's list filter branch: an OR branch of AND branches (or one A
 
 
 class ReportIn(Model):
-    """A report's definition (the service reads and checks every member)."""
+    """A report's definition (the service reads and checks every member, and refuses
+    one it does not know)."""
+
+    model_config = ConfigDict(extra="allow")
 
     name: str = Field(description="What the report is called.")
     objectType: str = Field(description="contacts, companies, deals or tickets.")
