@@ -82,8 +82,10 @@ def run_report(reportId: str, engine: EngineDep, principal: PrincipalDep,
     ``maxGroups`` of them, then "(no value)" and "(other)". With ``asOf`` (a date, an
     ISO-8601 date-time or epoch milliseconds in the past), as of that moment, from the
     property history: the value each record had then, of the records created by then and
-    not archived then. Not exact as of a moment: a record archived then and restored
+    not archived then. Not exact as of a moment: association changes are not historized
+    (a sync property's value then is the one the sync engine had written by then, which
+    may lag the association change that moved it); a record archived then and restored
     since counts as live throughout; calculated properties other than ``createdate``
-    (``lastmodifieddate``) are today's; records deleted for good (GDPR) are gone; values
-    written without history (none through the API) are missing."""
+    (``lastmodifieddate``) are today's; records deleted for good (GDPR) are gone; a
+    property's definition (its type, options and labels) is today's."""
     return run_out(svc.run_report(engine, principal, reportId, asOf))
