@@ -212,7 +212,8 @@ def _moment() -> int:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.lists(st.tuples(st.integers(0, 5), contact), max_size=6),
                       min_size=1, max_size=4),
-       grouping=st.sampled_from([("tier", None), ("seen", "MONTH"), ("flag", None)]),
+       grouping=st.sampled_from([("tier", None), ("seen", "MONTH"), ("seen_at", "WEEK"),
+                                 ("seen_at", "DAY"), ("flag", None)]),
        measure=st.sampled_from(("COUNT", "SUM")))
 def test_as_of_a_moment_equals_the_history_replayed_to_it(
         w: World, steps: list[list[tuple[int, dict[str, Any]]]], grouping: tuple[str, str | None],
@@ -291,3 +292,21 @@ def test_property_uses_names_each_report_and_where_it_reads_the_property(w: Worl
                 ] == [("filter branch 2",)]
         assert svc.property_uses(conn, w.account_id, "contacts", "seen") == []
         assert svc.property_uses(conn, w.account_id, "companies", "tier") == []
+
+
+def test_as_of_reads_date_times_back_from_history_for_buckets_and_filters(w: World) -> None:
+    late = 1_772_667_000_000  # 2026-03-04T23:30:00Z
+    report = svc.create_report(w.engine, w.principal, {
+        "name": "Seen", "objectType": "contacts", "groupBy": "seen_at", "dateBucket": "DAY",
+        "filterBranch": {"filterBranchType": "AND", "filters": [{
+            "filterType": "PROPERTY", "property": "seen_at", "operation": {
+                "operationType": "NUMBER", "operator": "IS_GREATER_THAN_OR_EQUAL_TO",
+                "value": late}}]}})
+    rid = w.one("contacts", seen_at=format_ms(late))
+    w.one("contacts", seen_at=format_ms(late - 1))  # filtered out, then and now
+    before = _moment()
+    w.set("contacts", rid, seen_at=format_ms(late + 3_600_000))
+    then = svc.run_report(w.engine, w.principal, str(report.report_id), str(before))
+    now = svc.run_report(w.engine, w.principal, str(report.report_id))
+    assert [(g.key, g.records) for g in then.figures.groups] == [("2026-03-04", 1)]
+    assert [(g.key, g.records) for g in now.figures.groups] == [("2026-03-05", 1)]

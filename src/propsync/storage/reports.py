@@ -201,7 +201,9 @@ def group_rows(conn: Connection, account_id: int, q: FigureQuery) -> list[GroupR
               "AVERAGE": g.c.total / func.nullif(g.c.measured, 0)}[q.measure]
     rank = func.row_number().over(partition_by=g.c.key.is_(None),
                                   order_by=[metric.is_(None), metric.desc(), g.c.key])
-    ranked = select(g, rank.label("rn")).subquery("ranked")
+    # A CTE, read by both halves of the UNION: the grouping runs once (as a subquery it
+    # ran once per half, which doubled a report's time).
+    ranked = select(g, rank.label("rn")).cte("ranked")
     kept = select(ranked.c.key, ranked.c.records, ranked.c.measured, ranked.c.total,
                   literal(1).label("kept"), literal(0).label("folded")).where(
         or_(ranked.c.key.is_(None), ranked.c.rn <= q.max_groups))
