@@ -57,6 +57,17 @@ def test_a_report_made_in_the_editor_is_drawn_tabled_and_downloaded(
     expect(page.locator("#report-chart")).to_have_attribute("data-drawn", "0")
 
     page.goto(page.url.split("?")[0])
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Property", exact=True)).to_have_value("firstname")
+    page.get_by_label("Chart").select_option("PIE")
+    page.get_by_role("button", name="+ Group").click()
+    page.get_by_label("Property", exact=True).nth(1).select_option("lifecyclestage")
+    page.get_by_label("Operator").nth(1).select_option("IS_UNKNOWN")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_have_text("Changes saved.")
+    expect(table.locator("tfoot")).to_contain_text("7")  # firstname known, or no stage
+    expect(canvas).to_have_attribute("data-drawn", "4")
+
     page.get_by_label("Name of the copy").fill("Stages again")
     page.get_by_role("button", name="Clone report").click()
     expect(page.get_by_role("status")).to_have_text("Report cloned: this is the copy.")
