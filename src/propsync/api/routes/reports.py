@@ -29,7 +29,7 @@ from propsync.services import reports as svc
 router = APIRouter(prefix="/propsync/v1/reports", tags=["Reports"], responses=ERROR_RESPONSES)
 
 
-@router.get("", response_model=ReportList, response_model_exclude_none=True)
+@router.get("", response_model=ReportList)
 def list_reports(engine: EngineDep, principal: PrincipalDep,
                  after: Annotated[str | None, Query(max_length=40)] = None,
                  limit: Annotated[int, Query()] = svc.MAX_PAGE) -> ReportList:
