@@ -329,14 +329,14 @@ def parse_as_of(raw: str, now_ms: int) -> int:
     ISO-8601 date-time with its zone, or milliseconds since 1970; not in the future."""
     text = raw.strip()
     try:
-        if re.fullmatch(r"-?\d{1,15}", text):
+        if re.fullmatch(r"-?[0-9]{1,15}", text):
             ms = int(text)
-        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             day = date.fromisoformat(text)
             ms = (day.toordinal() - _EPOCH_DAY + 1) * _DAY_MS - 1
         else:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
+            if moment.tzinfo is None or not text.isascii():
                 raise ValueError("no zone")
             ms = round(moment.timestamp() * 1000)
     except (ValueError, OverflowError):

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
 from propsync.domain.errors import PropsyncError
-from propsync.domain.properties import PropertyDefinition
+from propsync.domain.properties import PropertyDefinition, format_ms
 from propsync.domain.reports import (
     BUCKETS,
     CHARTS,
@@ -199,7 +199,9 @@ def export(ctx: CtxDep, reportId: str, asOf: str = "") -> Response:
     run = svc.run_report(ctx.engine, ctx.principal, reportId, asOf or None)
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(csv_rows(run.report.spec, run.figures))
-    name = f"report-{run.report.report_id}{'-as-of-' + asOf[:10] if asOf else ''}.csv"
+    as_of = run.figures.as_of_ms
+    day = "" if as_of is None else f"-as-of-{format_ms(as_of)[:10]}"  # ASCII, as parsed
+    name = f"report-{run.report.report_id}{day}.csv"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
