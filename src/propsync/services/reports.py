@@ -188,6 +188,9 @@ def report_figures(conn: Connection, principal: Principal, spec: ReportSpec,
         spec.measure, None if measured is None else measured.id, groups, spec.max_groups,
         as_of_ms, {p.id: p.type for p in props.values() if not p.calculated})
     rows = store.group_rows(conn, principal.account_id, query)
+    # Asked again after the read (on PostgreSQL each statement sees what committed before
+    # it): a property restricted while the figures were read refuses them too.
+    ReportChecker(conn, principal, spec).viewable_for_run()
     return figures(spec, group_by, rows, as_of_ms)
 
 
