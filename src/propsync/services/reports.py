@@ -47,7 +47,8 @@ from propsync.domain.usage import Use, check_replacement
 from propsync.services.schema import Catalogue
 from propsync.storage import reports as store
 from propsync.storage.db import read_transaction, write_transaction
-from propsync.storage.reports import FigureQuery, Grouping, StoredReport
+from propsync.storage.reports import FigureQuery, Grouping
+from propsync.storage.reports import StoredReport as StoredReport  # the adapters' type
 from propsync.storage.search import condition_for
 
 MAX_REPORTS = 1_000  # per account

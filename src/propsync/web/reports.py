@@ -31,7 +31,7 @@ from propsync.domain.reports import (
     number_text,
 )
 from propsync.services import reports as svc
-from propsync.storage.reports import StoredReport
+from propsync.services.reports import StoredReport
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 from propsync.web.flow_fields import apply_button, read_fields
 from propsync.web.flow_form import OPERATORS, Condition, conditions_of, filter_branch, operators_for

@@ -11,8 +11,7 @@ from pydantic import ConfigDict, Field
 from propsync.api.schemas.common import Model, NextPage, Paging
 from propsync.domain.properties import format_ms
 from propsync.domain.reports import DEFAULT_GROUPS, Figures
-from propsync.services.reports import ReportPage, ReportRun
-from propsync.storage.reports import StoredReport
+from propsync.services.reports import ReportPage, ReportRun, StoredReport
 
 _BRANCH = ("HubSpot's list filter branch: an OR branch of AND branches (or one AND branch) "
            "of PROPERTY filters, as Lists v3 and workflow enrollment write it.")
