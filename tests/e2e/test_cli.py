@@ -206,6 +206,7 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
         "write_overhead": {"ratio_1", "ratio_10"},
         "engine_off": {"writes_per_s", "writes_per_s_engine_off", "ratio"},
         "search": SEARCH_SHAPE,
+        "report": {"records", "seconds", "raw_sql_seconds", "ratio"},
         **({"worker_scaling": {"1", "2", "4", "speedup_4"},
             "workflow_throughput": {"1", "4", "speedup_4", "sync_ratio_1", "sync_ratio_4"}}
            if store == "postgres" else {}),
@@ -215,6 +216,7 @@ def _bench_tiny(url: str, store: str, tmp_path: Path) -> None:
         assert all(isinstance(figures[store][member][k], int | float | dict) for k in keys)
     assert figures[store]["fanout"]["targets"] == 100
     assert figures[store]["backfill"]["targets"] == 1000
+    assert figures[store]["report"]["records"] == 1000
     versus = figures[store]["vs_workflow"]
     assert versus["fanout"]["targets"] == 100
     assert {"workflow_seconds", "sync_seconds", "raw_sql_seconds", "workflow_to_raw_sql"} <= set(

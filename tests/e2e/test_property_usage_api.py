@@ -26,6 +26,7 @@ from tests.e2e.test_flows_api import (
 from tests.e2e.test_sync_api import PRIMARY, sync_body
 
 USAGE = "/propsync/v1/properties/{}/{}/usage"
+REPORTS = "/propsync/v1/reports"
 CLONE = "/propsync/v1/workflows/{}/clone"
 
 
@@ -157,6 +158,40 @@ def test_a_property_a_workflow_uses_cannot_be_deleted_restricted_or_retyped(api,
     assert api.patch(path, json={"label": "Tier level"}).status_code == 200  # a relabel is fine
     assert api.delete(f"{FLOWS}/{flow['id']}").status_code == 204
     assert api.delete(path).status_code == 204
+
+
+def test_a_reports_uses_are_listed_kept_exact_and_refuse_deleting_or_retyping(api):
+    prop(api, "contacts", "tier")
+    prop(api, "contacts", "score", "number", "number")
+    made = api.post(REPORTS, json={
+        "name": "Score by tier", "objectType": "contacts", "groupBy": "tier",
+        "measure": "SUM", "measureProperty": "score", "filterBranch": {
+            "filterBranchType": "OR", "filterBranches": [{
+                "filterBranchType": "AND", "filters": [{
+                    "filterType": "PROPERTY", "property": "tier", "operation": {
+                        "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"}}]}]}})
+    assert made.status_code == 201, made.text
+    report = made.json()
+    assert uses(api, "contacts", "tier") == {("report", report["id"]): ["group by",
+                                                                         "filter branch 1"]}
+    assert uses(api, "contacts", "score") == {("report", report["id"]): ["measure"]}
+    assert usage(api, "contacts", "tier")["results"][0]["link"] == f"/ui/reports/{report['id']}"
+    _refused(api.delete("/crm/v3/properties/contacts/score"), "Score by tier", "measure")
+    _refused(api.patch("/crm/v3/properties/contacts/tier",
+                       json={"type": "number", "fieldType": "number"}))
+    changed = api.put(f"{REPORTS}/{report['id']}", json={
+        "name": "Contacts by tier", "objectType": "contacts", "groupBy": "tier"})
+    assert changed.status_code == 200, changed.text
+    assert uses(api, "contacts", "score") == {}  # the edit dropped it
+    assert api.delete("/crm/v3/properties/contacts/score").status_code == 204
+    clone = api.post(f"{REPORTS}/{report['id']}/clone", json={})
+    assert clone.status_code == 201, clone.text
+    assert set(uses(api, "contacts", "tier")) == {("report", report["id"]),
+                                                  ("report", clone.json()["id"])}
+    for rid in (report["id"], clone.json()["id"]):
+        assert api.delete(f"{REPORTS}/{rid}").status_code == 204
+    assert uses(api, "contacts", "tier") == {}
+    assert api.delete("/crm/v3/properties/contacts/tier").status_code == 204
 
 
 def test_a_sync_property_a_workflow_reads_cannot_be_deleted_or_retyped_by_a_new_source(api):

@@ -32,6 +32,7 @@ from propsync.services import labels as label_svc
 from propsync.services import members
 from propsync.services import property_groups as group_svc
 from propsync.services import records as record_svc
+from propsync.services import reports as report_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.accounts import authenticate, create_account, create_token, create_user
 from propsync.services.properties import PropertyInput, create_property
@@ -64,6 +65,7 @@ _TABLES = {  # what a call may change, table by table (not what the sync engine 
     "tokens": ("token_id", "user_id", "revoked_ms"),
     "workflows": ("flow_id", "object_type", "name", "enabled", "revision", "definition",
                   "deleted_ms"),
+    "reports": ("report_id", "object_type", "definition"),
 }
 
 
@@ -144,6 +146,7 @@ class World:
     team: int = 0  # a team of the spare user, named by no access rule
     spare_token: int = 0  # a live token of the spare user, which calls may revoke
     flows: dict[str, int] = field(default_factory=dict)  # type → a live workflow of it
+    reports: dict[str, int] = field(default_factory=dict)  # type → a report of it
     made: int = 0
     snapshot: Snapshot | None = None
 
@@ -186,7 +189,7 @@ class World:
         if self.snapshot is not None and now.tables == self.snapshot.tables:
             return False
         for step in (self._fix_schema, self._fix_records, self._fix_links, self._fix_people,
-                     self._fix_flows):
+                     self._fix_flows, self._fix_reports):
             if step(now):
                 now = read_snapshot(self.engine, self.account_id, self.tag)
         self.snapshot = now
@@ -334,6 +337,26 @@ class World:
             if self.flows.get(ot) not in live:
                 self.flows[ot] = flow_svc.create_flow(self.engine, self.admin,
                                                       self.flow_body(ot)).flow_id
+                wrote = True
+        return wrote
+
+    def report_body(self, ot: str) -> dict[str, Any]:
+        """A report of ``ot`` grouped by one of its custom properties (so a reply that
+        shows it shows a text of ``ot``) and filtered by another."""
+        return {"name": f"Report {ot}", "objectType": ot, "measure": "COUNT",
+                "groupBy": self.name(ot, "plain"), "chartType": "BAR", "maxGroups": 20,
+                "filterBranch": {"filterBranchType": "AND", "filters": [{
+                    "filterType": "PROPERTY", "property": self.name(ot, "mk"),
+                    "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"}}]}}
+
+    def _fix_reports(self, now: Snapshot) -> bool:
+        """A report of every type (a call may have deleted one)."""
+        live = {r[0] for r in now.tables["reports"]}
+        wrote = False
+        for ot in TYPES:
+            if self.reports.get(ot) not in live:
+                self.reports[ot] = report_svc.create_report(
+                    self.engine, self.admin, self.report_body(ot)).report_id
                 wrote = True
         return wrote
 

@@ -134,6 +134,7 @@ def _flow_put(c: Filling) -> list[Variant]:
 
 PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "flowId": lambda c: [(str(c.world.flows[t]), frozenset({t})) for t in _flow_types(c)],
+    "reportId": lambda c: [(str(c.world.reports[t]), frozenset({t})) for t in _flow_types(c)],
     "objectId": lambda c: [(c.world.record(c.ot), NONE)],
     "recordId": lambda c: [(c.world.record(c.ot), NONE)],
     "fromObjectId": lambda c: [(c.ends()[0], NONE)],
@@ -160,6 +161,7 @@ QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "associations": lambda c: [(",".join(ts), frozenset(ts)) for ts in c.plan.many()],
     "idProperty": lambda c: [(None, NONE), ("hs_object_id", NONE)],
     "state": lambda c: [(None, NONE), ("ACTIVE", NONE)],  # a workflow's enrollments
+    "asOf": lambda c: [(None, NONE), ("2020-01-01", NONE)],  # a report's figures then
 }
 
 
@@ -244,8 +246,13 @@ def _label(c: Filling, key: str) -> dict[str, Any]:
 
 
 def _clone(c: Filling) -> list[Variant]:
-    """A clone of the flow named in the path: as it is, and with the property its action
-    writes replaced by another of its type (``POST /propsync/v1/workflows/{id}/clone``)."""
+    """A clone of the asset named in the path: a report as it is; a flow as it is, and
+    with the property its action writes replaced by another of its type
+    (``POST /propsync/v1/workflows/{id}/clone``)."""
+    if "reportId" in c.path:
+        return [({"name": c.world.fresh("report")}, frozenset({_report_type(c)}))]
+    if "flowId" not in c.path:
+        raise TeachTheGenerator(c.label, "a clone of an asset other than a flow or report")
     ot = c.world.flow_revision(c.path["flowId"])[0]
     replace = {"property": c.world.name(ot, "plain"), "with": c.world.name(ot, "spare")}
     return [({"name": c.world.fresh("clone")}, frozenset({ot})),
@@ -258,6 +265,20 @@ FLOW_MEMBERS = _paths("{actions,blockedDates,canEnrollFromSalesforce,customPrope
                       "{eventAnchor,flowType,goalFilterBranch,isEnabled,name,objectTypeId}",
                       "{startActionId,suppressionFilterBranch,suppressionListIds}",
                       "{timeWindows,type,unEnrollmentSetting,uuid}")
+REPORT_MEMBERS = _paths("{chartType,dateBucket,filterBranch,groupBy,maxGroups,measure}",
+                        "{measureProperty,name,objectType}")
+
+
+def _report_type(c: Filling) -> str:
+    return next(t for t, rid in c.world.reports.items() if str(rid) == c.path["reportId"])
+
+
+def _report_body(c: Filling) -> list[Variant]:
+    """A report of each type; a PUT's keeps the type of the report it replaces."""
+    types = [_report_type(c)] if "reportId" in c.path else list(_flow_types(c))
+    return [(c.world.report_body(t), frozenset({t})) for t in types]
+
+
 Builder = Callable[[Filling], list[Variant]]
 BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows, and it
     (_paths("after", "limit", "properties", "query", "sorts[].{direction,propertyName}",

@@ -69,6 +69,7 @@ class World:
     company: str
     label_id: int
     flow_id: str = ""
+    report_id: str = ""
 
 
 def _make_world(tenant: Tenant) -> World:
@@ -89,8 +90,19 @@ def _make_world(tenant: Tenant) -> World:
                      json={"label": "Probe", "name": "probe"})
     flow = api.post("/automation/v4/flows", json=PROBE_FLOW)
     assert flow.status_code == 201, flow.text
+    report = api.post("/propsync/v1/reports", json=PROBE_REPORT)
+    assert report.status_code == 201, report.text
     return World(contact.json()["id"], company.json()["id"],
-                 int(label.json()["results"][0]["typeId"]), flow.json()["id"])
+                 int(label.json()["results"][0]["typeId"]), flow.json()["id"],
+                 report.json()["id"])
+
+
+# A contact report: counts by month of a date-time property, filtered by a sync property.
+PROBE_REPORT = {"name": "Probe", "objectType": "contacts", "groupBy": "probe_when",
+                "dateBucket": "WEEK", "filterBranch": {"filterBranchType": "AND", "filters": [{
+                    "filterType": "PROPERTY", "property": "company_city", "operation": {
+                        "operationType": "MULTISTRING", "operator": "IS_ANY_OF",
+                        "values": ["Oslo"]}}]}}
 
 
 # A contact workflow that enrolls on the first name and sets the job title.
@@ -208,7 +220,7 @@ def _path_values(world: World) -> dict[str, str]:
             "objectId": world.contact, "fromObjectId": world.contact, "recordId": world.contact,
             "toObjectId": world.company, "propertyName": "company_city", "name": "company_city",
             "groupName": "contactinformation", "associationTypeId": str(world.label_id),
-            "flowId": world.flow_id}
+            "flowId": world.flow_id, "reportId": world.report_id}
 
 
 def _url(op: Operation, values: dict[str, str], hostile: tuple[str, str] | None = None) -> str:

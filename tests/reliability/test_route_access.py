@@ -187,6 +187,8 @@ def needs(call: Call) -> Role:
     # workflows, and enrolling records in them: as property settings
     if path.startswith(("/automation/v4/flows", "/propsync/v1/workflows")):
         return Role.ADMIN
+    if path.startswith("/propsync/v1/reports"):  # reports: as property settings (SPEC 2)
+        return Role.ADMIN
     # label definitions (not /batch/labels/archive, which takes labels off record pairs),
     # and association limits (under HubSpot's spec's prefix and its SDK's)
     if path.startswith(("/crm/v3/properties/", "/crm/associations/v4/definitions/",

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from playwright.sync_api import Browser, Page, expect
 
 from propsync.domain.objects import OBJECT_TYPES
+from propsync.services import reports as report_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.accounts import create_token, create_user
 from propsync.web.flow_form import Condition, FlowForm, Step, to_definition
@@ -40,6 +41,7 @@ NOT_PAGES = {
     "/ui/settings/properties/{objectType}/{name}/status.json": "JSON a property page polls",
     "/ui/sync/status.json": "JSON the sync overview polls",
     "/ui/settings/propose-name": "JSON the wizard asks for an internal name",
+    "/ui/reports/{reportId}/export.csv": "a report's figures as a CSV download",
 }
 LONG = "a-rather-long-value-without-spaces-that-a-phone-cannot-wrap-" * 2
 
@@ -52,6 +54,7 @@ class Seeded:
     admin: Admin
     records: dict[str, int]
     flow_id: str
+    report_id: str = ""
 
 
 @pytest.fixture
@@ -75,8 +78,11 @@ def seeded(admin: Admin) -> Seeded:
         steps=(Step("copy_to", target="city", source="city",
                     association="contacts:HUBSPOT_DEFINED:280"),)), {"city": "string"}),
         "isEnabled": True})
+    report = report_svc.create_report(admin.engine, admin.principal, {
+        "name": "Contacts by company city " + LONG, "objectType": "contacts",
+        "groupBy": "company_city", "chartType": "PIE"})
     admin.settle()
-    return Seeded(admin, records, str(flow.flow_id))
+    return Seeded(admin, records, str(flow.flow_id), str(report.report_id))
 
 
 def page_routes(server: RunningServer) -> list[str]:
@@ -101,6 +107,7 @@ def fill(path: str, seeded: Seeded) -> list[str]:
         ("objectType", "name"): [{"objectType": "contacts", "name": "company_city"},
                                  {"objectType": "companies", "name": "domain"}],
         ("flowId",): [{"flowId": seeded.flow_id}],
+        ("reportId",): [{"reportId": seeded.report_id}],
     }
     if path.endswith("/redefine"):  # only a sync property has a source to change
         fillings[("objectType", "name")] = fillings[("objectType", "name")][:1]

@@ -23,6 +23,7 @@ from propsync.api.routes import (
     objects,
     properties,
     property_usage,
+    reports,
     search,
     sync,
     tokens,
@@ -73,7 +74,7 @@ def create_app(
     install_error_handlers(app)
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
-                   members, flows, workflow_runs, property_usage):
+                   members, flows, workflow_runs, property_usage, reports):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

@@ -103,6 +103,9 @@ def run_store(database_url: str, store: str, scale_name: str, ui: Ui
                                     samples, ui)
         with ui.phase(f"{store}: backfill of {len(data.contacts):,} contacts"):
             figures["backfill"] = scenarios.backfill(data, database_url)
+        with ui.phase(f"{store}: a report of {len(data.contacts):,} contacts by the sync "
+                      "property, beside a hand-written GROUP BY"):
+            figures["report"] = scenarios.report(data)
         with ui.phase(f"{store}: fan-out to {data.fanout_targets:,} contacts"):
             figures["fanout"] = scenarios.fanout(data)
         with api_server(database_url) as server:

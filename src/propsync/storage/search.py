@@ -235,13 +235,23 @@ def _lookups(patterns: Sequence[str]) -> list[str]:
     return [f"%{run}%" for run in dict.fromkeys(runs)]
 
 
+def groups_clause(account_id: int, groups: Sequence[Sequence[Condition]],
+                  sqlite: bool = False) -> ColumnElement[bool]:
+    """``groups`` (an OR of AND groups) as one condition on a row of ``records``: what
+    search, workflows and reports filter records by (a group without filters matches
+    every record, as in HubSpot; no groups match every record). ``sqlite``: the form
+    SQLite answers best (``_containing``); the default works on both stores."""
+    if not groups:
+        return true()
+    return or_(*[and_(true(), *[_condition(account_id, c, sqlite) for c in g]) for g in groups])
+
+
 def _where(account_id: int, object_type: str, groups: Sequence[Sequence[Condition]],
            query: tuple[list[int], str] | None, sqlite: bool) -> ColumnElement[bool]:
     clauses = [r.c.account_id == account_id, r.c.object_type == object_type,
                r.c.archived.is_(False)]
-    if groups:  # a group without filters matches every record, as in HubSpot
-        clauses.append(or_(*[and_(true(), *[_condition(account_id, c, sqlite) for c in g])
-                             for g in groups]))
+    if groups:
+        clauses.append(groups_clause(account_id, groups, sqlite))
     if query is not None:
         matching = _matching_text(account_id, *query, sqlite)
         if not sqlite:

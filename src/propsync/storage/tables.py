@@ -536,5 +536,23 @@ workflow_value_versions = Table(
     PrimaryKeyConstraint("account_id", "record_id", "property_id"),
 )
 
+# Saved reports (migration 0016): ``definition`` is the report's JSON as the API shows it
+# (``domain/reports.py``); a deleted report is gone (nothing else names it).
+reports = Table(
+    "reports",
+    metadata,
+    _account(),
+    Column("report_id", BigInteger, nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("created_by", BigInteger),
+    Column("updated_by", BigInteger),
+    PrimaryKeyConstraint("account_id", "report_id"),
+    Index(None, "account_id", "object_type", "report_id"),
+)
+
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
-             "workflows", "enrollments", "runs")
+             "workflows", "enrollments", "runs", "reports")

@@ -385,3 +385,31 @@ def _read_step(action: Any, flow: Any, association_types: Mapping[tuple[str, int
     return replace(base, kind="fetch", source=value.name, source_name=src.name,
                    last_created=src.last_created, association=association_key(
                        FLOW_OBJECT_TYPES[src.object_type_id], src.category, src.type_id))
+
+
+# --- conditions alone, for the other editors that filter records (reports) -------------------
+
+def filter_branch(groups: tuple[tuple[Condition, ...], ...], property_types: Mapping[str, str]
+                  ) -> dict[str, Any] | None:
+    """Condition groups as HubSpot's list filter branch (an OR of AND branches); ``None``
+    when no condition names a property. Conditions without a property are left out."""
+    named = tuple(tuple(c for c in g if c.property) for g in groups)
+    if not any(named):
+        return None
+    form = FlowForm(name="", object_type="contacts", manual=False,
+                    groups=tuple(g for g in named if g))
+    branch: dict[str, Any] = _enrollment(form, property_types)["listFilterBranch"]
+    return branch
+
+
+def conditions_of(branch: Mapping[str, Any] | None) -> tuple[tuple[Condition, ...], ...] | None:
+    """The condition groups that spell ``branch`` (what ``filter_branch`` writes), or
+    ``None`` when the form's rows cannot show it."""
+    if branch is None:
+        return ((Condition(),),)
+    try:
+        groups: tuple[tuple[Condition, ...], ...] = _read_enrollment(
+            {"type": "LIST_BASED", "listFilterBranch": branch})["groups"]
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+    return groups or ((Condition(),),)

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from propsync.domain.auth import (
     ALL_SCOPES,
     AUTOMATION,
+    BUSINESS_INTELLIGENCE,
     TEAMS_READ,
     TEAMS_WRITE,
     USERS_READ,
@@ -32,7 +33,8 @@ SCOPE_COLUMNS = (("objects", "read", "read records"), ("objects", "write", "edit
 # And the account's users, teams and tokens (HubSpot's settings scopes), and workflows.
 SETTINGS_SCOPES = ((USERS_READ, "read users and tokens"), (USERS_WRITE, "manage users and tokens"),
                    (TEAMS_READ, "read teams"), (TEAMS_WRITE, "manage teams"),
-                   (AUTOMATION, "read and change workflows"))
+                   (AUTOMATION, "read and change workflows"),
+                   (BUSINESS_INTELLIGENCE, "read, run and change reports"))
 
 
 def _page(ctx: Ctx, status: int = 200, created: NewToken | None = None,
