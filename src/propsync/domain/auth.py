@@ -15,10 +15,12 @@ USERS_READ, USERS_WRITE = "settings.users.read", "settings.users.write"
 TEAMS_READ, TEAMS_WRITE = "settings.users.teams.read", "settings.users.teams.write"
 # HubSpot's one scope of the Automation v4 workflows API (reading and changing flows).
 AUTOMATION = "automation"
+# HubSpot's scopes of the Lists v3 API.
+LISTS_READ, LISTS_WRITE = "crm.lists.read", "crm.lists.write"
 ALL_SCOPES: tuple[str, ...] = (
     *(f"crm.{kind}.{ot}.{mode}" for ot in OBJECT_TYPES for kind in ("objects", "schemas")
       for mode in ("read", "write")),
-    USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE, AUTOMATION,
+    USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE, AUTOMATION, LISTS_READ, LISTS_WRITE,
 )
 
 
