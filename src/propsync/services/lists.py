@@ -189,6 +189,7 @@ def get_by_name(engine: Engine, principal: Principal, object_type_id: str, name:
     """``GET /crm/v3/lists/object-type-id/{objectTypeId}/name/{listName}``."""
     principal.require(LISTS_READ)
     object_type = object_type_of(object_type_id)
+    principal.require(schema_scope(object_type))
     with read_transaction(engine) as conn:
         stored = store.load_by_name(conn, principal.account_id, object_type, name)
         if stored is None:
@@ -199,8 +200,9 @@ def get_by_name(engine: Engine, principal: Principal, object_type_id: str, name:
 
 def get_lists(engine: Engine, principal: Principal, list_ids: Sequence[str]
               ) -> list[StoredList]:
-    """``GET /crm/v3/lists?listIds=...``: the lists named that exist and the caller may
-    see, by id."""
+    """``GET /crm/v3/lists?listIds=...``: the lists named that exist, by id (403 unless the
+    token may read the schema of each one's type; those filtering on a property the
+    caller may not view left out)."""
     principal.require(LISTS_READ)
     if len(list_ids) > MAX_IDS:
         raise ValidationError(f"At most {MAX_IDS} listIds at once, not {len(list_ids)}.")
@@ -208,8 +210,8 @@ def get_lists(engine: Engine, principal: Principal, list_ids: Sequence[str]
     with read_transaction(engine) as conn:
         viewer = _Viewer(conn, principal)
         found = store.load_lists(conn, principal.account_id, ids)
-        return [s for s in found if schema_scope(s.object_type) in principal.scopes
-                and viewer.may_see(s)]
+        principal.require(*sorted({schema_scope(s.object_type) for s in found}))
+        return [s for s in found if viewer.may_see(s)]
 
 
 @dataclass(frozen=True)
@@ -315,9 +317,10 @@ def restore_list(engine: Engine, principal: Principal, list_id: str) -> None:
         lid = parse_record_id(list_id)
         stored = store.load_list(conn, principal.account_id, lid, deleted=True) \
             if lid is not None else None
+        if stored is not None:
+            _Viewer(conn, principal).require(stored)
         if stored is None or stored.deleted_ms is None:
             raise NotFoundError(f"No deleted list {list_id[:40]!r} exists in this account.")
-        _Viewer(conn, principal).require(stored)
         if store.count_lists(conn, principal.account_id) >= MAX_LISTS:
             raise invalid("listId", f"an account has at most {MAX_LISTS:,} lists.",
                           "TOO_MANY_LISTS")
@@ -529,9 +532,10 @@ def record_memberships(engine: Engine, principal: Principal, object_type_id: str
     object_type = object_type_of(object_type_id)
     principal.require(schema_scope(object_type))
     rid = parse_record_id(record_id)
-    if rid is None:
-        raise NotFoundError(f"No {object_type} record {record_id[:40]!r} exists.")
     with read_transaction(engine) as conn:
+        if rid is None or not store.live_records(conn, principal.account_id, object_type,
+                                                 [rid]):
+            raise NotFoundError(f"No {object_type} record {record_id[:40]!r} exists.")
         viewer = _Viewer(conn, principal)
         return [(s, at) for s, at in store.record_lists(conn, principal.account_id, rid)
                 if s.object_type == object_type and viewer.may_see(s)]

@@ -16,11 +16,16 @@ from fastapi.responses import JSONResponse
 from propsync.api.deps import EngineDep, PrincipalDep
 from propsync.api.schemas.common import ERROR_RESPONSES
 from propsync.api.schemas.lists import (
+    CloneIn,
+    FilterUpdateIn,
+    ListCreateIn,
     ListReply,
+    ListSearchIn,
     ListSearchReply,
     ListsReply,
     ListUpdateReply,
     MemberPage,
+    MembershipChangeIn,
     MembershipsChanged,
     RecordListsReply,
     list_out,
@@ -36,10 +41,11 @@ _IDS = Annotated[list[Any], Body(max_length=svc.MAX_CHANGE)]
 
 
 @router.post(_BASE, response_model=ListReply)
-def create_list(engine: EngineDep, principal: PrincipalDep,
-                body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
+def create_list(engine: EngineDep, principal: PrincipalDep, body: ListCreateIn
+                ) -> JSONResponse:
     """Create a DYNAMIC, SNAPSHOT or MANUAL list; one with a filter starts PROCESSING."""
-    return JSONResponse({"list": list_out(svc.create_list(engine, principal, body), True)})
+    return JSONResponse({"list": list_out(svc.create_list(engine, principal, body.body()),
+                                          True)})
 
 
 @router.get(_BASE, response_model=ListsReply)
@@ -47,15 +53,16 @@ def get_lists(engine: EngineDep, principal: PrincipalDep,
               listIds: Annotated[list[str] | None, Query(max_length=svc.MAX_IDS)] = None,
               includeFilters: bool = False) -> JSONResponse:
     """The lists named by ``listIds`` that exist (and the caller may see)."""
-    found = svc.get_lists(engine, principal, listIds or [])
+    ids = [x for v in listIds or [] for x in v.split(",") if x]  # repeated, or commas
+    found = svc.get_lists(engine, principal, ids)
     return JSONResponse({"lists": [list_out(s, includeFilters) for s in found]})
 
 
 @router.post(f"{_BASE}/search", response_model=ListSearchReply)
-def search_lists(engine: EngineDep, principal: PrincipalDep,
-                 body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
+def search_lists(engine: EngineDep, principal: PrincipalDep, body: ListSearchIn
+                 ) -> JSONResponse:
     """Lists whose name contains ``query``, ``count`` at a time from ``offset``."""
-    page = svc.search_lists(engine, principal, body)
+    page = svc.search_lists(engine, principal, body.body())
     return JSONResponse({"lists": [search_hit(s) for s in page.lists], "total": page.total,
                          "offset": page.offset, "hasMore": page.has_more})
 
@@ -110,16 +117,16 @@ def rename_list(listId: str, engine: EngineDep, principal: PrincipalDep,
 
 @router.put(f"{_BASE}/{{listId}}/update-list-filters", response_model=ListUpdateReply)
 def update_filters(listId: str, engine: EngineDep, principal: PrincipalDep,
-                   body: Annotated[dict[str, Any], Body()],
-                   enrollObjectsInWorkflows: bool = False) -> JSONResponse:
+                   body: FilterUpdateIn, enrollObjectsInWorkflows: bool = False
+                   ) -> JSONResponse:
     """A DYNAMIC list's new filter; it is evaluated whole again (PROCESSING)."""
     if enrollObjectsInWorkflows:
         raise invalid("enrollObjectsInWorkflows", "enrolling a list's records in workflows "
                       "is not supported by propsync's lists.", "UNSUPPORTED_LIST_PART")
-    if "filterBranch" not in body:
+    if body.filterBranch is None:
         raise invalid("filterBranch", "the request names the new filterBranch.",
                       "MISSING_FILTER")
-    stored = svc.update_filters(engine, principal, listId, body["filterBranch"])
+    stored = svc.update_filters(engine, principal, listId, body.filterBranch)
     return JSONResponse({"updatedList": list_out(stored, True)})
 
 
@@ -182,8 +189,8 @@ def remove_members(listId: str, engine: EngineDep, principal: PrincipalDep, body
 @router.put(f"{_BASE}/{{listId}}/memberships/add-and-remove",
             response_model=MembershipsChanged)
 def add_and_remove(listId: str, engine: EngineDep, principal: PrincipalDep,
-                   body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
-    add, remove = body.get("recordIdsToAdd"), body.get("recordIdsToRemove")
+                   body: MembershipChangeIn) -> JSONResponse:
+    add, remove = body.recordIdsToAdd, body.recordIdsToRemove
     if not isinstance(add, list) or not isinstance(remove, list):
         raise invalid("body", "recordIdsToAdd and recordIdsToRemove are lists of record "
                       "ids.")
@@ -198,8 +205,8 @@ def remove_all(listId: str, engine: EngineDep, principal: PrincipalDep) -> Respo
 
 @router.post("/propsync/v1/lists/{listId}/clone", response_model=ListReply)
 def clone_list(listId: str, engine: EngineDep, principal: PrincipalDep,
-               body: Annotated[dict[str, Any] | None, Body()] = None) -> JSONResponse:
+               body: CloneIn | None = None) -> JSONResponse:
     """A copy of the list, optionally named, with ``replace: {property, with}`` putting
     another property in the old one's place in its filter."""
-    stored = svc.clone_list(engine, principal, listId, body or {})
+    stored = svc.clone_list(engine, principal, listId, body.body() if body else {})
     return JSONResponse({"list": list_out(stored, True)})

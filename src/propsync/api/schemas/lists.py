@@ -18,6 +18,62 @@ from propsync.domain.properties import format_ms
 from propsync.storage.lists import StoredList
 
 
+class _Body(Model):
+    """A request body read by the service (which names any part it does not take); the
+    members are declared for the OpenAPI document, and left out ones stay out."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class ListCreateIn(_Body):
+    """HubSpot's ``ListCreateRequest``."""
+
+    name: Any = None
+    objectTypeId: Any = None
+    processingType: Any = None
+    filterBranch: Any = None
+    listFolderId: Any = None
+    customProperties: Any = None
+    membershipSettings: Any = None
+    listPermissions: Any = None
+
+
+class ListSearchIn(_Body):
+    """HubSpot's ``ListSearchRequest``."""
+
+    query: Any = None
+    offset: Any = None
+    count: Any = None
+    processingTypes: Any = None
+    objectTypeId: Any = None
+    listIds: Any = None
+    additionalProperties: Any = None
+    sort: Any = None
+
+
+class FilterUpdateIn(_Body):
+    """HubSpot's ``ListFilterUpdateRequest``."""
+
+    filterBranch: Any = None
+
+
+class MembershipChangeIn(_Body):
+    """HubSpot's ``MembershipChangeRequest``."""
+
+    recordIdsToAdd: Any = None
+    recordIdsToRemove: Any = None
+
+
+class CloneIn(_Body):
+    """propsync's clone: an optional name, and a property to put in another's place."""
+
+    name: Any = None
+    replace: Any = None
+
+
 class ListOut(Model):
     """HubSpot's ``PublicObjectList``."""
 
