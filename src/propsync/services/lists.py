@@ -603,3 +603,14 @@ def _unique_name(conn: Connection, account_id: int, name: str, except_id: int | 
 
 def object_type_id(object_type: str) -> str:
     return OBJECT_TYPE_IDS[object_type]
+
+
+def filterable_properties(engine: Engine, principal: Principal, object_type: str
+                          ) -> list[PropertyDefinition]:
+    """The properties a list of ``object_type`` may filter on for this caller (those they
+    may view and a list can follow), by label."""
+    principal.require(LISTS_READ, schema_scope(object_type))
+    with read_transaction(engine) as conn:
+        visible = Catalogue.load(conn, principal, object_type).visible.values()
+    return sorted((p for p in visible if not p.calculated or p.name in FOLLOWED_CALCULATED),
+                  key=lambda p: p.label.lower())
