@@ -159,3 +159,15 @@ def test_clone_replaces_a_property_and_uses_are_listed(tenant, api):
         uses = svc.property_uses(conn, tenant.account_id, "contacts", "region")
     assert [(u.kind, u.asset_id, u.parts, u.link) for u in uses] == [
         ("list", got["listId"], ("filter branch 1",), f"/ui/lists/{got['listId']}")]
+
+
+def test_a_gdpr_deleted_record_leaves_every_list_and_its_size(api):
+    manual = api.post("/crm/v3/lists", json={"name": "Hand", "objectTypeId": "0-1",
+                                             "processingType": "MANUAL"}).json()["list"]
+    rid = api.post("/crm/v3/objects/contacts", json={"properties": {
+        "email": "gone@lists.example"}}).json()["id"]
+    api.put(f"/crm/v3/lists/{manual['listId']}/memberships/add", json=[rid])
+    erased = api.post("/crm/v3/objects/contacts/gdpr-delete", json={"objectId": rid})
+    assert erased.status_code == 204, erased.text
+    assert members(api, manual["listId"]) == []
+    assert api.get(f"/crm/v3/lists/{manual['listId']}").json()["list"]["size"] == 0
