@@ -256,10 +256,12 @@ def verify(
     account: Annotated[int | None, typer.Option(
         help="Only this account's values (the indexes are checked whole).")] = None,
 ) -> None:
-    """Recompute every sync value from scratch and check the search indexes against their
-    tables; print the differences (there must be none). Exits 1 if any remain."""
+    """Recompute every sync value from scratch, check the search indexes against their
+    tables and every list against its filter and size; print the differences (there must
+    be none). Exits 1 if any remain."""
     from rich.progress import Progress
 
+    from propsync.lists.verify import repair_lists, verify_lists
     from propsync.sync import verify as checker
 
     engine = _engine()
@@ -268,6 +270,10 @@ def verify(
         found = checker.verify(engine, account, progress=lambda n: bar.advance(task, n))
         bar.update(task, description="checking the search indexes")
         problems = checker.verify_indexes(engine)
+        bar.update(task, description="checking lists")
+        lists = verify_lists(engine, account)
+    for ld in lists:
+        typer.echo(f"account {ld.account_id} list {ld.list_id}: {ld.what}")
     for d in found:
         typer.echo(f"account {d.account_id} {d.target_type}.{d.property_name} record "
                    f"{d.record_id}: stored {d.actual!r}, rule gives {d.expected!r}")
@@ -277,8 +283,10 @@ def verify(
     unmended = [p for p in problems if p.index is None] if repair else problems
     if repair:
         _repair(engine, found, problems)
-    typer.echo(f"{len(found) + sum(p.count for p in problems)} difference(s)")
-    if unmended or (found and not repair):
+        if lists:
+            typer.echo(f"repaired {repair_lists(engine, lists)} list(s)")
+    typer.echo(f"{len(found) + sum(p.count for p in problems) + len(lists)} difference(s)")
+    if unmended or ((found or lists) and not repair):
         raise typer.Exit(1)
 
 

@@ -29,6 +29,7 @@ from propsync.domain.objects import OBJECT_TYPES
 from propsync.domain.properties import AccessRule
 from propsync.services import associations as assoc_svc
 from propsync.services import labels as label_svc
+from propsync.services import lists as list_svc
 from propsync.services import members
 from propsync.services import property_groups as group_svc
 from propsync.services import records as record_svc
@@ -66,6 +67,8 @@ _TABLES = {  # what a call may change, table by table (not what the sync engine 
     "workflows": ("flow_id", "object_type", "name", "enabled", "revision", "definition",
                   "deleted_ms"),
     "reports": ("report_id", "object_type", "definition"),
+    "lists": ("list_id", "object_type", "name", "processing_type", "filter_branch",
+              "deleted_ms"),
 }
 
 
@@ -147,6 +150,8 @@ class World:
     spare_token: int = 0  # a live token of the spare user, which calls may revoke
     flows: dict[str, int] = field(default_factory=dict)  # type → a live workflow of it
     reports: dict[str, int] = field(default_factory=dict)  # type → a report of it
+    # type → a live DYNAMIC list (filtering on its plain property) and a MANUAL one
+    lists: dict[str, tuple[int, int]] = field(default_factory=dict)
     made: int = 0
     snapshot: Snapshot | None = None
 
@@ -189,7 +194,8 @@ class World:
         if self.snapshot is not None and now.tables == self.snapshot.tables:
             return False
         for step in (self._fix_schema, self._fix_records, self._fix_links, self._fix_people,
-                     self._fix_flows, self._fix_reports):
+                     self._fix_flows, self._fix_reports,
+                     self._fix_lists):
             if step(now):
                 now = read_snapshot(self.engine, self.account_id, self.tag)
         self.snapshot = now
@@ -358,6 +364,51 @@ class World:
                 self.reports[ot] = report_svc.create_report(
                     self.engine, self.admin, self.report_body(ot)).report_id
                 wrote = True
+        return wrote
+
+    def list_filter(self, ot: str) -> dict[str, Any]:
+        """A filter on ``ot``'s plain property (so a reply that shows it shows a text of
+        ``ot``)."""
+        return {"filterBranchType": "OR", "filterBranches": [{
+            "filterBranchType": "AND", "filters": [{
+                "filterType": "PROPERTY", "property": self.name(ot, "plain"),
+                "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"}}]}]}
+
+    def list_body(self, ot: str, kind: str = "DYNAMIC") -> dict[str, Any]:
+        body = {"name": self.fresh("list"), "objectTypeId": OBJECT_TYPES[ot].type_id,
+                "processingType": kind}
+        if kind != "MANUAL":
+            body["filterBranch"] = self.list_filter(ot)
+        return body
+
+    def list_type(self, list_id: str) -> str:
+        """The object type of one of the world's lists."""
+        return next(ot for ot, ids in self.lists.items() if list_id in map(str, ids))
+
+    def _fix_lists(self, now: Snapshot) -> bool:
+        """A live DYNAMIC and a live MANUAL list of every type, the MANUAL one with a
+        member (a call may have deleted a list or emptied it)."""
+        live = {r[0] for r in now.tables["lists"] if r[5] is None}
+        m = t.list_memberships  # not in the snapshot: the list worker changes them any time
+        with read_transaction(self.engine) as conn:
+            members = set(conn.execute(select(m.c.list_id).where(
+                m.c.account_id == self.account_id)).scalars())
+        wrote = False
+        for ot in TYPES:
+            dynamic, manual = self.lists.get(ot, (0, 0))
+            if dynamic not in live:
+                dynamic = list_svc.create_list(self.engine, self.admin,
+                                               self.list_body(ot)).list_id
+                wrote = True
+            if manual not in live:
+                manual = list_svc.create_list(self.engine, self.admin,
+                                              self.list_body(ot, "MANUAL")).list_id
+                wrote = True
+            if manual not in members:
+                list_svc.change_members(self.engine, self.admin, str(manual),
+                                        [self.record(ot)], [])
+                wrote = True
+            self.lists[ot] = (dynamic, manual)
         return wrote
 
     def _fix_people(self, now: Snapshot) -> bool:

@@ -22,7 +22,8 @@ from propsync.domain.associations import HUBSPOT_DEFINED, USER_DEFINED, default_
 from propsync.domain.objects import OBJECT_TYPES
 from tests.reliability.access_world import SOURCE_OF, TYPES, World
 
-TYPE_PARAMS = ("objectType", "fromObjectType", "toObjectType")  # path parameters
+# path parameters (lists name the type by its id, ``objectTypeId``: a name fills it too)
+TYPE_PARAMS = ("objectType", "fromObjectType", "toObjectType", "objectTypeId")
 
 
 class TeachTheGenerator(AssertionError):
@@ -47,8 +48,8 @@ class Plan:
         """The object types to put in the path's type parameters, one dict per call."""
         if not names:
             return [{}]
-        if tuple(names) == ("objectType",):
-            return [{"objectType": ot} for ot in (TYPES[:1] if self.breadth == "one" else TYPES)]
+        if tuple(names) in (("objectType",), ("objectTypeId",)):
+            return [{names[0]: ot} for ot in (TYPES[:1] if self.breadth == "one" else TYPES)]
         if tuple(names) == ("fromObjectType", "toObjectType"):
             return [{"fromObjectType": a, "toObjectType": b} for a, b in self.pairs()]
         raise TeachTheGenerator(label, f"the object type parameters {list(names)}")
@@ -102,7 +103,7 @@ class Filling:
 
     @property
     def ot(self) -> str:
-        return self.type("objectType")
+        return self.type("objectTypeId" if "objectTypeId" in self.types else "objectType")
 
     def pair(self) -> tuple[str, str]:
         return self.type("fromObjectType"), self.type("toObjectType")
@@ -132,9 +133,28 @@ def _flow_put(c: Filling) -> list[Variant]:
              frozenset({ot}))]
 
 
+def _list_ids(c: Filling) -> list[Variant]:
+    """A DYNAMIC and a MANUAL list of each type (as the plan's breadth allows)."""
+    return [(str(i), frozenset({t})) for t in _flow_types(c) for i in c.world.lists[t]]
+
+
+def _list_type(c: Filling) -> str:
+    return c.world.list_type(c.path["listId"])
+
+
+def _list_records(c: Filling) -> list[Variant]:
+    """A body of record ids (``memberships/add``, ``/remove``): a record of the list's
+    type."""
+    ot = _list_type(c)
+    return [([c.world.record(ot)], frozenset({ot}))]
+
+
 PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "flowId": lambda c: [(str(c.world.flows[t]), frozenset({t})) for t in _flow_types(c)],
     "reportId": lambda c: [(str(c.world.reports[t]), frozenset({t})) for t in _flow_types(c)],
+    "listId": _list_ids,
+    "listName": lambda c: [(r[2], NONE) for r in c.world.seen.tables["lists"]
+                           if r[5] is None and r[1] == c.ot][:1],
     "objectId": lambda c: [(c.world.record(c.ot), NONE)],
     "recordId": lambda c: [(c.world.record(c.ot), NONE)],
     "fromObjectId": lambda c: [(c.ends()[0], NONE)],
@@ -162,6 +182,12 @@ QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "idProperty": lambda c: [(None, NONE), ("hs_object_id", NONE)],
     "state": lambda c: [(None, NONE), ("ACTIVE", NONE)],  # a workflow's enrollments
     "asOf": lambda c: [(None, NONE), ("2020-01-01", NONE)],  # a report's figures then
+    "listIds": lambda c: [(",".join(str(i) for t in ts for i in c.world.lists[t]),
+                           frozenset(ts)) for ts in c.plan.many()],
+    "includeFilters": lambda c: [("true", NONE)],
+    "listName": lambda c: [(c.world.fresh("list"), NONE)],
+    "before": lambda c: [(None, NONE)],
+    "enrollObjectsInWorkflows": lambda c: [(None, NONE)],
 }
 
 
@@ -377,7 +403,22 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
     (_paths("inputs[].{flowId,type}"),
      lambda c: [({"inputs": [{"flowId": str(c.world.flows[t]), "type": "FLOW_ID"}]},
                  frozenset({t})) for t in _flow_types(c)]),
+    (REPORT_MEMBERS, _report_body),  # a new report of each type, or the one in the path
     (_paths("name", "replace.{property,with}"), _clone),
+    (_paths("{name,objectTypeId,processingType,filterBranch,listFolderId,customProperties,"
+            "membershipSettings,listPermissions}"),  # a new list of each type
+     lambda c: [(c.world.list_body(t), frozenset({t})) for t in _flow_types(c)]),
+    (_paths("{query,offset,count,processingTypes,objectTypeId,listIds,additionalProperties,"
+            "sort}"),
+     lambda c: [({"query": "", "offset": 0, "additionalProperties": []}, NONE)]),
+    (_paths("filterBranch"),  # the list's new filter
+     lambda c: [({"filterBranch": c.world.list_filter(_list_type(c))},
+                 frozenset({_list_type(c)}))]),
+    (_paths("{recordIdsToAdd,recordIdsToRemove}"),
+     lambda c: [({"recordIdsToAdd": [c.world.record(_list_type(c))], "recordIdsToRemove": []},
+                 frozenset({_list_type(c)}))]),
+    (_paths("{name,replace}"), lambda c: [({"name": c.world.fresh("list")}, NONE)]),
+    (frozenset(), _list_records),  # a list of record ids (memberships/add, /remove)
     (_paths("{memberIds,name}"),
      lambda c: [({"name": c.world.fresh("team"), "memberIds": [c.world.spare_user]}, NONE)]),
 ]

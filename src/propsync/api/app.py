@@ -19,6 +19,7 @@ from propsync.api.routes import (
     association_schema,
     associations,
     flows,
+    lists,
     members,
     objects,
     properties,
@@ -64,7 +65,8 @@ def create_app(
         title="propsync",
         version="0.1.0",
         description="A CRM record platform with sync properties, compatible with the "
-        "HubSpot CRM API (objects v3, properties v3, associations v4, automation v4 flows).",
+        "HubSpot CRM API (objects v3, properties v3, associations v4, automation v4 flows, "
+        "lists v3).",
         docs_url=None,  # served by api/docs.py, without a CDN
         redoc_url=None,
     )
@@ -74,7 +76,8 @@ def create_app(
     install_error_handlers(app)
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
-                   members, flows, workflow_runs, property_usage, reports):
+                   members, flows, workflow_runs, property_usage, reports,
+                   lists):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

@@ -34,7 +34,7 @@ from rich.progress import (
 )
 from sqlalchemy import text
 
-from propsync.bench import scaling, scenarios, search, workflow
+from propsync.bench import lists, scaling, scenarios, search, workflow
 from propsync.bench.dataset import Dataset, seed
 from propsync.bench.processes import Server, api_server
 from propsync.bootstrap import engine_for
@@ -251,6 +251,9 @@ def _api_scenarios(figures: dict[str, Any], samples: dict[str, list[float]],
             sync["stream"] = workflow.stream(data, client, scenarios.SYNC_NAME, "Synced edit",
                                              scale.stream_edits, tick,
                                              workflow.sync_idle(client))
+    with ui.phase(f"{store}: a two-filter dynamic list, {scale.edits} joins and leaves",
+                  scale.edits) as tick, server.client(data.token) as client:
+        figures["lists"] = lists.scenario(data, client, scale.edits, tick)
     with ui.phase(f"{store}: write overhead, 0 / 1 / 10 sync properties",
                   3 * 2 * max(scale.writes // 2, 1)) as tick:
         figures["write_overhead"] = scenarios.write_overhead(data.engine, server, scale.writes,

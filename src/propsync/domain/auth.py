@@ -17,10 +17,13 @@ TEAMS_READ, TEAMS_WRITE = "settings.users.teams.read", "settings.users.teams.wri
 AUTOMATION = "automation"
 # HubSpot's scope for its reports and dashboards; propsync's reports ask for it.
 BUSINESS_INTELLIGENCE = "business-intelligence"
+# HubSpot's scopes of the Lists v3 API.
+LISTS_READ, LISTS_WRITE = "crm.lists.read", "crm.lists.write"
 ALL_SCOPES: tuple[str, ...] = (
     *(f"crm.{kind}.{ot}.{mode}" for ot in OBJECT_TYPES for kind in ("objects", "schemas")
       for mode in ("read", "write")),
     USERS_READ, USERS_WRITE, TEAMS_READ, TEAMS_WRITE, AUTOMATION, BUSINESS_INTELLIGENCE,
+    LISTS_READ, LISTS_WRITE,
 )
 
 

@@ -16,7 +16,8 @@ from propsync.domain.sync_rule import Relevance
 
 SYNC_READER = "sync"
 WORKFLOWS_READER = "workflows"
-READERS = (SYNC_READER, WORKFLOWS_READER)
+LISTS_READER = "lists"
+READERS = (SYNC_READER, WORKFLOWS_READER, LISTS_READER)
 
 
 @dataclass(frozen=True)

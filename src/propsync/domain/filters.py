@@ -9,8 +9,11 @@ from propsync.domain.text import unstorable
 
 OPERATORS = ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
              "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN")
+# Lists' filters (domain/filter_branches.py) compare in more ways than search's do: a
+# prefix, a suffix, outside a range. Search's API takes only OPERATORS.
+LIST_OPERATORS = (*OPERATORS, "STARTS_WITH", "ENDS_WITH", "NOT_BETWEEN")
 NEEDS_VALUE = ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "CONTAINS_TOKEN",
-               "NOT_CONTAINS_TOKEN")
+               "NOT_CONTAINS_TOKEN", "STARTS_WITH", "ENDS_WITH", "NOT_BETWEEN")
 NEEDS_VALUES = ("IN", "NOT_IN")
 # HubSpot's limits on one search (developers.hubspot.com, CRM search): 5 filterGroups,
 # 6 filters in a group and 18 in all; "only one sorting rule can be applied to any
@@ -34,15 +37,16 @@ class Filter:
     high_value: str | None = None
 
 
-def check_filter(f: Filter) -> None:
-    """The operator is known and has the operands it needs, and they can be searched for."""
-    if f.operator not in OPERATORS:
-        raise invalid(f"Unknown operator {f.operator!r}; use one of {', '.join(OPERATORS)}.",
+def check_filter(f: Filter, operators: tuple[str, ...] = OPERATORS) -> None:
+    """The operator is one of ``operators`` (search's, unless a list's filter is checked)
+    and has the operands it needs, and they can be searched for."""
+    if f.operator not in operators:
+        raise invalid(f"Unknown operator {f.operator!r}; use one of {', '.join(operators)}.",
                       "INVALID_OPERATOR")
     if f.operator in NEEDS_VALUE and f.value is None:
         raise invalid(f"Operator {f.operator} on {f.property_name!r} needs a 'value'.",
                       "MISSING_VALUE")
-    if f.operator == "BETWEEN" and f.high_value is None:
+    if f.operator in ("BETWEEN", "NOT_BETWEEN") and f.high_value is None:
         raise invalid(f"BETWEEN on {f.property_name!r} needs 'value' and 'highValue'.",
                       "MISSING_VALUE")
     if f.operator in NEEDS_VALUES and not f.values:
@@ -62,7 +66,8 @@ def _check_operands(f: Filter) -> None:
         if reason is not None:
             raise invalid(f"A value of the filter on {f.property_name!r} {reason}.",
                           "INVALID_FILTER_VALUE")
-    if f.operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN") and len(f.value or "") > MAX_QUERY:
+    if f.operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN", "STARTS_WITH", "ENDS_WITH") and \
+            len(f.value or "") > MAX_QUERY:
         raise invalid(f"A token to search for is at most {MAX_QUERY} characters, as a query is.",
                       "INVALID_FILTER_VALUE")
 
@@ -115,6 +120,13 @@ def token_pattern(token: str) -> list[str]:
         t = t.replace("*", "%")
         return [t, f"{t} %", f"% {t}", f"% {t} %"]
     return [t, f"{t} %", f"% {t}", f"% {t} %"]
+
+
+def like_pattern(value: str, prefix: bool) -> str:
+    """A ``LIKE`` pattern (escape ``\\``) for values starting (``prefix``) or ending with
+    ``value``, lowercased."""
+    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%" if prefix else f"%{escaped}"
 
 
 def invalid(message: str, code: str) -> ValidationError:

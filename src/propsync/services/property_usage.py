@@ -19,13 +19,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
-from propsync.domain.auth import AUTOMATION, BUSINESS_INTELLIGENCE, Principal, schema_scope
+from propsync.domain.auth import (
+    AUTOMATION,
+    BUSINESS_INTELLIGENCE,
+    LISTS_READ,
+    Principal,
+    schema_scope,
+)
 from propsync.domain.errors import ErrorDetail, NotFoundError, ValidationError
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition
 from propsync.domain.sync_rule import SyncDefinition
 from propsync.domain.usage import KINDS, Use
-from propsync.services import report_usage, workflow_usage
+from propsync.services import list_usage, report_usage, workflow_usage
 from propsync.storage import sync as sync_store
 from propsync.storage.db import read_transaction
 from propsync.storage.properties import find_property
@@ -67,10 +73,11 @@ class Source:
     scopes: tuple[str, ...] = ()
 
 
-# One line per kind of asset (lists: ``Source("list", lists.property_uses, (...,))``).
+# One line per kind of asset.
 SOURCES: tuple[Source, ...] = (
     Source("sync property", sync_property_uses),
     Source(workflow_usage.KIND, workflow_usage.property_uses, (AUTOMATION,)),
+    Source(list_usage.KIND, list_usage.property_uses, (LISTS_READ,)),
     Source(report_usage.KIND, report_usage.property_uses, (BUSINESS_INTELLIGENCE,)),
 )
 

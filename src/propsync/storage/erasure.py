@@ -1,11 +1,11 @@
 """Erasing records for good (GDPR delete), and the audit of it (``gdpr_deletions``).
 
-A record's row, values, history, unique values and associations are deleted in one
-transaction. The sync values that other records copied from it are not touched by hand:
-removing its associations records ``DISSOCIATED`` changes (and the targets that still name
-it as their winner are queued too), so the sync engine recomputes them by the rule (the
-next eligible source, or no value). The ``SYNC`` history entries that name it as their
-source (they hold its values) are deleted.
+A record's row, values, history, unique values, associations and list memberships are
+deleted in one transaction. The sync values that other records copied from it are not
+touched by hand: removing its associations records ``DISSOCIATED`` changes (and the
+targets that still name it as their winner are queued too), so the sync engine
+recomputes them by the rule (the next eligible source, or no value). The ``SYNC``
+history entries that name it as their source (they hold its values) are deleted.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from propsync.storage.db import mark_sync_work
 from propsync.storage.dialects import id_list
 from propsync.storage.enrollments import forget_records
 from propsync.storage.ids import allocate_ids
+from propsync.storage.lists import leave_every_list
 from propsync.storage.sync import load_sync_properties
 
 
@@ -47,6 +48,7 @@ def erase_records(conn: Connection, account_id: int, object_type: str, ids: Coll
     _forget_copies(conn, account_id, object_type, ids, linked, now_ms)
     uv.release_records(conn, account_id, ids)
     forget_records(conn, account_id, ids)  # enrollments, off the flows' counts
+    leave_every_list(conn, account_id, ids)  # list memberships, off the lists' sizes
     for table in (t.property_values, t.property_history, t.workflow_value_versions,
                   t.workflow_runs, t.records):
         for start in range(0, len(ids), 500):

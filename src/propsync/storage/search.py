@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Select
 
-from propsync.domain.filters import Filter, invalid, token_pattern
+from propsync.domain.filters import Filter, invalid, like_pattern, token_pattern
 from propsync.domain.properties import PropertyDefinition, normalize_value
 from propsync.storage import tables as t
 
@@ -60,6 +60,9 @@ def condition_for(prop: PropertyDefinition, synced: bool, f: Filter) -> Conditio
     if f.operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         return Condition(pid, column, False, f.operator,
                          operands=tuple(token_pattern(f.value or "")))
+    if f.operator in ("STARTS_WITH", "ENDS_WITH"):  # lists' (domain/filter_branches.py)
+        return Condition(pid, column, False, f.operator,
+                         operands=(like_pattern(f.value or "", f.operator == "STARTS_WITH"),))
     numeric = prop.is_numeric
     convert = (lambda raw: _number(prop, raw)) if numeric else (lambda raw: _text(prop, raw))
     return Condition(pid, column, numeric, f.operator,
@@ -101,12 +104,14 @@ def _test(expr: ColumnElement[object], c: Condition) -> ColumnElement[bool]:
         return and_(expr >= c.operand, expr <= c.high)
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         return or_(*[expr.like(p) for p in c.operands])
+    if op in ("STARTS_WITH", "ENDS_WITH"):
+        return expr.like(str(c.operands[0]), escape="\\")
     return {"LT": expr < c.operand, "LTE": expr <= c.operand, "GT": expr > c.operand,
             "GTE": expr >= c.operand}[op]
 
 
 _NEGATED = {"NEQ": "EQ", "NOT_IN": "IN", "NOT_CONTAINS_TOKEN": "CONTAINS_TOKEN",
-            "NOT_HAS_PROPERTY": "HAS_PROPERTY"}
+            "NOT_HAS_PROPERTY": "HAS_PROPERTY", "NOT_BETWEEN": "BETWEEN"}
 
 
 def _condition(account_id: int, c: Condition, sqlite: bool = False) -> ColumnElement[bool]:

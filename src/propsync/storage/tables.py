@@ -554,5 +554,45 @@ reports = Table(
     Index(None, "account_id", "object_type", "report_id"),
 )
 
+# Lists (HubSpot's Lists v3, migration 0015): a list's definition, and its members with
+# the time each joined. ``size`` is the count of its members, kept in the transactions
+# that add or remove them (storage/lists.py). A DYNAMIC list's members follow its filter
+# (the feed's reader ``lists``); ``status`` is PROCESSING until the worker has evaluated
+# it whole (created, filters changed, restored); ``next_eval_ms`` is when a filter
+# relative to today next moves, and the worker evaluates it whole again then.
+lists = Table(
+    "lists",
+    metadata,
+    _account(),
+    Column("list_id", BigInteger, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("processing_type", String(20), nullable=False),  # DYNAMIC / MANUAL / SNAPSHOT
+    Column("filter_branch", Text),  # HubSpot's JSON, as stored (domain/lists.py)
+    Column("status", String(20), nullable=False),  # PROCESSING / COMPLETE
+    Column("version", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False, server_default="0"),
+    Column("next_eval_ms", BigInteger),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("filters_updated_ms", BigInteger, nullable=False),
+    Column("created_by", BigInteger),
+    Column("updated_by", BigInteger),
+    Column("deleted_ms", BigInteger),
+    PrimaryKeyConstraint("account_id", "list_id"),
+    Index(None, "account_id", "object_type", "list_id"),
+)
+
+list_memberships = Table(
+    "list_memberships",
+    metadata,
+    _account(),
+    Column("list_id", BigInteger, nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("added_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "list_id", "record_id"),
+    Index(None, "account_id", "record_id"),
+)
+
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
-             "workflows", "enrollments", "runs", "reports")
+             "workflows", "enrollments", "runs", "reports", "lists")

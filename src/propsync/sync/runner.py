@@ -1,8 +1,9 @@
 """Running workers: a thread inside the server (embedded mode), or a process of its own.
 
-A worker is two loops: the sync worker, and beside it the workflow worker
-(``workflows/runner.py``). Both wake as soon as a commit leaves work: in-process through
-the engine's commit hook, across processes through PostgreSQL LISTEN/NOTIFY.
+A worker is three loops: the sync worker, and beside it the workflow worker
+(``workflows/runner.py``) and the list worker (``lists/runner.py``). All wake as soon as
+a commit leaves work: in-process through the engine's commit hook, across processes
+through PostgreSQL LISTEN/NOTIFY.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import psycopg
 from sqlalchemy import Engine
 
+from propsync.lists.runner import ListWorker
 from propsync.storage.db import (
     NOTIFY_CHANNEL,
     PROCESS_TOKEN,
@@ -37,11 +39,13 @@ class RunningWorker:
     stop: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
     wake_workflows: threading.Event = field(default_factory=threading.Event)
+    wake_lists: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
     def wake_all(self) -> None:
         self.wake.set()
         self.wake_workflows.set()
+        self.wake_lists.set()
 
     def shutdown(self, timeout: float = 10) -> None:
         off_sync_work(self.engine, self.wake_all)
@@ -63,6 +67,9 @@ def start_worker(engine: Engine, listen_url: str | None = None) -> RunningWorker
     running.threads.append(threading.Thread(
         target=WorkflowWorker(engine).run, args=(running.stop, running.wake_workflows),
         name="propsync-workflows", daemon=True))
+    running.threads.append(threading.Thread(
+        target=ListWorker(engine).run, args=(running.stop, running.wake_lists),
+        name="propsync-lists", daemon=True))
     if listen_url and is_postgres_engine(engine):
         listener = threading.Thread(target=_listen, args=(listen_url, running),
                                     name="propsync-listen", daemon=True)

@@ -10,6 +10,7 @@ from propsync.config import Settings
 from propsync.text_guard import STORABLE_TEXT
 from propsync.web import (
     labels,
+    lists,
     members,
     overview,
     properties,
@@ -35,7 +36,8 @@ def install(app: FastAPI, session_secret: str | None = None,
     app.add_middleware(SecurityHeaders)
     # the editor first: its /automation/workflows/new before the page's /{flowId}
     for module in (signin, wizard, properties, records, record_links, overview, tokens,
-                   members, labels, workflow_editor, workflows, reports):
+                   members, labels, workflow_editor, workflows, reports,
+                   lists):
         app.include_router(module.router, dependencies=[STORABLE_TEXT])  # a 400 page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),

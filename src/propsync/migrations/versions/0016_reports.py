@@ -7,7 +7,7 @@ sequence, ``reports``. The figures are computed when asked, from current values 
 a past moment, from ``property_history``: nothing else is stored.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
