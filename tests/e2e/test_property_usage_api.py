@@ -384,3 +384,29 @@ def test_cloning_needs_the_manager_role_and_an_existing_flow(api, tenant):
     error(member(tenant, Role.USER).post(CLONE.format(flow["id"]), json={}), 403)
     error(api.post(CLONE.format("999999"), json={}), 404)
     error(api.post(CLONE.format("abc"), json={}), 404)
+
+
+def test_a_lists_uses_are_listed_refuse_deleting_and_end_with_it(api):
+    prop(api, "contacts", "tier")
+    made = api.post("/crm/v3/lists", json={
+        "name": "Gold customers", "objectTypeId": "0-1", "processingType": "DYNAMIC",
+        "filterBranch": {"filterBranchType": "OR", "filterBranches": [{
+            "filterBranchType": "AND", "filters": [{
+                "filterType": "PROPERTY", "property": "tier", "operation": {
+                    "operationType": "STRING", "operator": "IS_EQUAL_TO",
+                    "value": "gold"}}]}]}})
+    assert made.status_code == 200, made.text
+    list_id = made.json()["list"]["listId"]
+    assert uses(api, "contacts", "tier") == {("list", list_id): ["filter branch 1"]}
+    assert usage(api, "contacts", "tier")["results"][0]["link"] == f"/ui/lists/{list_id}"
+    _refused(api.delete("/crm/v3/properties/contacts/tier"), "Gold customers")
+    _refused(api.patch("/crm/v3/properties/contacts/tier",
+                       json={"type": "number", "fieldType": "number"}))
+    assert api.delete(f"/crm/v3/lists/{list_id}").status_code == 204
+    assert uses(api, "contacts", "tier") == {}
+    assert api.delete("/crm/v3/properties/contacts/tier").status_code == 204
+    # a deleted list whose property has gone meanwhile is not restored pointing at nothing
+    refused = api.put(f"/crm/v3/lists/{list_id}/restore")
+    assert refused.status_code == 400, refused.text
+    assert "tier" in refused.json()["message"]
+    assert api.get(f"/crm/v3/lists/{list_id}").status_code == 404

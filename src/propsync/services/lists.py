@@ -324,6 +324,8 @@ def restore_list(engine: Engine, principal: Principal, list_id: str) -> None:
         if store.count_lists(conn, principal.account_id) >= MAX_LISTS:
             raise invalid("listId", f"an account has at most {MAX_LISTS:,} lists.",
                           "TOO_MANY_LISTS")
+        if stored.filter is not None:  # its properties may have gone while it was deleted
+            _Viewer(conn, principal).check_filter(stored.object_type, stored.filter)
         _unique_name(conn, principal.account_id, stored.name, stored.list_id)
         store.set_deleted(conn, principal.account_id, stored, None, now_ms())
         keep_watches(conn, principal.account_id)
