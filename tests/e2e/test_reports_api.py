@@ -240,3 +240,37 @@ def test_as_of_takes_ascii_digits_only(api):
     for hostile in ("\u0661", "\u0661\u0662\u0663", "\uff12\uff10\uff12\uff10-01-01",
                     "2020-01-0\u0661", "2020-01-01T00:00:00\u0661Z", "²"):
         error(api.get(f"{REPORTS}/{report['id']}/run", params={"asOf": hostile}), 400)
+
+
+def test_a_report_counts_only_its_lists_members_and_keeps_the_list(api):
+    ids = contacts(api, {"lifecyclestage": "lead"}, {"lifecyclestage": "lead"},
+                   {"lifecyclestage": "customer"})
+    made = api.post("/crm/v3/lists", json={"name": "Picked", "objectTypeId": "0-1",
+                                           "processingType": "MANUAL"})
+    assert made.status_code == 200, made.text
+    list_id = made.json()["list"]["listId"]
+    added = api.put(f"/crm/v3/lists/{list_id}/memberships/add", json=[ids[0], ids[2]])
+    assert added.status_code == 200, added.text
+    report = make(api, listId=list_id)
+    assert report["listId"] == list_id
+    assert sorted(shown(run(api, report["id"]))) == [("VALUE", "Customer", 1),
+                                                     ("VALUE", "Lead", 1)]
+    assert run(api, report["id"])["records"] == 2
+    # the list cannot go while the report counts from it
+    refused = error(api.delete(f"/crm/v3/lists/{list_id}"), 400, "VALIDATION_ERROR")
+    assert "Stages" in refused["message"] and codes(refused) == ["LIST_IN_USE"]
+    assert api.get(f"/crm/v3/lists/{list_id}").status_code == 200
+    # a list of another type, or none, is refused and nothing is saved
+    companies = api.post("/crm/v3/lists", json={"name": "Firms", "objectTypeId": "0-2",
+                                                "processingType": "MANUAL"})
+    for bad, code in ((companies.json()["list"]["listId"], "LIST_OF_ANOTHER_TYPE"),
+                      ("999999", "LIST_DOESNT_EXIST"), ("01", "VALIDATION_ERROR")):
+        reply = api.post(REPORTS, json={"name": "Bad", "objectType": "contacts",
+                                        "groupBy": "lifecyclestage", "listId": bad})
+        assert reply.status_code == 400 and code in [reply.json()["category"],
+                                                     *codes(reply.json())], reply.text
+    unlisted = api.put(f"{REPORTS}/{report['id']}", json={
+        "name": "Stages", "objectType": "contacts", "groupBy": "lifecyclestage"})
+    assert unlisted.status_code == 200 and unlisted.json()["listId"] is None
+    assert run(api, report["id"])["records"] == 3
+    assert api.delete(f"/crm/v3/lists/{list_id}").status_code == 204

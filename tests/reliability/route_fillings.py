@@ -291,8 +291,8 @@ FLOW_MEMBERS = _paths("{actions,blockedDates,canEnrollFromSalesforce,customPrope
                       "{eventAnchor,flowType,goalFilterBranch,isEnabled,name,objectTypeId}",
                       "{startActionId,suppressionFilterBranch,suppressionListIds}",
                       "{timeWindows,type,unEnrollmentSetting,uuid}")
-REPORT_MEMBERS = _paths("{chartType,dateBucket,filterBranch,groupBy,maxGroups,measure}",
-                        "{measureProperty,name,objectType}")
+REPORT_MEMBERS = _paths("{chartType,dateBucket,filterBranch,groupBy,listId,maxGroups}",
+                        "{measure,measureProperty,name,objectType}")
 
 
 def _report_type(c: Filling) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from propsync.services import lists as list_svc
 from propsync.services import reports as report_svc
 from tests.ui.conftest import Admin, shoot
 
@@ -92,3 +93,26 @@ def test_every_chart_type_is_drawn(page: Page, admin: Admin, width: int, chart: 
     expect(page.locator("#report-figures tbody tr").first).to_contain_text("100")
     if chart == "LINE":
         shoot(page, f"report-line-{width}")
+
+
+def test_a_report_counts_the_members_of_a_list_chosen_in_the_editor(
+        page: Page, admin: Admin, width: int) -> None:
+    picked = [admin.create("contacts", {"firstname": f"In {i}", "lifecyclestage": "lead"})
+              for i in range(2)]
+    admin.create("contacts", {"firstname": "Out", "lifecyclestage": "customer"})
+    made = list_svc.create_list(admin.engine, admin.principal, {
+        "name": "Hand-picked", "objectTypeId": "0-1", "processingType": "MANUAL"})
+    list_svc.change_members(admin.engine, admin.principal, str(made.list_id), picked, [])
+    page.goto("/ui/reports/new")
+    page.get_by_label("Name").fill("Picked by stage")
+    page.get_by_label("Group by").select_option("lifecyclestage")
+    page.get_by_label("Count only the members of a list").select_option(label="Hand-picked")
+    page.get_by_role("button", name="Create report").click()
+    expect(page.get_by_role("status")).to_have_text("Report created.")
+    expect(page.locator("main")).to_contain_text(f"members of list {made.list_id}")
+    table = page.locator("#report-figures")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tfoot")).to_contain_text("2")
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Count only the members of a list")).to_have_value(
+        str(made.list_id))

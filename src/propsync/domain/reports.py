@@ -36,7 +36,7 @@ NO_VALUE, OTHER = "(no value)", "(other)"
 READER = Reader("propsync's reports", "REPORT_FILTER_UNSUPPORTED", "INVALID_REPORT_FILTER",
                 max_groups=5, max_filters=18)
 _FIELDS = ("name", "objectType", "measure", "measureProperty", "groupBy", "dateBucket",
-           "chartType", "maxGroups", "filterBranch")
+           "chartType", "maxGroups", "filterBranch", "listId")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class ReportSpec:
     max_groups: int
     filter_branch: dict[str, Any] | None
     groups: tuple[tuple[Filter, ...], ...]  # the filter branch as search's filter groups
+    list_id: int | None = None  # count only the members of this list (of the same type)
 
     @property
     def definition(self) -> dict[str, Any]:
@@ -60,7 +61,8 @@ class ReportSpec:
         return {"name": self.name, "objectType": self.object_type, "measure": self.measure,
                 "measureProperty": self.measure_property, "groupBy": self.group_by,
                 "dateBucket": self.date_bucket, "chartType": self.chart_type,
-                "maxGroups": self.max_groups, "filterBranch": self.filter_branch}
+                "maxGroups": self.max_groups, "filterBranch": self.filter_branch,
+                "listId": None if self.list_id is None else str(self.list_id)}
 
     def property_names(self) -> list[str]:
         """Every property the report reads: group-by, measure, then filters."""
@@ -103,7 +105,19 @@ def parse_report(raw: Any) -> ReportSpec:
     groups = () if branch is None else branch_groups(branch, "filterBranch", READER)
     return ReportSpec(name, object_type, measure, measure_property, _text(raw, "groupBy", 100),
                       bucket, _choice(raw, "chartType", CHARTS, "BAR"), max_groups,
-                      dict(branch) if isinstance(branch, Mapping) else None, groups)
+                      dict(branch) if isinstance(branch, Mapping) else None, groups,
+                      _list_id(raw.get("listId")))
+
+
+def _list_id(raw: Any) -> int | None:
+    """A list's id, as Lists v3 writes it (digits, as a string or a number), or none."""
+    if raw is None or raw == "":
+        return None
+    text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or \
+            len(text) > 18 or text.startswith("0"):
+        raise refusal("listId", "a list's id (its digits), or null for every record.")
+    return int(text)
 
 
 def _text(raw: Mapping[str, Any], key: str, longest: int) -> str:
@@ -148,7 +162,7 @@ def check_properties(spec: ReportSpec, group_by: PropertyDefinition,
         raise refusal("measureProperty", f"a {spec.measure} needs a number property.")
     return ReportSpec(spec.name, spec.object_type, spec.measure, spec.measure_property,
                       spec.group_by, bucket, spec.chart_type, spec.max_groups,
-                      spec.filter_branch, spec.groups)
+                      spec.filter_branch, spec.groups, spec.list_id)
 
 
 # -- the figures -------------------------------------------------------------------------

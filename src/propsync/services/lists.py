@@ -25,7 +25,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
-from propsync.domain.auth import LISTS_READ, LISTS_WRITE, Principal, schema_scope
+from propsync.domain.auth import (
+    BUSINESS_INTELLIGENCE,
+    LISTS_READ,
+    LISTS_WRITE,
+    Principal,
+    schema_scope,
+)
 from propsync.domain.changes import Watch
 from propsync.domain.errors import (
     ConflictError,
@@ -54,6 +60,7 @@ from propsync.domain.usage import Replacement, check_replacement
 from propsync.services.schema import Catalogue
 from propsync.storage import feed
 from propsync.storage import lists as store
+from propsync.storage import reports as report_store
 from propsync.storage.changes import lock_definitions
 from propsync.storage.db import mark_sync_work, read_transaction, write_transaction
 from propsync.storage.lists import StoredList
@@ -304,8 +311,24 @@ def delete_list(engine: Engine, principal: Principal, list_id: str) -> None:
         lock_definitions(conn, principal.account_id)
         stored = _existing(conn, principal.account_id, list_id)
         _Viewer(conn, principal).require(stored)
+        _refuse_if_counted(conn, principal, stored)
         store.set_deleted(conn, principal.account_id, stored, now_ms(), now_ms())
         keep_watches(conn, principal.account_id)
+
+
+def _refuse_if_counted(conn: Connection, principal: Principal, stored: StoredList) -> None:
+    """A list that reports count from is not deleted under them: the refusal names the
+    reports the caller may read (``business-intelligence``) and counts the others."""
+    users = report_store.reports_counting_list(conn, principal.account_id, stored.list_id)
+    if not users:
+        return
+    named = [f"'{r.name}' ({r.report_id})" for r in users
+             if BUSINESS_INTELLIGENCE in principal.scopes]
+    shown = ", ".join(named) if named else f"{len(users)} report(s)"
+    message = (f"List {stored.list_id} cannot be deleted: {shown} count its members. Edit "
+               "or delete them first.")
+    raise ValidationError(message, [ErrorDetail(message, "LIST_IN_USE", {
+        "id": [str(r.report_id) for r in users] if named else []})])
 
 
 def restore_list(engine: Engine, principal: Principal, list_id: str) -> None:

@@ -21,7 +21,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from propsync.clock import now_ms
-from propsync.domain.auth import BUSINESS_INTELLIGENCE, Principal, object_scope, schema_scope
+from propsync.domain.auth import (
+    BUSINESS_INTELLIGENCE,
+    LISTS_READ,
+    Principal,
+    object_scope,
+    schema_scope,
+)
 from propsync.domain.errors import (
     ErrorDetail,
     NotFoundError,
@@ -45,6 +51,7 @@ from propsync.domain.reports import (
 )
 from propsync.domain.usage import check_replacement
 from propsync.services.schema import Catalogue
+from propsync.storage import lists as list_store
 from propsync.storage import reports as store
 from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
@@ -191,7 +198,7 @@ def report_figures(conn: Connection, principal: Principal, spec: ReportSpec,
         Grouping(None if group_by.calculated else group_by.id,
                  group_by.name if group_by.calculated else None, spec.date_bucket),
         spec.measure, None if measured is None else measured.id, groups, spec.max_groups,
-        as_of_ms, {p.id: p.type for p in props.values() if not p.calculated})
+        as_of_ms, {p.id: p.type for p in props.values() if not p.calculated}, spec.list_id)
     rows = store.group_rows(conn, principal.account_id, query)
     # Asked again after the read (on PostgreSQL each statement sees what committed before
     # it): a property restricted while the figures were read refuses them too.
@@ -203,7 +210,7 @@ class ReportChecker:
     """A definition against the account, as one principal may use it."""
 
     def __init__(self, conn: Connection, principal: Principal, spec: ReportSpec) -> None:
-        self.principal, self.spec = principal, spec
+        self.conn, self.principal, self.spec = conn, principal, spec
         self.catalogue = Catalogue.load(conn, principal, spec.object_type)
 
     def check(self) -> ReportSpec:
@@ -223,7 +230,24 @@ class ReportChecker:
                     condition_for(prop, False, f)
                 except ValidationError as exc:
                     raise refusal(where, exc.message, "INVALID_FILTER_VALUE") from None
+        if spec.list_id is not None:
+            self.check_list(spec.list_id)
         return check_properties(spec, group_by, measured)
+
+    def check_list(self, list_id: int) -> None:
+        """The list a report counts from: a live list of the report's object type that the
+        caller may read whole (``crm.lists.read``, every property its filter names)."""
+        self.principal.require(LISTS_READ)
+        found = list_store.load_list(self.conn, self.principal.account_id, list_id)
+        if found is None:
+            raise refusal("listId", f"no list {list_id} exists in this account.",
+                          "LIST_DOESNT_EXIST")
+        if found.object_type != self.spec.object_type:
+            raise refusal("listId", f"list {list_id} is a list of {found.object_type}; a "
+                          f"report of {self.spec.object_type} counts from a list of "
+                          f"{self.spec.object_type}.", "LIST_OF_ANOTHER_TYPE")
+        for name in sorted(found.filter.property_names if found.filter else ()):
+            self.readable(name, "listId")
 
     def readable(self, name: str, path: str) -> PropertyDefinition:
         """The property ``name`` of the report's type, if the caller may view it."""
@@ -255,7 +279,26 @@ class ReportChecker:
                            f"{self.spec.object_type}: edit the report.")
                 raise ValidationError(message, [ErrorDetail(message, "PROPERTY_DOESNT_EXIST")])
             found[name] = prop
+        if self.spec.list_id is not None:
+            self.list_viewable()
         return found
+
+    def list_viewable(self) -> None:
+        """The report's list is still there and shows the caller nothing it may not see
+        (its members are chosen by the properties its filter names)."""
+        assert self.spec.list_id is not None
+        self.principal.require(LISTS_READ)
+        found = list_store.load_list(self.conn, self.principal.account_id, self.spec.list_id)
+        if found is None:
+            message = (f"This report counts the members of list {self.spec.list_id}, which "
+                       "no longer exists: edit the report.")
+            raise ValidationError(message, [ErrorDetail(message, "LIST_DOESNT_EXIST")])
+        names = found.filter.property_names if found.filter else ()
+        if any(n not in self.catalogue.visible for n in names):
+            message = ("This report counts the members of a list that filters on a property "
+                       "whose values you may not view, so its figures are not shown to you.")
+            raise PermissionDeniedError(message, [ErrorDetail(
+                message, "PROPERTY_VIEW_RESTRICTED")])
 
 
 def _readable(conn: Connection, principal: Principal, report_id: str) -> StoredReport:

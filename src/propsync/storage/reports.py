@@ -141,6 +141,16 @@ def reports_of_type(conn: Connection, account_id: int, object_type: str
     return [_stored(row) for row in rows]
 
 
+def reports_counting_list(conn: Connection, account_id: int, list_id: int
+                          ) -> list[StoredReport]:
+    """The reports that count the members of list ``list_id``, by id (an account's reports
+    are few: ``MAX_REPORTS``)."""
+    rp = t.reports
+    rows = conn.execute(select(rp).where(rp.c.account_id == account_id)
+                        .order_by(rp.c.report_id)).mappings()
+    return [r for r in map(_stored, rows) if r.spec.list_id == list_id]
+
+
 def count_reports(conn: Connection, account_id: int) -> int:
     rp = t.reports
     return int(conn.execute(select(func.count()).where(
@@ -172,6 +182,7 @@ class FigureQuery:
     # As of a moment: the types of the stored properties the report reads, to read their
     # values' numbers back from history's text ({property_id: "number" / "date" / ...}).
     types: Mapping[int, str] | None = None
+    list_id: int | None = None  # only the list's members (as they are now)
 
 
 def group_rows(conn: Connection, account_id: int, q: FigureQuery) -> list[GroupRow]:
@@ -221,9 +232,13 @@ def _records_where(account_id: int, q: FigureQuery, values: FromClause
     """The records a report counts: live ones of its type that match its filters (as of
     a moment: created by then and not archived then, matching then).
 
-    A report restricted to a list would add one clause here:
-    ``r.c.record_id.in_(select(list_memberships.c.record_id).where(account, list))``."""
+    A report restricted to a list counts its members as they are now, also as of a past
+    moment (memberships keep no history)."""
     clauses = [r.c.account_id == account_id, r.c.object_type == q.object_type]
+    if q.list_id is not None:
+        m = t.list_memberships
+        clauses.append(r.c.record_id.in_(select(m.c.record_id).where(
+            m.c.account_id == account_id, m.c.list_id == q.list_id)))
     filters = groups_clause(account_id, q.groups)
     if q.as_of_ms is None:
         clauses.append(r.c.archived.is_(False))

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
+from propsync.domain.auth import LISTS_READ
 from propsync.domain.errors import PropsyncError
 from propsync.domain.properties import PropertyDefinition, format_ms
 from propsync.domain.reports import (
@@ -30,6 +31,7 @@ from propsync.domain.reports import (
     csv_rows,
     number_text,
 )
+from propsync.services import lists as list_svc
 from propsync.services import reports as svc
 from propsync.services.reports import StoredReport
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
@@ -62,6 +64,7 @@ class ReportForm:
     max_groups: str = str(DEFAULT_GROUPS)
     groups: tuple[tuple[Condition, ...], ...] = ((Condition(),),)
     kept_filters: str = ""  # a filter branch the rows cannot show, kept as it is (JSON)
+    list_id: str = ""  # count only this list's members ("": every record)
 
     def body(self, types: dict[str, str]) -> dict[str, Any]:
         branch = json.loads(self.kept_filters) if self.kept_filters else filter_branch(
@@ -71,7 +74,7 @@ class ReportForm:
                 "dateBucket": self.date_bucket or None, "chartType": self.chart_type,
                 "maxGroups": int(self.max_groups) if self.max_groups.isascii() and
                 self.max_groups.isdigit() and len(self.max_groups) < 6 else self.max_groups,
-                "filterBranch": branch}
+                "filterBranch": branch, "listId": self.list_id or None}
 
 
 def read_form(form: Form) -> ReportForm:
@@ -82,7 +85,7 @@ def read_form(form: Form) -> ReportForm:
                       form.get("measure_property"), form.get("group_by"),
                       form.get("date_bucket"), form.get("chart_type", "BAR"),
                       form.get("max_groups", str(DEFAULT_GROUPS)), flow.groups,
-                      form.get("kept_filters"))
+                      form.get("kept_filters"), form.get("list_id"))
 
 
 def form_of(stored: StoredReport) -> ReportForm:
@@ -91,7 +94,8 @@ def form_of(stored: StoredReport) -> ReportForm:
     return ReportForm(spec.name, spec.object_type, spec.measure, spec.measure_property or "",
                       spec.group_by, spec.date_bucket or "", spec.chart_type,
                       str(spec.max_groups), groups or ((Condition(),),),
-                      "" if groups is not None else json.dumps(spec.filter_branch))
+                      "" if groups is not None else json.dumps(spec.filter_branch),
+                      "" if spec.list_id is None else str(spec.list_id))
 
 
 def viewable(ctx: Ctx, object_type: str) -> list[PropertyDefinition]:
@@ -109,6 +113,16 @@ def report_list(ctx: CtxDep, after: str = "", done: str = "") -> Response:
                   measures=MEASURE_WORDS, charts=CHART_WORDS, section="reports")
 
 
+def lists_of(ctx: Ctx, object_type: str) -> list[tuple[str, str]]:
+    """``(id, name)`` of the lists of ``object_type`` the user may see, by name (none
+    without ``crm.lists.read``)."""
+    if LISTS_READ not in ctx.principal.scopes:
+        return []
+    page = list_svc.search_lists(ctx.engine, ctx.principal, {
+        "count": list_svc.MAX_SEARCH, "objectTypeId": list_svc.object_type_id(object_type)})
+    return sorted(((str(x.list_id), x.name) for x in page.lists), key=lambda x: x[1].lower())
+
+
 def _editor(ctx: Ctx, form: ReportForm, stored: StoredReport | None = None,
             error: PropsyncError | None = None, focus: str = "") -> Response:
     props = viewable(ctx, form.object_type)
@@ -118,7 +132,8 @@ def _editor(ctx: Ctx, form: ReportForm, stored: StoredReport | None = None,
                   object_types=REPORT_OBJECT_TYPES, measures=MEASURES,
                   measure_words=MEASURE_WORDS, charts=CHARTS, chart_words=CHART_WORDS,
                   buckets=BUCKETS, bucket_words=BUCKET_WORDS, max_groups=MAX_GROUPS,
-                  operators=OPERATORS, operators_for=operators_for, section="reports")
+                  operators=OPERATORS, operators_for=operators_for,
+                  lists=lists_of(ctx, form.object_type), section="reports")
 
 
 @router.get("/reports/new")

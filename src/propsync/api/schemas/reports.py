@@ -38,6 +38,9 @@ class ReportIn(Model):
     maxGroups: int = Field(DEFAULT_GROUPS, description="The biggest groups shown (1-100); "
                            "the others are added up in one '(other)' group.")
     filterBranch: dict[str, Any] | None = Field(None, description=_BRANCH)
+    listId: str | None = Field(None, description="Count only the members of this list (a "
+                               "list of the same object type; its members as they are now, "
+                               "also for figures as of a past date). Needs crm.lists.read.")
 
 
 class ReportOut(Model):
@@ -51,6 +54,7 @@ class ReportOut(Model):
     chartType: str
     maxGroups: int
     filterBranch: dict[str, Any] | None
+    listId: str | None = None
     createdAt: str
     updatedAt: str
     createdBy: str | None = None
