@@ -65,7 +65,10 @@ def _account_changes(conn: Connection, account_id: int, changes: list[Change], n
         if stored.processing_type != "DYNAMIC" or stored.status != "COMPLETE" or \
                 stored.filter is None:
             continue  # one still PROCESSING is evaluated whole next
-        candidates = _candidates(schema, stored, changes) - leaving
+        # A record that left every list above may be back in the same batch (archived,
+        # then restored): the candidates are asked as they are now, and only live ones
+        # can meet a filter.
+        candidates = _candidates(schema, stored, changes)
         if not candidates:
             continue
         try:

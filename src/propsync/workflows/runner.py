@@ -9,13 +9,9 @@ time (its cursor is locked), and due enrollments are claimed with ``SKIP LOCKED`
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine
 
 from propsync import draining
 from propsync.clock import now_ms
@@ -23,10 +19,8 @@ from propsync.domain.feed import WORKFLOWS_READER as READER
 from propsync.storage import enrollments, feed
 from propsync.storage.db import plan_each_time, read_transaction, write_transaction
 from propsync.workflows.enroller import enroll_changes
-from propsync.workflows.executor import TRANSIENT, run_due
+from propsync.workflows.executor import run_due
 from propsync.workflows.set_property import Overtaken
-
-log = logging.getLogger("propsync.workflows")
 
 
 @dataclass(frozen=True)
@@ -41,8 +35,11 @@ class WorkflowConfig:
     unseen_wait_s: float = 2.0
 
 
-class WorkflowWorker:
+class WorkflowWorker(draining.FeedLoop):
     """Enrolls and runs actions until nothing is due, then waits to be woken."""
+
+    what = "workflow"
+    again = (Overtaken,)  # a newer write landed on a copy's target: the step runs again
 
     def __init__(self, engine: Engine, config: WorkflowConfig | None = None) -> None:
         self.engine = engine
@@ -56,9 +53,9 @@ class WorkflowWorker:
             unread = feed.has_unread(conn, READER)
             due = enrollments.next_due_ms(conn)
         self.unseen = False
-        did = unread and self._retrying(self.enroll)
+        did = unread and self.retrying(self.enroll)
         if due is not None and due <= now_ms():
-            did = self._retrying(self.execute) or did
+            did = self.retrying(self.execute) or did
         return did
 
     def enroll(self) -> bool:
@@ -79,43 +76,6 @@ class WorkflowWorker:
             plan_each_time(conn)
             return run_due(conn, now_ms(), self.config.action_batch) > 0
 
-    def drain(self, max_steps: int = 1_000_000, stop: threading.Event | None = None) -> int:
-        """Work until nothing is left to do now (or ``max_steps``); returns the steps.
-        Feed rows still hidden by a running transaction are work left: it waits for them
-        (``unseen_s``, doubling) for at most ``unseen_wait_s`` in a row, or until
-        ``stop``."""
-        return draining.drain(self.step, lambda: self.unseen, self.config.unseen_s,
-                               self.config.unseen_wait_s, max_steps, stop)
-
-    def sleep_s(self) -> float:
-        """How long to wait when idle: until the earliest due action, within bounds."""
-        with read_transaction(self.engine) as conn:
-            due = enrollments.next_due_ms(conn)
-        if due is None:
-            return self.config.max_sleep_s
-        return min(self.config.max_sleep_s, max(0.0, (due - now_ms()) / 1000))
-
-    def run(self, stop: threading.Event, wake: threading.Event) -> None:
-        """Work whenever woken or an action falls due, until ``stop`` is set."""
-        while not stop.is_set():
-            wait = self.config.max_sleep_s
-            try:
-                self.drain(stop=stop)
-                wait = min(self.sleep_s(), 1.0) if self.unseen else self.sleep_s()
-            except Exception:  # keep the worker alive; the work stays where it was
-                log.exception("workflow step failed; retrying shortly")
-                wait = 0.5
-            wake.wait(wait)
-            wake.clear()
-
-    def _retrying(self, step: Callable[[], bool]) -> bool:
-        for attempt in range(5):
-            try:
-                return step()
-            except DBAPIError as exc:  # a deadlock or serialization failure: again
-                if getattr(exc.orig, "sqlstate", None) not in TRANSIENT or attempt == 4:
-                    raise
-            except Overtaken:  # a newer write landed on a copy's target: again
-                if attempt == 4:
-                    raise
-        return False
+    def next_due_ms(self, conn: Connection) -> int | None:
+        """When the earliest delayed action falls due."""
+        return enrollments.next_due_ms(conn)
