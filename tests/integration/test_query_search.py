@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event
 
 from propsync.services.search import SearchRequest, search
 from propsync.storage.tables import VALUE_TRIGRAMS
-from tests.integration.world import PRIMARY, World, explain
+from tests.integration.world import PRIMARY, World, explain, grow
 
 
 @dataclass
@@ -83,16 +83,7 @@ def test_the_page_and_its_total_are_one_statement_that_reads_the_values_index(s)
         event.remove(engine, "before_cursor_execute", capture)
     assert len(seen) == 1, [st for st, _ in seen]
     statement, params = seen[0]
-    plan = explain(engine, statement, params, grow=(  # as large as a real account's
-        "INSERT INTO records (account_id, record_id, object_type, created_ms, updated_ms, "
-        "archived) SELECT r.account_id, r.record_id + 1000000 * g, r.object_type, "
-        "r.created_ms, r.updated_ms, r.archived FROM records r "
-        "CROSS JOIN generate_series(1, 2000) g",
-        "INSERT INTO property_values (account_id, record_id, property_id, value, num, "
-        "source_id) SELECT v.account_id, v.record_id + 1000000 * g, v.property_id, "
-        "v.value || '-' || g, v.num, v.source_id FROM property_values v "
-        "CROSS JOIN generate_series(1, 2000) g",
-        "ANALYZE records, property_values"))
+    plan = explain(engine, statement, params, grow=grow(s.world.account_id))
     # the ordinary values through their trigrams, the sync values by property
     assert VALUE_TRIGRAMS in plan or "VIRTUAL TABLE" in plan, plan
     assert "ix_property_values_synced_from" in plan, plan

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event
 
 from propsync.domain.filters import Filter
 from propsync.services.search import SearchRequest, search
-from tests.integration.world import PRIMARY, World, explain
+from tests.integration.world import PRIMARY, World, explain, grow
 
 LONG = "Nordic Holding " + "x" * 90  # 105 characters: the index holds only the first 100
 
@@ -23,17 +23,6 @@ class Setting:
     contacts: dict[str, int] = field(default_factory=dict)
 
 
-# Each record 2,000 times over (ids moved out of the way), each sync value with a value of
-# its own: tables as large as a real account's (all rolled back after the plan is read).
-GROW = (
-    "INSERT INTO records (account_id, record_id, object_type, created_ms, updated_ms, archived) "
-    "SELECT r.account_id, r.record_id + 1000000 * g, r.object_type, r.created_ms, "
-    "r.updated_ms, r.archived FROM records r CROSS JOIN generate_series(1, 2000) g",
-    "INSERT INTO property_values (account_id, record_id, property_id, value, num, source_id) "
-    "SELECT v.account_id, v.record_id + 1000000 * g, v.property_id, v.value || '-' || g, "
-    "v.num + g, v.source_id FROM property_values v CROSS JOIN generate_series(1, 2000) g "
-    "WHERE v.source_id IS NOT NULL",
-    "ANALYZE records, property_values")  # statistics too, as a real account's tables have
 
 
 @pytest.fixture
@@ -125,6 +114,7 @@ def test_the_database_finds_sync_values_through_their_index(s, flt, index):
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     statement, params = seen[0]
-    plan = explain(engine, statement, params, grow=GROW)
+    plan = explain(engine, statement, params,
+                   grow=grow(s.world.account_id, synced_only=True))
     assert index in plan, plan
     assert "ix_property_values_synced_from" not in plan, plan  # every winner, walked

@@ -154,6 +154,26 @@ def _now() -> int:
     return time.time_ns() // 1_000_000
 
 
+def grow(account_id: int, synced_only: bool = False) -> tuple[str, ...]:
+    """``explain``'s ``grow`` for one account: its records and values 2,000 times over
+    (ids moved out of the way, each value and number made one of its own; with
+    ``synced_only``, only its sync values), and fresh statistics. Only this
+    account's rows: the test database is shared by the tests a worker runs, and growing
+    every account's rows 2,000 times (each ordinary value into the trigram index, too) took
+    minutes."""
+    which = " AND v.source_id IS NOT NULL" if synced_only else ""
+    return (
+        "INSERT INTO records (account_id, record_id, object_type, created_ms, updated_ms, "
+        "archived) SELECT r.account_id, r.record_id + 1000000 * g, r.object_type, "
+        "r.created_ms, r.updated_ms, r.archived FROM records r "
+        f"CROSS JOIN generate_series(1, 2000) g WHERE r.account_id = {int(account_id)}",
+        "INSERT INTO property_values (account_id, record_id, property_id, value, num, "
+        "source_id) SELECT v.account_id, v.record_id + 1000000 * g, v.property_id, "
+        "v.value || '-' || g, v.num + g, v.source_id FROM property_values v "
+        f"CROSS JOIN generate_series(1, 2000) g WHERE v.account_id = {int(account_id)}{which}",
+        "ANALYZE records, property_values")
+
+
 def explain(engine: Engine, statement: str, params: object, grow: Sequence[str] = ()) -> str:
     """The plan of ``statement`` as the database makes it (PostgreSQL told not to prefer a
     sequential scan, which it would on tables this small), as one string. On PostgreSQL,
