@@ -271,6 +271,33 @@ def test_a_user_kept_from_a_restricted_property_learns_no_more_than_its_flows_sh
     assert seen["results"][0]["parts"] == ["action 1 writes it"]
 
 
+def test_a_list_or_report_on_a_restricted_property_is_counted_for_who_may_not_view_it(
+        api, tenant):
+    """The lists and reports service hides a list or report that reads a property a user
+    may not view; Used in and the refusal to delete count it for them, naming nothing."""
+    prop(api, "contacts", "tier")
+    prop(api, "contacts", "salary", "number", "number",
+         access={"view": {"everyone": False, "userIds": [tenant.user_id]}})
+    both = {"filterBranchType": "OR", "filterBranches": [{"filterBranchType": "AND",
+            "filters": [{"filterType": "PROPERTY", "property": name, "operation": {
+                "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"}}
+                for name in ("tier", "salary")]}]}
+    made = api.post("/crm/v3/lists", json={"name": "Secret earners", "objectTypeId": "0-1",
+                                           "processingType": "DYNAMIC", "filterBranch": both})
+    assert made.status_code == 200, made.text
+    report = api.post(REPORTS, json={"name": "Salary tiers", "objectType": "contacts",
+                                      "groupBy": "tier", "measure": "SUM",
+                                      "measureProperty": "salary"})
+    assert report.status_code == 201, report.text
+    assert {k for k, _ in uses(api, "contacts", "tier")} == {"list", "report"}  # the owner
+    plain = member(tenant, Role.USER)
+    seen = usage(plain, "contacts", "tier")
+    assert seen["results"] == [] and seen["total"] == 2
+    assert sorted((h["kind"], h["count"]) for h in seen["hidden"]) == [("list", 1),
+                                                                        ("report", 1)]
+    assert "Secret" not in str(seen) and "Salary" not in str(seen)
+
+
 # --- hostile input -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("ot, name, status", [

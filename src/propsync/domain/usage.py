@@ -28,6 +28,10 @@ class Use:
     object_type: str  # the asset's object type (whose schema scope may read it)
     parts: tuple[str, ...]
     link: str
+    # The properties of ``object_type`` whose values decide what the asset shows (a list's
+    # or a report's filter, group-by, measure): one the caller may not view hides the
+    # asset from them, so its use is only counted.
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,6 @@ def property_uses(conn: Connection, account_id: int, object_type: str, name: str
                   ) -> list[Use]:
     """The live lists whose filter names the property."""
     return [Use(KIND, str(s.list_id), s.name, s.object_type, s.filter.parts_using(name),
-                f"/ui/lists/{s.list_id}")
+                f"/ui/lists/{s.list_id}", tuple(s.filter.property_names))
             for s in store.live_lists(conn, account_id, [object_type])
             if s.filter is not None and name in s.filter.property_names]

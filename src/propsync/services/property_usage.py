@@ -34,7 +34,7 @@ from propsync.domain.usage import KINDS, Use
 from propsync.services import list_usage, report_usage, workflow_usage
 from propsync.storage import sync as sync_store
 from propsync.storage.db import read_transaction
-from propsync.storage.properties import find_property
+from propsync.storage.properties import find_property, load_properties
 
 Finder = Callable[[Connection, int, str, str], list[Use]]
 IN_USE = "CANNOT_DELETE_PROPERTY_IN_USE"
@@ -103,14 +103,29 @@ class Usage:
         return len(self.shown) + sum(self.hidden.values())
 
 
-def visible(principal: Principal, uses: list[Use]) -> tuple[list[Use], dict[str, int]]:
-    """The uses ``principal`` may be told the names of, and how many others of each kind."""
+def visible(conn: Connection, principal: Principal, uses: list[Use]
+            ) -> tuple[list[Use], dict[str, int]]:
+    """The uses ``principal`` may be told the names of, and how many others of each kind:
+    a use is named when the caller has the scopes to read the asset and may view every
+    property that decides what the asset shows (``Use.reads``: a list or report on a
+    property restricted from them is one they may not see, so it is only counted)."""
     extra = {s.kind: s.scopes for s in SOURCES}
+    kept_from: dict[str, set[str]] = {}  # object type → properties the caller may not view
+
+    def may_view(u: Use) -> bool:
+        if not u.reads:
+            return True
+        if u.object_type not in kept_from:
+            kept_from[u.object_type] = {
+                p.name for p in load_properties(conn, principal.account_id, u.object_type)
+                if not p.access.can_view(principal.user_id, principal.team_ids)}
+        return not set(u.reads) & kept_from[u.object_type]
+
     shown: list[Use] = []
     hidden: dict[str, int] = {}
     for u in uses:
         needed = (schema_scope(u.object_type), *extra.get(u.kind, ()))
-        if all(s in principal.scopes for s in needed):
+        if all(s in principal.scopes for s in needed) and may_view(u):
             shown.append(u)
         else:
             hidden[u.kind] = hidden.get(u.kind, 0) + 1
@@ -127,7 +142,8 @@ def property_usage(engine: Engine, principal: Principal, object_type: str, name:
         prop = find_property(conn, principal.account_id, ot, name)
         if prop is None:
             raise NotFoundError(f"{ot} has no property named {name[:100]!r}.")
-        shown, hidden = visible(principal, uses_in(conn, principal.account_id, ot, name))
+        shown, hidden = visible(conn, principal,
+                                uses_in(conn, principal.account_id, ot, name))
     return Usage(prop, shown, hidden)
 
 
@@ -141,7 +157,7 @@ def refuse_if_used(conn: Connection, principal: Principal, prop: PropertyDefinit
             if (u.kind, u.asset_id) not in leaving]
     if not uses:
         return
-    shown, hidden = visible(principal, uses)
+    shown, hidden = visible(conn, principal, uses)
     names = [f"{u.kind} {_title(u)} ({'; '.join(u.parts)})" for u in shown]
     names += [f"{n} {_plural(kind, n)} on object types this token may not read"
               for kind, n in hidden.items()]

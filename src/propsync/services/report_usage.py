@@ -23,5 +23,6 @@ def property_uses(conn: Connection, account_id: int, object_type: str, name: str
         parts = parts_using(stored.spec, name)
         if parts:
             uses.append(Use(KIND, str(stored.report_id), stored.name, object_type, parts,
-                            f"/ui/reports/{stored.report_id}"))
+                            f"/ui/reports/{stored.report_id}",
+                            tuple(stored.spec.property_names())))
     return uses
