@@ -8,10 +8,12 @@ from tests.conftest import RunningServer
 
 SEARCH = "/crm/v3/objects/contacts/search"
 _GROUP = [{"propertyName": "email", "operator": "NOT_CONTAINS_TOKEN", "value": f"q{i}*x"}
-          for i in range(5)] + [{"propertyName": "email", "operator": "CONTAINS_TOKEN",
-                                 "value": "q*x"}]
-# Three groups that each test every filter (five are true, the last is false), sorted:
-# every contact is read eighteen times, seconds of work over 50,000 contacts on either store.
+          for i in range(5)] + [{"propertyName": "email", "operator": "NOT_CONTAINS_TOKEN",
+                                 "value": "*@*"}]
+# Three groups that each test every filter (five are true, the last is false: every e-mail
+# holds an @), sorted: every contact is read eighteen times, seconds of work over 50,000
+# contacts on either store. Only negative filters, which no index answers: a positive one
+# that finds nothing (CONTAINS_TOKEN through the trigram index) ends the search at once.
 BUSY_SEARCH = {"filterGroups": [{"filters": _GROUP}] * 3, "sorts": ["email"]}
 QUICK_SEARCH = {"filterGroups": [{"filters": [
     {"propertyName": "hs_object_id", "operator": "LT", "value": "0"}]}]}

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from playwright.sync_api import Browser, Page, expect
 
 from propsync.domain.objects import OBJECT_TYPES
+from propsync.services import lists as list_svc
 from propsync.services import reports as report_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.accounts import create_token, create_user
@@ -55,6 +56,7 @@ class Seeded:
     records: dict[str, int]
     flow_id: str
     report_id: str = ""
+    list_id: str = ""
 
 
 @pytest.fixture
@@ -81,8 +83,16 @@ def seeded(admin: Admin) -> Seeded:
     report = report_svc.create_report(admin.engine, admin.principal, {
         "name": "Contacts by company city " + LONG, "objectType": "contacts",
         "groupBy": "company_city", "chartType": "PIE"})
+    listed = list_svc.create_list(admin.engine, admin.principal, {
+        "name": "Contacts in a city " + LONG, "objectTypeId": "0-1",
+        "processingType": "DYNAMIC", "filterBranch": {
+            "filterBranchType": "OR", "filterBranches": [{
+                "filterBranchType": "AND", "filters": [{
+                    "filterType": "PROPERTY", "property": "city", "operation": {
+                        "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"}}]}]}})
     admin.settle()
-    return Seeded(admin, records, str(flow.flow_id), str(report.report_id))
+    return Seeded(admin, records, str(flow.flow_id), str(report.report_id),
+                  str(listed.list_id))
 
 
 def page_routes(server: RunningServer) -> list[str]:
@@ -108,6 +118,7 @@ def fill(path: str, seeded: Seeded) -> list[str]:
                                  {"objectType": "companies", "name": "domain"}],
         ("flowId",): [{"flowId": seeded.flow_id}],
         ("reportId",): [{"reportId": seeded.report_id}],
+        ("listId",): [{"listId": seeded.list_id}],
     }
     if path.endswith("/redefine"):  # only a sync property has a source to change
         fillings[("objectType", "name")] = fillings[("objectType", "name")][:1]

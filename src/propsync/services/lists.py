@@ -63,7 +63,7 @@ from propsync.storage import lists as store
 from propsync.storage import reports as report_store
 from propsync.storage.changes import lock_definitions
 from propsync.storage.db import mark_sync_work, read_transaction, write_transaction
-from propsync.storage.lists import StoredList
+from propsync.storage.lists import StoredList as StoredList  # the adapters' type
 from propsync.storage.properties import load_properties
 from propsync.storage.search import condition_for
 

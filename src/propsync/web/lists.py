@@ -26,7 +26,7 @@ from propsync.domain.lists import LIST_OBJECT_TYPES, OBJECT_TYPE_IDS
 from propsync.domain.objects import OBJECT_TYPES
 from propsync.domain.properties import PropertyDefinition, format_ms
 from propsync.services import lists as svc
-from propsync.storage.lists import StoredList
+from propsync.services.lists import StoredList
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
