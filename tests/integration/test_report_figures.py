@@ -286,7 +286,7 @@ def test_property_uses_names_each_report_and_where_it_reads_the_property(w: Worl
     with read_transaction(w.engine) as conn:
         assert report_usage.property_uses(conn, w.account_id, "contacts", "tier") == [
             Use("report", rid, "Scores by tier", "contacts", ("group by", "filter branch 1"),
-                f"/ui/reports/{rid}")]
+                f"/ui/reports/{rid}", reads=("tier", "score", "flag"))]
         assert [u.parts for u in report_usage.property_uses(conn, w.account_id, "contacts", "score")
                 ] == [("measure",)]
         assert [u.parts for u in report_usage.property_uses(conn, w.account_id, "contacts", "flag")
