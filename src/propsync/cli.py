@@ -374,7 +374,8 @@ def bench(
                                         "goes beside it, as .png).")] =
         "bench/results/latest.json",
     only: Annotated[str | None, typer.Option(
-        help="Run one scenario: search (seed, backfill, searches; JSON only, no chart).")
+        help="Run only these scenarios, comma-separated: search, lists (seed, backfill, "
+        "then the searches and/or the dynamic list; JSON only, no chart).")
     ] = None,
 ) -> None:
     """Measure the sync engine beside the raw database, a real copy workflow and itself
@@ -392,10 +393,11 @@ def bench(
     if scale not in suite.SCALES:
         err.print(f"[red]error:[/red] --scale must be one of {', '.join(suite.SCALES)}")
         raise typer.Exit(2)
-    if only not in (None, "search"):
-        err.print("[red]error:[/red] --only must be search")
+    kinds = tuple(k.strip() for k in only.split(",")) if only is not None else ()
+    if only is not None and (not kinds or any(k not in suite.ONLY for k in kinds)):
+        err.print(f"[red]error:[/red] --only takes {', '.join(suite.ONLY)} (comma-separated)")
         raise typer.Exit(2)
-    run = suite.run_search if only else suite.run_store
+    run = suite.run_only(kinds) if kinds else suite.run_store
     console = Console()
     if not console.is_terminal:  # piped or logged: wide enough for the table
         console = Console(width=120)

@@ -171,18 +171,23 @@ SEARCH_SHAPE = {f"{kind}_{figure}" for kind in ("sync_eq", "email_eq", "custom_e
                 for figure in ("p50_ms", "sql_p50_ms", "ratio")}
 
 
-def test_bench_runs_the_search_scenario_alone(tmp_path):
-    """``--only search``: seed, backfill, the searches (each reply's total checked against
-    the seeded values, so a wrong answer fails the run); JSON only."""
+def test_bench_runs_the_search_and_list_scenarios_alone(tmp_path):
+    """``--only search,lists``: seed, backfill, the searches (each reply's total checked
+    against the seeded values, so a wrong answer fails the run) and the dynamic list (its
+    size checked against hand-written SQL); JSON only. A name it does not know is refused."""
     url = make_database("sqlite", tmp_path)
     out = tmp_path / "search.json"
     try:
-        result = propsync(url, "bench", "--scale", "tiny", "--only", "search",
+        refused = propsync(url, "bench", "--scale", "tiny", "--only", "search,report",
+                           "--database-url", url, "--output", str(out))
+        assert refused.returncode == 2 and "--only takes search, lists" in refused.stderr
+        result = propsync(url, "bench", "--scale", "tiny", "--only", "search,lists",
                           "--database-url", url, "--output", str(out))
         assert result.returncode == 0, result.stdout + result.stderr
         figures = json.loads(out.read_text())["sqlite"]
         assert set(figures["search"]) >= SEARCH_SHAPE
-        assert set(figures) == {"notes", "seed_seconds", "backfill", "search"}
+        assert figures["lists"]["members"] > 0 and figures["lists"]["join"]["edits"] > 0
+        assert set(figures) == {"notes", "seed_seconds", "backfill", "search", "lists"}
         assert not out.with_suffix(".png").exists()
     finally:
         drop_database(url)

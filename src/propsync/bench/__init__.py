@@ -127,30 +127,42 @@ def run_store(database_url: str, store: str, scale_name: str, ui: Ui
     return figures, samples
 
 
-def run_search(database_url: str, store: str, scale_name: str, ui: Ui
-               ) -> tuple[dict[str, Any], dict[str, list[float]]]:
-    """The search scenario alone (``propsync bench --only search``), for the large scale,
-    whose full run takes hours: seed, the sync property's backfill (its values are
-    searched), the searches."""
-    scale = SCALES[scale_name]
-    engine = engine_for(Settings(database_url=database_url))
-    figures: dict[str, Any] = {"notes": ["the search scenario alone (--only search)"]}
-    try:
-        with ui.phase(f"{store}: seed {scale.companies:,} companies, "
-                      f"{5 * scale.companies:,} contacts, {2 * scale.companies:,} deals"):
-            data = seed(engine, scale.companies)
-        figures["seed_seconds"] = round(data.seconds, 1)
-        with ui.phase(f"{store}: backfill of {len(data.contacts):,} contacts"):
-            figures["backfill"] = scenarios.backfill(data, database_url)
-        with api_server(database_url) as server, ui.phase(
-                f"{store}: {len(search.KINDS) * scale.searches} searches of "
-                f"{len(search.KINDS)} kinds, each beside its SQL"), \
-                server.client(data.token) as client:
-            figures["search"] = search.search_latency(data, client, scale.searches,
-                                                      scenarios.SYNC_NAME)
-    finally:
-        engine.dispose()
-    return figures, {}
+ONLY = ("search", "lists")
+
+
+def run_only(kinds: tuple[str, ...]) -> Callable[[str, str, str, Ui],
+                                                tuple[dict[str, Any], dict[str, list[float]]]]:
+    """The scenarios ``kinds`` alone (``propsync bench --only search,lists``), for the large
+    scale, whose full run takes hours: seed, the sync property's backfill (its values are
+    searched and filtered on), then the searches and/or the dynamic list."""
+
+    def run(database_url: str, store: str, scale_name: str, ui: Ui
+            ) -> tuple[dict[str, Any], dict[str, list[float]]]:
+        scale = SCALES[scale_name]
+        engine = engine_for(Settings(database_url=database_url))
+        figures: dict[str, Any] = {"notes": [f"only {', '.join(kinds)} (--only)"]}
+        try:
+            with ui.phase(f"{store}: seed {scale.companies:,} companies, "
+                          f"{5 * scale.companies:,} contacts, {2 * scale.companies:,} deals"):
+                data = seed(engine, scale.companies)
+            figures["seed_seconds"] = round(data.seconds, 1)
+            with ui.phase(f"{store}: backfill of {len(data.contacts):,} contacts"):
+                figures["backfill"] = scenarios.backfill(data, database_url)
+            with api_server(database_url) as server, server.client(data.token) as client:
+                if "search" in kinds:
+                    with ui.phase(f"{store}: {len(search.KINDS) * scale.searches} searches "
+                                  f"of {len(search.KINDS)} kinds, each beside its SQL"):
+                        figures["search"] = search.search_latency(
+                            data, client, scale.searches, scenarios.SYNC_NAME)
+                if "lists" in kinds:
+                    with ui.phase(f"{store}: a two-filter dynamic list, {scale.edits} joins "
+                                  "and leaves", scale.edits) as tick:
+                        figures["lists"] = lists.scenario(data, client, scale.edits, tick)
+        finally:
+            engine.dispose()
+        return figures, {}
+
+    return run
 
 
 def _workflow_scenarios(data: Dataset, database_url: str, store: str, scale: Scale,
