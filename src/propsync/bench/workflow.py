@@ -33,6 +33,7 @@ from sqlalchemy import text
 from propsync.bench.dataset import Dataset
 from propsync.bench.scenarios import SOURCE, ratio
 from propsync.domain.associations import BUILT_IN_TYPES, HUBSPOT_DEFINED
+from propsync.domain.copy_flows import copy_to_associated
 from propsync.services import records as records_svc
 from propsync.services import workflows as workflows_svc
 from propsync.services.views import ReadSpec
@@ -51,35 +52,8 @@ NOTE = ("The workflow is a real copy workflow (POST /automation/v4/flows: a comp
 
 def flow_definition() -> dict[str, Any]:
     """The copy workflow, as ``POST /automation/v4/flows`` takes it (HubSpot's shape)."""
-    name_known = {"filterType": "PROPERTY", "property": "name", "operation": {
-        "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN",
-        "includeObjectsWithNoValueSet": False}}
-    name_changed = {"filterType": "PROPERTY", "property": "hs_name", "operation": {
-        "operationType": "STRING", "operator": "IS_EQUAL_TO", "value": "name",
-        "includeObjectsWithNoValueSet": False}}
-    return {
-        "type": "PLATFORM_FLOW", "objectTypeId": "0-2", "flowType": "WORKFLOW",
-        "name": FLOW_NAME, "isEnabled": True, "startActionId": "1",
-        "actions": [{
-            "type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeId": "0-5",
-            "actionTypeVersion": 0, "fields": {
-                "property_name": COPY_NAME,
-                "value": {"type": "OBJECT_PROPERTY", "propertyName": "name"},
-                "association": {"associationCategory": HUBSPOT_DEFINED,
-                                "associationTypeId": COMPANY_TO_CONTACT_PRIMARY}}}],
-        "enrollmentCriteria": {
-            "type": "LIST_BASED", "shouldReEnroll": True,
-            "unEnrollObjectsNotMeetingCriteria": False,
-            "listFilterBranch": {
-                "filterBranchType": "OR", "filterBranchOperator": "OR", "filters": [],
-                "filterBranches": [{"filterBranchType": "AND", "filterBranchOperator": "AND",
-                                    "filters": [name_known], "filterBranches": []}]},
-            "reEnrollmentTriggersFilterBranches": [{
-                "filterBranchType": "UNIFIED_EVENTS", "filterBranchOperator": "AND",
-                "eventTypeId": "4-655002", "operator": "HAS_COMPLETED",
-                "filters": [name_changed], "filterBranches": []}]},
-        "blockedDates": [], "timeWindows": [], "customProperties": {}, "dataSources": [],
-    }
+    return copy_to_associated(FLOW_NAME, "0-2", "name", COPY_NAME, COMPANY_TO_CONTACT_PRIMARY,
+                              category=HUBSPOT_DEFINED)
 
 
 def create_copy_property(client: httpx.Client) -> None:

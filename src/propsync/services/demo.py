@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select, update
 from propsync.clock import now_ms
 from propsync.domain.associations import BUILT_IN_TYPES, AssociationType, user_defined_pair
 from propsync.domain.auth import ALL_SCOPES, Principal, Role
+from propsync.domain.copy_flows import copy_to_associated
 from propsync.domain.history import ValueSource
 from propsync.services import properties as prop_svc
 from propsync.services import records as record_svc
@@ -104,33 +105,8 @@ COMPANY_TO_PRIMARY_CONTACT = next(t.type_id for t in BUILT_IN_TYPES.values()
 
 def copy_flow_definition() -> dict[str, Any]:
     """The demo's copy workflow as ``POST /automation/v4/flows`` takes it."""
-    known = {"filterType": "PROPERTY", "property": "industry", "operation": {
-        "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN",
-        "includeObjectsWithNoValueSet": False}}
-    changed = {"filterType": "PROPERTY", "property": "hs_name", "operation": {
-        "operationType": "MULTISTRING", "operator": "IS_EQUAL_TO", "values": ["industry"],
-        "includeObjectsWithNoValueSet": False}}
-    return {
-        "type": "PLATFORM_FLOW", "objectTypeId": "0-2", "flowType": "WORKFLOW",
-        "name": COPY_FLOW, "isEnabled": True, "startActionId": "1",
-        "actions": [{"type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeId": "0-5",
-                     "actionTypeVersion": 0, "fields": {
-                         "property_name": COPY_PROPERTY,
-                         "value": {"type": "OBJECT_PROPERTY", "propertyName": "industry"},
-                         "association": {"associationCategory": "HUBSPOT_DEFINED",
-                                         "associationTypeId": COMPANY_TO_PRIMARY_CONTACT}}}],
-        "enrollmentCriteria": {
-            "type": "LIST_BASED", "shouldReEnroll": True,
-            "unEnrollObjectsNotMeetingCriteria": False,
-            "listFilterBranch": {
-                "filterBranchType": "OR", "filterBranchOperator": "OR", "filters": [],
-                "filterBranches": [{"filterBranchType": "AND", "filterBranchOperator": "AND",
-                                    "filters": [known], "filterBranches": []}]},
-            "reEnrollmentTriggersFilterBranches": [{
-                "filterBranchType": "UNIFIED_EVENTS", "filterBranchOperator": "AND",
-                "eventTypeId": "4-655002", "operator": "HAS_COMPLETED",
-                "filters": [changed], "filterBranches": []}]},
-    }
+    return copy_to_associated(COPY_FLOW, "0-2", "industry", COPY_PROPERTY,
+                              COMPANY_TO_PRIMARY_CONTACT)
 
 
 def _copy_workflow(engine: Engine, principal: Principal) -> None:
