@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from propsync.clock import now_ms
 from propsync.lists.evaluator import conditions
 from propsync.lists.runner import ListWorker
+from propsync.services import list_members as members_svc
 from propsync.services import lists as svc
 from propsync.storage import lists as store
 from propsync.storage import tables as t
@@ -147,7 +148,7 @@ class ListMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.live())
     @rule(data=st.data())
     def add_by_hand(self, data: st.DataObject) -> None:
-        svc.change_members(self.w.engine, self.w.principal, str(self.manual),
+        members_svc.change_members(self.w.engine, self.w.principal, str(self.manual),
                            [str(data.draw(st.sampled_from(self.live())))], [])
 
     @rule(which=st.integers(0, 1), data=st.data())

@@ -29,6 +29,7 @@ from propsync.domain.objects import OBJECT_TYPES
 from propsync.domain.properties import AccessRule
 from propsync.services import associations as assoc_svc
 from propsync.services import labels as label_svc
+from propsync.services import list_members as members_svc
 from propsync.services import lists as list_svc
 from propsync.services import members
 from propsync.services import property_groups as group_svc
@@ -405,7 +406,7 @@ class World:
                                               self.list_body(ot, "MANUAL")).list_id
                 wrote = True
             if manual not in members:
-                list_svc.change_members(self.engine, self.admin, str(manual),
+                members_svc.change_members(self.engine, self.admin, str(manual),
                                         [self.record(ot)], [])
                 wrote = True
             self.lists[ot] = (dynamic, manual)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from propsync.services import list_members as members_svc
 from propsync.services import lists as list_svc
 from propsync.services import reports as report_svc
 from tests.ui.conftest import Admin, shoot
@@ -102,7 +103,7 @@ def test_a_report_counts_the_members_of_a_list_chosen_in_the_editor(
     admin.create("contacts", {"firstname": "Out", "lifecyclestage": "customer"})
     made = list_svc.create_list(admin.engine, admin.principal, {
         "name": "Hand-picked", "objectTypeId": "0-1", "processingType": "MANUAL"})
-    list_svc.change_members(admin.engine, admin.principal, str(made.list_id), picked, [])
+    members_svc.change_members(admin.engine, admin.principal, str(made.list_id), picked, [])
     page.goto("/ui/reports/new")
     page.get_by_label("Name").fill("Picked by stage")
     page.get_by_label("Group by").select_option("lifecyclestage")

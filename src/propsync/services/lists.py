@@ -1,5 +1,5 @@
 """Lists: HubSpot's Lists v3, created, read, searched, renamed, re-filtered, deleted and
-restored, and their members read, added and removed.
+restored (their members: ``services/list_members.py``).
 
 Scopes are HubSpot's: ``crm.lists.read`` to read, ``crm.lists.write`` to change. Anything
 that names a list's properties or records (its filter, its members, a record's lists, a
@@ -82,7 +82,7 @@ def _refuse_restricted(name: str, object_type: str) -> PermissionDeniedError:
         message, "PROPERTY_VIEW_RESTRICTED", {"propertyName": [name]})])
 
 
-class _Viewer:
+class Viewer:
     """What one caller may see of the account's lists, in one transaction."""
 
     def __init__(self, conn: Connection, principal: Principal) -> None:
@@ -170,7 +170,7 @@ def create_list(engine: Engine, principal: Principal, body: Mapping[str, Any]) -
             raise invalid("body", f"an account has at most {MAX_LISTS:,} lists; delete one "
                           "first.", "TOO_MANY_LISTS")
         if new.filter is not None:
-            _Viewer(conn, principal).check_filter(new.object_type, new.filter)
+            Viewer(conn, principal).check_filter(new.object_type, new.filter)
         _unique_name(conn, principal.account_id, new.name, None)
         saved = store.insert_list(conn, principal.account_id, new.name, new.object_type,
                                   new.processing_type,
@@ -186,8 +186,8 @@ def get_list(engine: Engine, principal: Principal, list_id: str) -> StoredList:
     """``GET /crm/v3/lists/{listId}``."""
     principal.require(LISTS_READ)
     with read_transaction(engine) as conn:
-        stored = _existing(conn, principal.account_id, list_id)
-        _Viewer(conn, principal).require(stored)
+        stored = existing_list(conn, principal.account_id, list_id)
+        Viewer(conn, principal).require(stored)
     return stored
 
 
@@ -201,7 +201,7 @@ def get_by_name(engine: Engine, principal: Principal, object_type_id: str, name:
         stored = store.load_by_name(conn, principal.account_id, object_type, name)
         if stored is None:
             raise NotFoundError(f"No {object_type} list is named {name[:200]!r}.")
-        _Viewer(conn, principal).require(stored)
+        Viewer(conn, principal).require(stored)
     return stored
 
 
@@ -215,7 +215,7 @@ def get_lists(engine: Engine, principal: Principal, list_ids: Sequence[str]
         raise ValidationError(f"At most {MAX_IDS} listIds at once, not {len(list_ids)}.")
     ids = [i for i in (parse_record_id(x) for x in list_ids) if i is not None]
     with read_transaction(engine) as conn:
-        viewer = _Viewer(conn, principal)
+        viewer = Viewer(conn, principal)
         found = store.load_lists(conn, principal.account_id, ids)
         principal.require(*sorted({schema_scope(s.object_type) for s in found}))
         return [s for s in found if viewer.may_see(s)]
@@ -258,7 +258,7 @@ def search_lists(engine: Engine, principal: Principal, body: Mapping[str, Any]) 
     if not isinstance(extra, list) or not all(isinstance(x, str) for x in extra):
         raise invalid("additionalProperties", "a list of property names.")
     with read_transaction(engine) as conn:
-        viewer = _Viewer(conn, principal)
+        viewer = Viewer(conn, principal)
         _, every = store.search_lists(conn, principal.account_id, query, object_type,
                                       kinds, list_ids, 0, MAX_LISTS)
         shown = [s for s in every if schema_scope(s.object_type) in principal.scopes
@@ -273,8 +273,8 @@ def rename_list(engine: Engine, principal: Principal, list_id: str, name: Any) -
     new_name = list_name(name, "listName")
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        stored = _existing(conn, principal.account_id, list_id)
-        _Viewer(conn, principal).require(stored)
+        stored = existing_list(conn, principal.account_id, list_id)
+        Viewer(conn, principal).require(stored)
         _unique_name(conn, principal.account_id, new_name, stored.list_id)
         store.rename(conn, principal.account_id, stored.list_id, new_name, principal.user_id,
                      now_ms())
@@ -289,8 +289,8 @@ def update_filters(engine: Engine, principal: Principal, list_id: str, raw: Any
     list_filter = read_filter(raw)
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        stored = _existing(conn, principal.account_id, list_id)
-        viewer = _Viewer(conn, principal)
+        stored = existing_list(conn, principal.account_id, list_id)
+        viewer = Viewer(conn, principal)
         viewer.require(stored)
         if stored.processing_type != "DYNAMIC":
             raise invalid("filterBranch", f"list {stored.list_id} is a "
@@ -309,8 +309,8 @@ def delete_list(engine: Engine, principal: Principal, list_id: str) -> None:
     principal.require(LISTS_WRITE)
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        stored = _existing(conn, principal.account_id, list_id)
-        _Viewer(conn, principal).require(stored)
+        stored = existing_list(conn, principal.account_id, list_id)
+        Viewer(conn, principal).require(stored)
         _refuse_if_counted(conn, principal, stored)
         store.set_deleted(conn, principal.account_id, stored, now_ms(), now_ms())
         keep_watches(conn, principal.account_id)
@@ -341,14 +341,14 @@ def restore_list(engine: Engine, principal: Principal, list_id: str) -> None:
         stored = store.load_list(conn, principal.account_id, lid, deleted=True) \
             if lid is not None else None
         if stored is not None:
-            _Viewer(conn, principal).require(stored)
+            Viewer(conn, principal).require(stored)
         if stored is None or stored.deleted_ms is None:
             raise NotFoundError(f"No deleted list {list_id[:40]!r} exists in this account.")
         if store.count_lists(conn, principal.account_id) >= MAX_LISTS:
             raise invalid("listId", f"an account has at most {MAX_LISTS:,} lists.",
                           "TOO_MANY_LISTS")
         if stored.filter is not None:  # its properties may have gone while it was deleted
-            _Viewer(conn, principal).check_filter(stored.object_type, stored.filter)
+            Viewer(conn, principal).check_filter(stored.object_type, stored.filter)
         _unique_name(conn, principal.account_id, stored.name, stored.list_id)
         store.set_deleted(conn, principal.account_id, stored, None, now_ms())
         keep_watches(conn, principal.account_id)
@@ -364,8 +364,8 @@ def clone_list(engine: Engine, principal: Principal, list_id: str, body: Mapping
     principal.require(LISTS_WRITE)
     with write_transaction(engine) as conn:
         lock_definitions(conn, principal.account_id)
-        stored = _existing(conn, principal.account_id, list_id)
-        viewer = _Viewer(conn, principal)
+        stored = existing_list(conn, principal.account_id, list_id)
+        viewer = Viewer(conn, principal)
         viewer.require(stored)
         name = list_name(body.get("name"), "name") if body.get("name") is not None \
             else _copy_name(conn, principal.account_id, stored.name)
@@ -398,7 +398,7 @@ def clone_list(engine: Engine, principal: Principal, list_id: str, body: Mapping
         return _reload(conn, principal.account_id, saved.list_id)
 
 
-def _replaced(viewer: _Viewer, stored: StoredList, raw: Any) -> dict[str, Any]:
+def _replaced(viewer: Viewer, stored: StoredList, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("property"), str) or \
             not isinstance(raw.get("with"), str):
         raise invalid("replace", 'replace is {"property": old name, "with": new name}.')
@@ -430,142 +430,6 @@ def _copy_name(conn: Connection, account_id: int, name: str) -> str:
     raise invalid("name", "name the clone.")
 
 
-# ---- members ----
-
-@dataclass(frozen=True)
-class MemberPage:
-    members: list[tuple[int, int]]  # (record id, joined ms)
-    total: int
-    next_after: str | None
-    prev_before: str | None
-
-
-def member_page(engine: Engine, principal: Principal, list_id: str, after: str | None,
-                before: str | None, limit: int, by_join: bool = False) -> MemberPage:
-    """``GET /crm/v3/lists/{listId}/memberships`` (by record id; ``after`` / ``before``
-    a record id from a previous page) and ``.../join-order`` (by join time)."""
-    principal.require(LISTS_READ)
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"'limit' is between 1 and {MAX_PAGE}, not {limit}.")
-    with read_transaction(engine) as conn:
-        stored = _existing(conn, principal.account_id, list_id)
-        _Viewer(conn, principal).require(stored)
-        if by_join:
-            cursor = _join_cursor(after)
-            rows, more = store.member_page_by_join(conn, principal.account_id,
-                                                   stored.list_id, cursor, limit)
-            nxt = f"{rows[-1][1]}-{rows[-1][0]}" if more and rows else None
-            return MemberPage(rows, stored.size, nxt, None)
-        start, end = _cursor(after, "after"), _cursor(before, "before")
-        rows, more = store.member_page(conn, principal.account_id, stored.list_id, start,
-                                       end, limit)
-    if not rows:
-        return MemberPage(rows, stored.size, None, None)
-    if end is None:  # forwards: more after the last; some before the first if we started late
-        return MemberPage(rows, stored.size, str(rows[-1][0]) if more else None,
-                          str(rows[0][0]) if start is not None else None)
-    return MemberPage(rows, stored.size, str(rows[-1][0]), str(rows[0][0]) if more else None)
-
-
-def _cursor(raw: str | None, name: str) -> int | None:
-    if raw in (None, ""):
-        return None
-    assert raw is not None
-    found = parse_record_id(raw)
-    if found is None:
-        raise ValidationError(f"'{name}' must be a paging cursor from a previous page, not "
-                              f"{raw[:40]!r}.", [ErrorDetail(
-                                  f"'{name}' is not a paging cursor.", "INVALID_PAGING")])
-    return found
-
-
-def _join_cursor(raw: str | None) -> tuple[int, int] | None:
-    if raw in (None, ""):
-        return None
-    assert raw is not None
-    at, _, rid = raw.partition("-")
-    a, r = parse_record_id(at), parse_record_id(rid)
-    if a is None or r is None:
-        raise ValidationError(f"'after' must be a paging cursor from a previous page, not "
-                              f"{raw[:40]!r}.", [ErrorDetail(
-                                  "'after' is not a paging cursor.", "INVALID_PAGING")])
-    return a, r
-
-
-@dataclass(frozen=True)
-class MembershipChange:
-    added: list[int]
-    removed: list[int]
-    missing: list[str]
-
-
-def change_members(engine: Engine, principal: Principal, list_id: str,
-                   add: Sequence[Any], remove: Sequence[Any]) -> MembershipChange:
-    """``PUT .../memberships/add``, ``/remove``, ``/add-and-remove``: records of the list's
-    type added or removed by hand (a MANUAL list, or a SNAPSHOT once evaluated). Ids that
-    name no live record of the type come back as missing."""
-    principal.require(LISTS_WRITE)
-    if len(add) + len(remove) > MAX_CHANGE:
-        raise ValidationError(f"One change names at most {MAX_CHANGE:,} records.")
-    for raw in (*add, *remove):
-        if not isinstance(raw, (str, int)) or isinstance(raw, bool):
-            raise invalid("recordIds", "record ids are strings of digits.")
-    with write_transaction(engine) as conn:
-        stored = _existing(conn, principal.account_id, list_id, lock=True)
-        _Viewer(conn, principal).require(stored)
-        _changeable(stored)
-        at = now_ms()
-        wanted = {str(x): parse_record_id(x) for x in (*add, *remove)}
-        ids = {i for i in wanted.values() if i is not None}
-        live = store.live_records(conn, principal.account_id, stored.object_type, ids)
-        missing = [raw for raw, i in wanted.items() if i is None or i not in live]
-        to_add = {parse_record_id(x) for x in add} & live
-        to_remove = {parse_record_id(x) for x in remove} & live
-        removed = store.remove_members(conn, principal.account_id, stored.list_id,
-                                       {i for i in to_remove if i is not None}, at)
-        added = store.add_members(conn, principal.account_id, stored.list_id,
-                                  {i for i in to_add if i is not None}, at)
-    return MembershipChange(added, removed, missing)
-
-
-def remove_all_members(engine: Engine, principal: Principal, list_id: str) -> None:
-    """``DELETE /crm/v3/lists/{listId}/memberships``."""
-    principal.require(LISTS_WRITE)
-    with write_transaction(engine) as conn:
-        stored = _existing(conn, principal.account_id, list_id, lock=True)
-        _Viewer(conn, principal).require(stored)
-        _changeable(stored)
-        store.remove_all(conn, principal.account_id, stored.list_id)
-
-
-def _changeable(stored: StoredList) -> None:
-    if stored.processing_type == "DYNAMIC":
-        message = (f"List {stored.list_id} is DYNAMIC: its members are the records that "
-                   "meet its filter, so they cannot be added or removed by hand.")
-        raise ValidationError(message, [ErrorDetail(message, "LIST_IS_DYNAMIC")])
-    if stored.status != "COMPLETE":
-        message = (f"Snapshot list {stored.list_id} is still being evaluated; add or remove "
-                   "members once its processingStatus is COMPLETE.")
-        raise ConflictError(message, [ErrorDetail(message, "LIST_PROCESSING")])
-
-
-def record_memberships(engine: Engine, principal: Principal, object_type_id: str,
-                       record_id: str) -> list[tuple[StoredList, int]]:
-    """``GET /crm/v3/lists/records/{objectTypeId}/{recordId}/memberships``: the lists the
-    caller may see that the record is a member of."""
-    principal.require(LISTS_READ)
-    object_type = object_type_of(object_type_id)
-    principal.require(schema_scope(object_type))
-    rid = parse_record_id(record_id)
-    with read_transaction(engine) as conn:
-        if rid is None or not store.live_records(conn, principal.account_id, object_type,
-                                                 [rid]):
-            raise NotFoundError(f"No {object_type} record {record_id[:40]!r} exists.")
-        viewer = _Viewer(conn, principal)
-        return [(s, at) for s, at in store.record_lists(conn, principal.account_id, rid)
-                if s.object_type == object_type and viewer.may_see(s)]
-
-
 # ---- the feed's watches, "Used in" ----
 
 def watches_of(lists: Iterable[StoredList], property_ids: Mapping[tuple[str, str], int]
@@ -594,7 +458,7 @@ def keep_watches(conn: Connection, account_id: int) -> None:
 
 # ---- helpers ----
 
-def _existing(conn: Connection, account_id: int, list_id: str, lock: bool = False
+def existing_list(conn: Connection, account_id: int, list_id: str, lock: bool = False
               ) -> StoredList:
     lid = parse_record_id(list_id)
     found = store.load_list(conn, account_id, lid, lock=lock) if lid is not None else None

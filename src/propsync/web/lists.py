@@ -25,6 +25,7 @@ from propsync.domain.filters import Filter
 from propsync.domain.lists import LIST_OBJECT_TYPES, OBJECT_TYPE_IDS
 from propsync.domain.objects import OBJECT_TYPES
 from propsync.domain.properties import PropertyDefinition, format_ms
+from propsync.services import list_members as members_svc
 from propsync.services import lists as svc
 from propsync.services.lists import StoredList
 from propsync.web.core import Ctx, CtxDep, Form, FormDep, WebRoute, render
@@ -259,7 +260,7 @@ def _page(ctx: Ctx, list_id: str, done: str = "", after: str = "",
           error: PropsyncError | None = None, rows: list[Row] | None = None,
           status: int | None = None) -> Response:
     stored = svc.get_list(ctx.engine, ctx.principal, list_id)
-    members = svc.member_page(ctx.engine, ctx.principal, list_id, after or None, None,
+    members = members_svc.member_page(ctx.engine, ctx.principal, list_id, after or None, None,
                               MEMBERS_SHOWN)
     labels = _labels(ctx, stored.object_type)
     editable = editable_rows(stored)
@@ -311,7 +312,7 @@ def change_members(ctx: CtxDep, form: FormDep, listId: str) -> Response:
     add = [x for x in form.get("add").replace(",", " ").split() if x]
     remove = form.getlist("remove")
     try:
-        changed = svc.change_members(ctx.engine, ctx.principal, listId, add, remove)
+        changed = members_svc.change_members(ctx.engine, ctx.principal, listId, add, remove)
     except PropsyncError as exc:
         return _page(ctx, listId, error=exc)
     if changed.missing:

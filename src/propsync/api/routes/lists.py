@@ -33,6 +33,7 @@ from propsync.api.schemas.lists import (
 )
 from propsync.domain.lists import invalid
 from propsync.domain.properties import format_ms
+from propsync.services import list_members as members_svc
 from propsync.services import lists as svc
 
 router = APIRouter(tags=["Lists"], responses=ERROR_RESPONSES)
@@ -80,7 +81,7 @@ def get_by_name(objectTypeId: str, listName: str, engine: EngineDep, principal: 
 def record_memberships(objectTypeId: str, recordId: str, engine: EngineDep,
                        principal: PrincipalDep) -> JSONResponse:
     """The lists the record is a member of."""
-    found = svc.record_memberships(engine, principal, objectTypeId, recordId)
+    found = members_svc.record_memberships(engine, principal, objectTypeId, recordId)
     return JSONResponse({"results": [
         {"listId": str(s.list_id), "listVersion": s.version, "isPublicList": True,
          "firstAddedTimestamp": format_ms(at), "lastAddedTimestamp": format_ms(at)}
@@ -130,7 +131,7 @@ def update_filters(listId: str, engine: EngineDep, principal: PrincipalDep,
     return JSONResponse({"updatedList": list_out(stored, True)})
 
 
-def _members(page: svc.MemberPage) -> dict[str, Any]:
+def _members(page: members_svc.MemberPage) -> dict[str, Any]:
     out: dict[str, Any] = {"results": [{"recordId": str(rid),
                                         "membershipTimestamp": format_ms(at)}
                                        for rid, at in page.members], "total": page.total}
@@ -150,7 +151,7 @@ def members(listId: str, engine: EngineDep, principal: PrincipalDep,
             before: Annotated[str | None, Query(max_length=40)] = None,
             limit: Annotated[int, Query()] = 100) -> JSONResponse:
     """The list's members by record id, with the time each joined."""
-    return JSONResponse(_members(svc.member_page(engine, principal, listId, after, before,
+    return JSONResponse(_members(members_svc.member_page(engine, principal, listId, after, before,
                                                  limit)))
 
 
@@ -164,11 +165,11 @@ def members_by_join(listId: str, engine: EngineDep, principal: PrincipalDep,
         raise invalid("before", "paging backwards in join order is not supported by "
                       "propsync's lists; page forwards with 'after'.",
                       "UNSUPPORTED_LIST_PART")
-    return JSONResponse(_members(svc.member_page(engine, principal, listId, after, None,
+    return JSONResponse(_members(members_svc.member_page(engine, principal, listId, after, None,
                                                  limit, by_join=True)))
 
 
-def _changed(change: svc.MembershipChange) -> dict[str, Any]:
+def _changed(change: members_svc.MembershipChange) -> dict[str, Any]:
     return {"recordsIdsAdded": [str(i) for i in change.added],
             "recordIdsRemoved": [str(i) for i in change.removed],
             "recordIdsMissing": change.missing}
@@ -177,13 +178,13 @@ def _changed(change: svc.MembershipChange) -> dict[str, Any]:
 @router.put(f"{_BASE}/{{listId}}/memberships/add", response_model=MembershipsChanged)
 def add_members(listId: str, engine: EngineDep, principal: PrincipalDep, body: _IDS
                 ) -> JSONResponse:
-    return JSONResponse(_changed(svc.change_members(engine, principal, listId, body, [])))
+    return JSONResponse(_changed(members_svc.change_members(engine, principal, listId, body, [])))
 
 
 @router.put(f"{_BASE}/{{listId}}/memberships/remove", response_model=MembershipsChanged)
 def remove_members(listId: str, engine: EngineDep, principal: PrincipalDep, body: _IDS
                    ) -> JSONResponse:
-    return JSONResponse(_changed(svc.change_members(engine, principal, listId, [], body)))
+    return JSONResponse(_changed(members_svc.change_members(engine, principal, listId, [], body)))
 
 
 @router.put(f"{_BASE}/{{listId}}/memberships/add-and-remove",
@@ -194,12 +195,13 @@ def add_and_remove(listId: str, engine: EngineDep, principal: PrincipalDep,
     if not isinstance(add, list) or not isinstance(remove, list):
         raise invalid("body", "recordIdsToAdd and recordIdsToRemove are lists of record "
                       "ids.")
-    return JSONResponse(_changed(svc.change_members(engine, principal, listId, add, remove)))
+    changed = members_svc.change_members(engine, principal, listId, add, remove)
+    return JSONResponse(_changed(changed))
 
 
 @router.delete(f"{_BASE}/{{listId}}/memberships", status_code=204, response_class=Response)
 def remove_all(listId: str, engine: EngineDep, principal: PrincipalDep) -> Response:
-    svc.remove_all_members(engine, principal, listId)
+    members_svc.remove_all_members(engine, principal, listId)
     return Response(status_code=204)
 
 
