@@ -137,6 +137,40 @@ def test_archived_records_leave_every_list(api):
     assert api.get(f"/crm/v3/lists/{manual['listId']}").json()["list"]["size"] == 0
 
 
+def test_a_merge_hands_the_merged_records_manual_list_places_to_the_record_kept(api):
+    """As in the CRM this copies: after a merge, the record kept is in every list either
+    was in; the merged one is in none. Its join time is the earlier one's."""
+    def contact(city: str) -> str:
+        return str(api.post("/crm/v3/objects/contacts", json={"properties": {"city": city}}
+                            ).json()["id"])
+
+    def manual(name: str, ids: list[str]) -> str:
+        made = api.post("/crm/v3/lists", json={"name": name, "objectTypeId": "0-1",
+                                               "processingType": "MANUAL"}).json()["list"]
+        api.put(f"/crm/v3/lists/{made['listId']}/memberships/add", json=ids)
+        return str(made["listId"])
+
+    keep, drop = contact("Oslo"), contact("Rome")
+    only_drop, both, only_keep = manual("Drop", [drop]), manual("Both", [keep, drop]), \
+        manual("Keep", [keep])
+    rome = dynamic(api, "Rome", one("city", {"operationType": "STRING",
+                                             "operator": "IS_EQUAL_TO", "value": "Rome"}))
+    rome_id = rome.json()["list"]["listId"]
+    wait_until(lambda: members(api, rome_id) == [drop], "the dynamic list's evaluation")
+    joined = api.get(f"/crm/v3/lists/{only_drop}/memberships").json()["results"][0][
+        "membershipTimestamp"]
+    assert api.post("/crm/v3/objects/contacts/merge", json={
+        "primaryObjectId": keep, "objectIdToMerge": drop}).status_code == 200
+    wait_until(lambda: members(api, only_drop) == [keep], "the kept record taking the place")
+    assert members(api, both) == [keep] and members(api, only_keep) == [keep]
+    assert [api.get(f"/crm/v3/lists/{i}").json()["list"]["size"]
+            for i in (only_drop, both, only_keep)] == [1, 1, 1]
+    assert api.get(f"/crm/v3/lists/{only_drop}/memberships").json()["results"][0][
+        "membershipTimestamp"] == joined
+    # A DYNAMIC list asks its filter of the record kept (Oslo: it leaves the Rome list).
+    wait_until(lambda: members(api, rome_id) == [], "leaving the dynamic list")
+
+
 def test_clone_replaces_a_property_and_uses_are_listed(tenant, api):
     api.post("/crm/v3/properties/contacts", json={
         "name": "region", "label": "Region", "type": "string", "fieldType": "text",

@@ -88,6 +88,7 @@ class ListMachine(RuleBasedStateMachine):
             "filterBranch": FILTERS[i]}).list_id for i in range(2)]
         self.manual = svc.create_list(self.w.engine, self.w.principal, {
             "name": "Manual", "objectTypeId": "0-1", "processingType": "MANUAL"}).list_id
+        self.picked: set[int] = set()  # the manual list's members, as the model knows them
 
     @rule(name=st.sampled_from(NAMES))
     def create_contact(self, name: str) -> None:
@@ -128,6 +129,7 @@ class ListMachine(RuleBasedStateMachine):
         rid = data.draw(st.sampled_from(self.live()))
         self.w.archive("contacts", rid)
         self.archived.add(rid)
+        self.picked.discard(rid)  # an archived record leaves every list, for good
 
     @precondition(lambda self: self.archived)
     @rule(data=st.data())
@@ -143,13 +145,17 @@ class ListMachine(RuleBasedStateMachine):
                                         unique=True))
         self.w.merge("contacts", keep, drop)
         self.contacts.remove(drop)
+        if drop in self.picked:  # the record kept takes the merged one's place in lists
+            self.picked = (self.picked - {drop}) | {keep}
         self.links = {p for p in self.links if drop not in p}
 
     @precondition(lambda self: self.live())
     @rule(data=st.data())
     def add_by_hand(self, data: st.DataObject) -> None:
+        rid = data.draw(st.sampled_from(self.live()))
         members_svc.change_members(self.w.engine, self.w.principal, str(self.manual),
-                           [str(data.draw(st.sampled_from(self.live())))], [])
+                                   [str(rid)], [])
+        self.picked.add(rid)
 
     @rule(which=st.integers(0, 1), data=st.data())
     def change_filter(self, which: int, data: st.DataObject) -> None:
@@ -204,6 +210,8 @@ class ListMachine(RuleBasedStateMachine):
                 members = store.all_members(conn, a, stored.list_id)
                 assert stored.size == len(members), (stored.list_id, stored.size, members)
                 assert not members & self.archived, (stored.list_id, members, self.archived)
+                if stored.list_id == self.manual:
+                    assert members == self.picked, (members, self.picked)
                 if stored.processing_type != "DYNAMIC":
                     continue
                 assert stored.status == "COMPLETE"

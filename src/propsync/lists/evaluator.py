@@ -1,11 +1,13 @@
 """The feed's reader ``lists``: keeps every DYNAMIC list's members equal to the records
-that meet its filter, and takes records that were archived, merged away or erased out of
-every list.
+that meet its filter, and takes records that were archived or merged away out of them
+(out of MANUAL and SNAPSHOT lists they go in the transaction that archives or merges them,
+``storage/records.set_archived``, where a record merged away also hands its places in them
+to the record it was merged into, as the CRM this copies does).
 
 A step reads a batch of the feed (the value changes of the properties lists filter on,
 and the lifecycle of the records of their object types: ``services/lists.keep_watches``)
 and, per account, locks the account's lists of the types concerned, takes the records
-archived or merged away out of every list, then for each DYNAMIC list asks its filter of
+archived or merged away out of every DYNAMIC list, then for each DYNAMIC list asks its filter of
 the records the batch touched that it could move, in one query (``storage/search``'s
 matching, search's semantics), and inserts or deletes their memberships; the cursor moves
 in the same transaction, so a batch is applied exactly once. Evaluating a list whole
@@ -59,7 +61,8 @@ def _account_changes(conn: Connection, account_id: int, changes: list[Change], n
     types = {c.object_type for c in changes}
     lists = store.live_lists(conn, account_id, types, lock=True)
     leaving = {c.record_id for c in changes if c.kind in _LEAVING}
-    moved = store.leave_every_list(conn, account_id, leaving) if leaving else 0
+    # (they left MANUAL and SNAPSHOT lists in the transaction that archived or merged them)
+    moved = store.leave_every_list(conn, account_id, leaving, "dynamic") if leaving else 0
     schema = AccountSchema(conn, account_id)
     for stored in lists:
         if stored.processing_type != "DYNAMIC" or stored.status != "COMPLETE" or \

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     RowMapping,
+    Select,
     and_,
     delete,
     exists,
@@ -269,18 +270,65 @@ def remove_all(conn: Connection, account_id: int, list_id: int) -> int:
     return int(n)
 
 
-def leave_every_list(conn: Connection, account_id: int, record_ids: Collection[int]) -> int:
-    """Records archived, merged away or erased leave every list (sizes kept)."""
+def inherit_memberships(conn: Connection, account_id: int, merged: int, kept: int) -> int:
+    """Record ``merged`` was merged into ``kept``: ``kept`` joins every list that is not
+    DYNAMIC (a DYNAMIC one asks its filter of ``kept``) that ``merged`` is in and it is
+    not, with ``merged``'s join time (the same person, a member since then). One
+    statement, then the sizes; returns how many memberships began."""
+    lists = t.lists
+    theirs = M.alias("theirs")
+    joining = select(M.c.list_id, M.c.added_ms).where(
+        M.c.account_id == account_id, M.c.record_id == merged,
+        M.c.list_id.in_(select(lists.c.list_id).where(
+            lists.c.account_id == account_id, lists.c.processing_type != "DYNAMIC")),
+        ~exists().where(theirs.c.account_id == account_id,
+                        theirs.c.list_id == M.c.list_id, theirs.c.record_id == kept)
+    ).order_by(M.c.list_id)
+    _lock(conn, account_id, select(M.c.list_id).where(M.c.account_id == account_id,
+                                                      M.c.record_id == merged))
+    found = conn.execute(joining).all()
+    if not found:
+        return 0
+    conn.execute(insert(M), [{"account_id": account_id, "list_id": list_id,
+                              "record_id": kept, "added_ms": added} for list_id, added in found])
+    conn.execute(update(L).where(L.c.account_id == account_id,
+                                 L.c.list_id.in_([list_id for list_id, _ in found]))
+                 .values(size=L.c.size + 1))
+    return len(found)
+
+
+def _lock(conn: Connection, account_id: int, list_ids: Select[Any]) -> None:
+    """Lock the lists ``list_ids`` selects (PostgreSQL), in id order as every writer of
+    members does, before reading or changing their members: then no other writer changes
+    them meanwhile, and none that holds a list waits for a member's row held here."""
+    if is_postgres(conn):
+        conn.execute(select(L.c.list_id).where(L.c.account_id == account_id,
+                                               L.c.list_id.in_(list_ids))
+                     .order_by(L.c.list_id).with_for_update())
+
+
+def leave_every_list(conn: Connection, account_id: int, record_ids: Collection[int],
+                     kinds: str = "all") -> int:
+    """The records leave every list (sizes kept): ``kinds`` "all" (erased), "static" (the
+    lists that are not DYNAMIC: archived or merged away, in the transaction that does so,
+    so that a later restore and add by hand comes after) or "dynamic" (the list worker,
+    when it reads that they were archived or merged away; a DYNAMIC list asks its filter of
+    a record restored since)."""
     ids = sorted(set(record_ids))
+    lists = t.lists
     removed = 0
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        counts = conn.execute(select(M.c.list_id, func.count()).where(
-            M.c.account_id == account_id, M.c.record_id.in_(chunk))
-            .group_by(M.c.list_id).order_by(M.c.list_id)).all()
+        where = and_(M.c.account_id == account_id, M.c.record_id.in_(ids[start:start + _CHUNK]))
+        if kinds != "all":
+            dynamic = lists.c.processing_type == "DYNAMIC"
+            where = and_(where, M.c.list_id.in_(select(lists.c.list_id).where(
+                lists.c.account_id == account_id, dynamic if kinds == "dynamic" else ~dynamic)))
+        _lock(conn, account_id, select(M.c.list_id).where(where))
+        counts = conn.execute(select(M.c.list_id, func.count()).where(where)
+                              .group_by(M.c.list_id).order_by(M.c.list_id)).all()
         if not counts:
             continue
-        conn.execute(delete(M).where(M.c.account_id == account_id, M.c.record_id.in_(chunk)))
+        conn.execute(delete(M).where(where))
         for list_id, n in counts:
             conn.execute(update(L).where(L.c.account_id == account_id,
                                          L.c.list_id == list_id).values(size=L.c.size - n))

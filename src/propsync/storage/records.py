@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, and_, delete, insert, select, text, tupl
 from propsync.domain.changes import Change, ChangeKind
 from propsync.domain.history import ValueSource
 from propsync.domain.properties import StoredValue
+from propsync.storage import lists
 from propsync.storage import tables as t
 from propsync.storage import unique_values as uv
 from propsync.storage.changes import append_changes
@@ -256,6 +257,10 @@ def set_archived(
             merged_into=merged_into, updated_ms=now_ms))
     if archived:
         uv.release_records(conn, account_id, changed)
+        if merged_into is not None:
+            for rid in changed:
+                lists.inherit_memberships(conn, account_id, rid, merged_into)
+        lists.leave_every_list(conn, account_id, changed, "static")
     else:
         _reclaim(conn, account_id, changed)
     kind = ChangeKind.MERGED if merged_into else (
