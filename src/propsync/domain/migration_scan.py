@@ -324,6 +324,8 @@ def _property_fit(c: Copy, schema: SchemaView) -> list[str]:
     if target is None:
         out.append(f"unknown property: {c.target_type} has no property "
                    f"{c.target_property!r} in this account.")
+    elif (c.target_type, c.target_property) in schema.synced:
+        out.append(f"{c.target_type}.{c.target_property} is already a sync property.")
     elif source is not None:
         # The sync property takes the source's type; it must compare like the copy it
         # replaces, or lists, reports and workflows cannot be cloned onto it.
