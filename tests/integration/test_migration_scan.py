@@ -195,7 +195,7 @@ def test_a_caller_without_a_types_schema_scope_is_told_only_a_count(account):
     with pytest.raises(ForbiddenError):
         svc.plan_flow(w.engine, narrow, str(account.clean))
     with pytest.raises(ForbiddenError):
-        svc.scan_account(w.engine, Principal(w.account_id, None, frozenset(),
+        svc.scan_account(w.engine, Principal(w.account_id, 0, frozenset(),
                                              frozenset({schema_scope("contacts")}),
                                              w.principal.role))
 

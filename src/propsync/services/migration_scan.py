@@ -34,8 +34,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from propsync.domain.associations import AssociationType
-from propsync.domain.auth import AUTOMATION, Principal, object_scope, schema_scope
-from propsync.domain.errors import PermissionDeniedError, ValidationError
+from propsync.domain.auth import (
+    ALL_SCOPES,
+    AUTOMATION,
+    Principal,
+    Role,
+    object_scope,
+    schema_scope,
+)
+from propsync.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from propsync.domain.migration_scan import (
     Direction,
     Kind,
@@ -63,6 +70,7 @@ from propsync.services.workflows import existing
 from propsync.storage import migration_scan as dry
 from propsync.storage import sync as sync_store
 from propsync.storage import workflows as flow_store
+from propsync.storage.accounts import account_exists
 from propsync.storage.associations import load_types
 from propsync.storage.db import read_transaction
 from propsync.storage.properties import load_properties
@@ -115,6 +123,17 @@ class Plan:
 
 
 # --- scanning --------------------------------------------------------------------------------
+
+def operator(engine: Engine, account_id: int) -> Principal:
+    """The principal of the command line (``propsync migrate``): the account's operator,
+    every scope, a super admin's role, and no user (id 0) — so a property restricted to named
+    users or teams is counted, not named, as for anyone it does not name. 404 for an
+    account that does not exist."""
+    with read_transaction(engine) as conn:
+        if not account_exists(conn, account_id):
+            raise NotFoundError(f"There is no account {account_id}.")
+    return Principal(account_id, 0, frozenset(), frozenset(ALL_SCOPES), Role.SUPER_ADMIN)
+
 
 def account_schema(conn: Connection, account_id: int) -> SchemaView:
     """The scan's view of an account: its properties, association types, sync properties."""
