@@ -263,3 +263,66 @@ def test_documents_are_bounded(account):
         svc.scan_documents(w.engine, w.principal, [("big", {"name": "x" * 1_000_001})])
     with pytest.raises(ValidationError, match="at least one"):
         svc.scan_documents(w.engine, w.principal, [])
+
+
+def test_a_copy_to_associated_contacts_plans_a_sync_property_on_contacts(quiet_engine):
+    """Companies write their region into their contacts (re-enrolled when it changes),
+    and Gold companies their tier: the plans read each contact's company through the
+    inverse association, and the filter's count is of contacts whose company it leaves
+    out."""
+    w = FlowWorld.new(quiet_engine)
+    for ot, name in (("contacts", "company_region"), ("contacts", "company_tier"),
+                     ("companies", "region"), ("companies", "tier")):
+        w.prop(ot, name)
+    gold = w.one("companies", region="North", tier="Gold")
+    silver = w.one("companies", region="South", tier="Silver")
+    contacts = w.create("contacts", 5)
+    for c, company in zip(contacts, (gold, silver, gold, silver, silver), strict=True):
+        w.link("contacts", c, "companies", company)
+    to = association(COMPANY_TO_CONTACT)
+    region = w.flow(flow("companies", [set_property("1", "company_region", copied("region"),
+                                                    to=to)],
+                         criteria=[known("region")], reenroll_on=["region"], name="Region"))
+    tier = w.flow(flow("companies", [set_property("1", "company_tier", copied("tier"), to=to)],
+                       criteria=[known("tier"), equals("tier", "Gold")], reenroll_on=["tier"],
+                       name="Gold tier"))
+    for fid in (region, tier):
+        run_svc.enroll_existing(w.engine, w.principal, str(fid))
+    w.run()
+    scanned = {f.flow_id: f.verdict for f in svc.scan_account(w.engine, w.principal).flows}
+    assert scanned[region].kind is Kind.ONE_WAY_COPY
+    assert scanned[tier].kind is Kind.CONDITIONAL_COPY
+    plan = svc.plan_flow(w.engine, w.principal, str(region))
+    assert plan.proposal.sync.direction is Direction.TO
+    assert plan.proposal.source.association_types == [("HUBSPOT_DEFINED", UNLABELED)]
+    assert (plan.dry_run.with_value, plan.dry_run.differing) == (5, 0)
+    w.set("contacts", contacts[3], company_region="Stale")
+    again = svc.plan_flow(w.engine, w.principal, str(region)).dry_run
+    assert (again.stale, again.sample) == (1, [contacts[3]])
+    tiers = svc.plan_flow(w.engine, w.principal, str(tier))
+    assert tiers.excluded == 3  # the Silver company's three contacts
+    assert tiers.dry_run.missing == 3 and tiers.dry_run.top_values == [("Silver", 3),
+                                                                       ("Gold", 2)]
+
+
+def test_a_two_way_partner_the_caller_may_not_see_is_not_named(quiet_engine):
+    w = FlowWorld.new(quiet_engine)
+    w.prop("contacts", "hidden_flag")
+    down = w.flow(flow("companies", [set_property(
+        "1", "city", copied("city"), to=association(COMPANY_TO_CONTACT))],
+        criteria=[known("city")], reenroll_on=["city"], name="City down", enabled=False))
+    w.flow(flow("contacts", [set_property(
+        "1", "city", copied("city"), to=association(UNLABELED))],
+        criteria=[known("city"), known("hidden_flag")], reenroll_on=["city"],
+        name="Secret city up", enabled=False))
+    with write_transaction(w.engine) as conn:
+        prop = find_property(conn, w.account_id, "contacts", "hidden_flag")
+        assert prop is not None
+        update_property(conn, w.account_id, replace(prop, access=AccessRule(
+            frozenset({-1}), None, frozenset({-1}), None)))
+    result = svc.scan_account(w.engine, w.principal)
+    [seen] = result.flows
+    assert seen.flow_id == down and result.hidden == 1
+    assert seen.verdict.kind is Kind.TWO_WAY and seen.verdict.partner is None
+    assert "Secret" not in " ".join(seen.verdict.reasons)
+    assert "which you may not see" in seen.verdict.reasons[0]
