@@ -297,14 +297,13 @@ def plan_flow(engine: Engine, principal: Principal, flow_id: str, top: int = 10,
                 "kind": [verdict.kind.value]})
         p = verdict.proposal
         principal.require(object_scope(p.target_type), object_scope(p.source_type))
-        definition = _definition(schema, p)
-        figures = dry.dry_run(conn, principal.account_id, definition, top, sample)
-        excluded = None
+        exclusion = None
         if verdict.kind is Kind.CONDITIONAL_COPY:
-            excluded = _excluded(conn, principal.account_id, stored.flow_id, verdict,
-                                 definition)
+            exclusion = _exclusion(conn, principal.account_id, stored.flow_id, verdict)
+        figures = dry.dry_run(conn, principal.account_id, _definition(schema, p), top,
+                              sample, exclusion)
         proposal = _proposal(schema, p)
-    return Plan(stored.flow_id, verdict, proposal, figures, excluded)
+    return Plan(stored.flow_id, verdict, proposal, figures, figures.excluded)
 
 
 def _in_account(conn: Connection, account_id: int, flow_id: int, flow: Flow,
@@ -330,20 +329,22 @@ def _definition(schema: SchemaView, p: SyncProposal) -> dry.Definition:
                           frozenset(tid for _, tid in p.association_types), p.selection)
 
 
-def _excluded(conn: Connection, account_id: int, flow_id: int, v: Verdict,
-              d: dry.Definition) -> int | None:
+def _exclusion(conn: Connection, account_id: int, flow_id: int, v: Verdict
+               ) -> dry.Exclusion | None:
+    """Who the conditional copy's workflow copies for, as the dry run counts it (``None``:
+    not countable)."""
     assert v.copy is not None
     enrolled = v.copy.enrolled_type
     by_source = v.copy.direction is Direction.TO
     if v.manual:
-        return dry.count_excluded(conn, account_id, d, by_source, enrolled, None, flow_id)
+        return dry.Exclusion(by_source, enrolled, manual_flow_id=flow_id)
     if v.reach is None:
         return None
     try:
         reach = AccountSchema(conn, account_id).criteria(enrolled, v.reach)
     except CriteriaUnavailable:
         return None
-    return dry.count_excluded(conn, account_id, d, by_source, enrolled, reach, None)
+    return dry.Exclusion(by_source, enrolled, reach)
 
 
 def _proposal(schema: SchemaView, p: SyncProposal) -> Proposal:

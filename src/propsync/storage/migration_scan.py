@@ -11,17 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import (
+    CTE,
+    BigInteger,
+    ColumnElement,
     Connection,
-    Integer,
-    Subquery,
+    Select,
     Text,
     case,
+    cast,
     column,
     func,
+    literal,
+    null,
     select,
     text,
+    union_all,
 )
 
 from propsync.domain.sync_rule import Selection, SyncDefinition
@@ -59,11 +66,25 @@ class DryRun:
     missing: int
     orphaned: int
     sample: list[int]
+    excluded: int | None = None  # with an ``Exclusion``: values its workflow leaves out
 
 
-def _rows(account_id: int, d: Definition) -> Subquery:
+@dataclass(frozen=True)
+class Exclusion:
+    """Who a conditional copy's workflow copies for: the enrolled records (the target
+    itself, or with ``by_source`` its winner) of ``enrolled_type`` meeting ``reach``
+    (search's semantics), or — ``manual_flow_id`` — those enrolled in that flow by hand."""
+
+    by_source: bool
+    enrolled_type: str
+    reach: Sequence[Sequence[Condition]] = ()
+    manual_flow_id: int | None = None
+
+
+def _rows(account_id: int, d: Definition) -> CTE:
     """One row per live target: ``id``, its winner ``source_id``, the value the sync
-    property would hold (``new_value``) and the copy it holds now (``old_value``)."""
+    property would hold (``new_value``) and the copy it holds now (``old_value``);
+    materialized, so every figure reads the winners once."""
     as_sync = SyncDefinition(account_id, d.copy_property_id, "", "", d.target_type,
                              d.source_type, d.source_property_id, "", d.association_type_ids,
                              d.selection, "", 0, 0, 0, 0, 0)
@@ -79,48 +100,57 @@ def _rows(account_id: int, d: Definition) -> Subquery:
         LEFT JOIN property_values cur ON cur.account_id = :a AND cur.record_id = w.id
                                      AND cur.property_id = :p"""
     return text(sql).bindparams(**params, tt=d.target_type).columns(
-        column("id", Integer), column("source_id", Integer), column("new_value", Text),
-        column("old_value", Text)).subquery("x")
+        column("id", BigInteger), column("source_id", BigInteger), column("new_value", Text),
+        column("old_value", Text)).cte("x").prefix_with("MATERIALIZED")
 
 
-def dry_run(conn: Connection, account_id: int, d: Definition, top: int, sample: int
-            ) -> DryRun:
-    """The figures of ``d`` against its copy, in four bounded statements."""
+def dry_run(conn: Connection, account_id: int, d: Definition, top: int, sample: int,
+            exclusion: Exclusion | None = None) -> DryRun:
+    """The figures of ``d`` against its copy, in one statement: the winners computed once
+    (a materialized CTE), then the counts, the ``top`` values and the first ``sample``
+    differing ids as rows of one ``UNION ALL``, tagged by kind."""
     x = _rows(account_id, d)
     differs = x.c.new_value.is_distinct_from(x.c.old_value)
     new_set, old_set = x.c.new_value.is_not(None), x.c.old_value.is_not(None)
+    none = cast(null(), Text)
 
-    def counted(cond: object) -> object:
-        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # type: ignore[arg-type]
+    def counted(cond: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    targets, with_value, differing, stale, missing, orphaned = conn.execute(select(
-        func.count(), counted(new_set), counted(differs),
-        counted(new_set & old_set & differs), counted(new_set & ~old_set),
-        counted(~new_set & old_set))).one()  # type: ignore[call-overload]
+    excluded: ColumnElement[int] = cast(null(), BigInteger)
+    if exclusion is not None:
+        excluded = counted(new_set & (x.c.source_id if exclusion.by_source else x.c.id)
+                           .not_in(_let_through(account_id, exclusion)))
+    totals = select(literal("T"), none, func.count(), counted(new_set), counted(differs),
+                    counted(new_set & old_set & differs), counted(new_set & ~old_set),
+                    counted(~new_set & old_set), excluded)
     n = func.count().label("n")
-    top_values = [(str(value), int(count)) for value, count in conn.execute(
-        select(x.c.new_value, n).where(new_set).group_by(x.c.new_value)
-        .order_by(n.desc(), x.c.new_value).limit(top))]
-    ids = [int(i) for i in conn.execute(
-        select(x.c.id).where(differs).order_by(x.c.id).limit(sample)).scalars()]
-    return DryRun(int(targets), int(with_value), top_values, int(differing), int(stale),
-                  int(missing), int(orphaned), ids)
+    top_rows = select(x.c.new_value, n).where(new_set).group_by(x.c.new_value).order_by(
+        n.desc(), x.c.new_value).limit(top).subquery()
+    zero = cast(literal(0), BigInteger)
+    values = select(literal("V"), top_rows.c.new_value, top_rows.c.n, zero, zero, zero, zero,
+                    zero, zero)
+    ids = select(x.c.id).where(differs).order_by(x.c.id).limit(sample).subquery()
+    firsts = select(literal("S"), none, ids.c.id, zero, zero, zero, zero, zero, zero)
+    found: dict[str, list[tuple[object, ...]]] = {"T": [], "V": [], "S": []}
+    for row in conn.execute(union_all(totals, values, firsts)):
+        found[row[0]].append(tuple(row[1:]))
+    [(_, targets, with_value, differing, stale, missing, orphaned, left_out)] = found["T"]
+    top_values = sorted(((str(v), _int(c)) for v, c, *_ in found["V"]),
+                        key=lambda vc: (-vc[1], vc[0]))
+    return DryRun(_int(targets), _int(with_value), top_values, _int(differing), _int(stale),
+                  _int(missing), _int(orphaned), sorted(_int(i) for _, i, *_ in found["S"]),
+                  None if left_out is None else _int(left_out))
 
 
-def count_excluded(conn: Connection, account_id: int, d: Definition, by_source: bool,
-                   enrolled_type: str, reach: Sequence[Sequence[Condition]] | None,
-                   manual_flow_id: int | None) -> int:
-    """Target records the sync property would give a value that the workflow does not
-    copy for: their enrolled record (the target itself, or with ``by_source`` its winner)
-    does not meet ``reach`` (search's semantics), or — ``manual_flow_id`` — was never
-    enrolled in that flow."""
-    x = _rows(account_id, d)
-    key = x.c.source_id if by_source else x.c.id
-    if manual_flow_id is not None:
-        e = t.workflow_enrollments
-        let_through = select(e.c.record_id).where(e.c.account_id == account_id,
-                                                  e.c.flow_id == manual_flow_id)
-    else:
-        let_through = matching_select(account_id, enrolled_type, reach or ())
-    return int(conn.execute(select(func.count()).select_from(x).where(
-        x.c.new_value.is_not(None), key.not_in(let_through))).scalar_one())
+def _int(value: object) -> int:
+    assert isinstance(value, int | float | Decimal), value
+    return int(value)
+
+
+def _let_through(account_id: int, e: Exclusion) -> Select[tuple[int]]:
+    if e.manual_flow_id is not None:
+        w = t.workflow_enrollments
+        return select(w.c.record_id).where(w.c.account_id == account_id,
+                                           w.c.flow_id == e.manual_flow_id)
+    return matching_select(account_id, e.enrolled_type, e.reach)
