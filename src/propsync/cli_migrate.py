@@ -70,8 +70,12 @@ def print_scan(console: Console, result: ScanResult) -> None:
         table.add_column(name, overflow="fold")
     for f in result.flows:
         v = f.verdict
+        why = _why(v)
+        if f.excluded is not None:
+            why += (f"\n{f.excluded:,} records would get a value that the workflow's "
+                    "conditions leave out.")
         table.add_row(escape(f"{f.key} {v.name}".strip()), v.kind.value,
-                      escape(_proposal_words(v)), escape(_why(v)))
+                      escape(_proposal_words(v)), escape(why))
     console.print(table)
     counts = {k: len(result.of(k)) for k in {f.verdict.kind for f in result.flows}}
     summary = ", ".join(f"{n} {k.value}" for k, n in sorted(counts.items())) or "no workflow"

@@ -54,6 +54,7 @@ def test_scan_prints_each_workflow_and_plan_its_dry_run(seeded):
     assert out.returncode == 0, out.stderr
     assert "Name copy" in out.stdout and "ONE_WAY_COPY" in out.stdout
     assert "CONDITIONAL_COPY" in out.stdout and "lifecycle stage = customer" in out.stdout
+    assert "3 records would get a value that the workflow's conditions leave out" in out.stdout
     plan = propsync(url, "migrate", "plan", "--account", str(ids["account"]),
                     "--flow", str(ids["copy"]))
     assert plan.returncode == 0, plan.stderr

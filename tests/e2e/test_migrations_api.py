@@ -105,6 +105,8 @@ def test_the_account_is_scanned_and_each_copy_classified(api, demo):
     assert body["hidden"] == 0
     by_id = {r["flowId"]: r for r in body["results"]}
     assert by_id[demo.down]["partner"] == demo.up and "syncProperty" not in by_id[demo.down]
+    assert by_id[demo.filtered]["excludedRecords"] == 3
+    assert "excludedRecords" not in by_id[demo.clean]
     assert by_id[demo.filtered]["differences"] == [{"code": "ENROLLMENT_FILTER", "text": (
         "The workflow copies only for contacts with lifecycle stage = customer; a sync "
         "property copies for every contact.")}]

@@ -122,6 +122,9 @@ def test_the_scan_classifies_each_workflow_exactly(account):
     assert by_id[account.down].partner == str(account.up)
     assert by_id[account.up].partner == str(account.down)
     filtered = by_id[account.filtered]
+    counts = {f.flow_id: f.excluded for f in result.flows}
+    assert counts == {account.clean: None, account.stale: None, account.filtered: 4,
+                      account.down: None, account.up: None}
     assert filtered.differences[0].text == (
         "The workflow copies only for contacts with lifecycle stage = customer; a sync "
         "property copies for every contact.")
@@ -192,6 +195,10 @@ def test_a_caller_without_a_types_schema_scope_is_told_only_a_count(account):
                        w.principal.role)
     result = svc.scan_account(w.engine, narrow)
     assert result.flows == [] and result.hidden == 5
+    schemas_only = replace(narrow, scopes=frozenset({
+        AUTOMATION, schema_scope("contacts"), schema_scope("companies")}))
+    listed = svc.scan_account(w.engine, schemas_only).flows
+    assert len(listed) == 5 and {f.excluded for f in listed} == {None}  # no record reads
     with pytest.raises(ForbiddenError):
         svc.plan_flow(w.engine, narrow, str(account.clean))
     with pytest.raises(ForbiddenError):

@@ -80,6 +80,7 @@ MAX_DOCUMENTS = 100  # flows in one scan of documents
 MAX_DOCUMENT_CHARS = 1_000_000  # one document, as JSON (a stored definition's limit)
 MAX_TOP_VALUES = 20
 MAX_SAMPLE = 100
+MAX_COUNTED = 20  # conditional copies a scan counts records for
 SYNC_SUFFIX = " (sync)"
 
 
@@ -90,6 +91,9 @@ class ScannedFlow:
     key: str
     flow_id: int | None
     verdict: Verdict
+    # CONDITIONAL_COPY of the account: records the sync property would give a value that
+    # the workflow's conditions leave out (None: not counted — see ``scan_account``)
+    excluded: int | None = None
 
 
 @dataclass(frozen=True)
@@ -192,16 +196,38 @@ def _viewable(principal: Principal, prop: PropertyDefinition | None) -> bool:
 
 
 def scan_account(engine: Engine, principal: Principal) -> ScanResult:
-    """Every stored flow of the account judged, as ``principal`` may see them."""
+    """Every stored flow of the account judged, as ``principal`` may see them. The first
+    ``MAX_COUNTED`` conditional copies get the count of records their conditions leave
+    out, when the caller may read the records of both types (the others: ``None``; a
+    plan counts each)."""
     principal.require(AUTOMATION)
     with read_transaction(engine) as conn:
         schema = account_schema(conn, principal.account_id)
         stored = all_flows(conn, principal.account_id)
-    judged = pair_two_way([(str(s.flow_id), classify(s.flow, schema)) for s in stored])
-    seen = {str(s.flow_id) for s in stored if _may_see(principal, s.flow, schema)}
-    flows = [ScannedFlow(key, int(key), _redacted(v, seen)) for key, v in judged
-             if key in seen]
+        judged = pair_two_way([(str(s.flow_id), classify(s.flow, schema)) for s in stored])
+        seen = {str(s.flow_id) for s in stored if _may_see(principal, s.flow, schema)}
+        flows = [ScannedFlow(key, int(key), _redacted(v, seen)) for key, v in judged
+                 if key in seen]
+        counted = 0
+        for i, f in enumerate(flows):
+            if f.verdict.kind is Kind.CONDITIONAL_COPY and counted < MAX_COUNTED:
+                excluded = _count_excluded(conn, principal, schema, f)
+                counted += excluded is not None
+                flows[i] = replace(f, excluded=excluded)
     return ScanResult(flows, len(stored) - len(flows))
+
+
+def _count_excluded(conn: Connection, principal: Principal, schema: SchemaView,
+                    f: ScannedFlow) -> int | None:
+    p = f.verdict.proposal
+    if p is None or f.flow_id is None or not {object_scope(p.target_type),
+                                              object_scope(p.source_type)} <= principal.scopes:
+        return None
+    exclusion = _exclusion(conn, principal.account_id, f.flow_id, f.verdict)
+    if exclusion is None:
+        return None
+    return dry.dry_run(conn, principal.account_id, _definition(schema, p), 1, 1,
+                       exclusion).excluded
 
 
 def _redacted(v: Verdict, seen: set[str]) -> Verdict:

@@ -59,6 +59,9 @@ class VerdictOut(Model):
     differences: list[DifferenceOut]
     notes: list[str]
     partner: str | None = Field(None, description="TWO_WAY: the key of the other workflow.")
+    excludedRecords: int | None = Field(None, description=(
+        "CONDITIONAL_COPY of the account: records the sync property would give a value "
+        "that the workflow's conditions leave out (absent: not counted; the plan counts)."))
 
 
 class ScanOut(Model):
@@ -117,7 +120,7 @@ def verdict_out(f: ScannedFlow) -> VerdictOut:
         objectType=v.object_type, enabled=v.enabled, kind=v.kind.value,
         syncProperty=sync_property_out(v), reasons=list(v.reasons),
         differences=[DifferenceOut(code=d.code, text=d.text) for d in v.differences],
-        notes=list(v.notes), partner=v.partner)
+        notes=list(v.notes), partner=v.partner, excludedRecords=f.excluded)
 
 
 def scan_out(result: ScanResult) -> ScanOut:
