@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from propsync.cli_migrate import migrate_app
 from propsync.config import ConfigError, Settings
 from propsync.domain.auth import Role
 from propsync.domain.errors import PropsyncError
@@ -35,6 +36,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(teams_app, name="teams")
+app.add_typer(migrate_app, name="migrate")
 
 err = Console(stderr=True)
 

@@ -188,6 +188,8 @@ QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "listName": lambda c: [(c.world.fresh("list"), NONE)],
     "before": lambda c: [(None, NONE)],
     "enrollObjectsInWorkflows": lambda c: [(None, NONE)],
+    "top": lambda c: [(None, NONE), ("3", NONE)],  # a migration plan's values shown
+    "sample": lambda c: [(None, NONE)],
 }
 
 
@@ -419,6 +421,8 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
                  frozenset({_list_type(c)}))]),
     (_paths("{name,replace}"), lambda c: [({"name": c.world.fresh("list")}, NONE)]),
     (frozenset(), _list_records),  # a list of record ids (memberships/add, /remove)
+    (_paths("flows"),  # workflows exported from HubSpot, scanned (one of each type)
+     lambda c: [({"flows": [c.world.flow_body(t)]}, frozenset({t})) for t in _flow_types(c)]),
     (_paths("{memberIds,name}"),
      lambda c: [({"name": c.world.fresh("team"), "memberIds": [c.world.spare_user]}, NONE)]),
 ]

@@ -249,6 +249,14 @@ def _winner(prop: SyncDefinition) -> tuple[str, dict[str, object]]:
                     "sp": prop.source_property_id, "p": prop.property_id}
 
 
+def winner_select(prop: SyncDefinition) -> tuple[str, dict[str, object]]:
+    """The rule's winner for target ``tg.id`` as a correlated ``SELECT`` of ``source_id``,
+    and its parameters (``:a``, ``:st``, ``:no``, ``:sp``, ``:p``): what the engine
+    computes, for a reader that needs it of a definition not stored (the migration
+    assistant's dry run)."""
+    return _winner(prop)
+
+
 class StaleRow(RuntimeError):
     """A stored value moved under a batch that held its target's lock (which should not
     happen); the worker rolls the batch back and does it again."""
