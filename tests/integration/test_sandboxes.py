@@ -6,6 +6,7 @@ sandbox was used and deleted), and who may create one."""
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from typing import Any
 
@@ -30,7 +31,6 @@ from propsync.storage import account_copy, account_export
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction
 from propsync.sync import verify as checker
-from propsync.sync.worker import SyncWorker
 from propsync.workflows.runner import WorkflowWorker
 from tests.integration import flows
 from tests.integration.world import World
@@ -164,7 +164,8 @@ def test_a_whole_copy_holds_every_copied_table_and_nothing_of_the_skipped(quiet_
             source_rows = sorted((tuple(False if i == enabled else v for i, v in enumerate(r))
                                   for r in source_rows), key=repr)
         assert rows(engine, name, sandbox) == source_rows, name
-        assert source_rows or name in {"association_limits", "unique_values"}, f"{name}: nothing to copy"
+        assert source_rows or name in {"association_limits", "unique_values"}, (
+            f"{name}: nothing to copy")
     for name in ("sessions", "api_usage_daily", "change_log", "sync_targets", "sync_fanouts",
                  "workflow_enrollments", "workflow_runs", "workflow_counts", "gdpr_deletions"):
         assert count(engine, name, sandbox) == 0, name
@@ -277,7 +278,6 @@ def test_the_export_is_canonical(quiet_engine):
     populate(w)
     first = export(engine, w.account_id)
     assert first == export(engine, w.account_id)
-    import json
     doc = json.loads(first)
     assert doc["format"] == "propsync-account-export"
     assert "password_hash" not in doc["tables"]["users"]["columns"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import IO
 
 from sqlalchemy import Engine
 
@@ -37,6 +38,7 @@ from propsync.services import lists as list_service
 from propsync.services import workflows as workflow_service
 from propsync.services.accounts import NewToken, create_token
 from propsync.storage import account_copy as store
+from propsync.storage import account_export
 from propsync.storage.db import read_transaction, write_transaction
 
 API_MAX_RECORDS = 20_000  # records one API (or web UI) request copies at most
@@ -171,3 +173,12 @@ def _first_super_admin(engine: Engine, sandbox: Sandbox) -> int | None:
         users = account_store.load_users(conn, sandbox.account_id)
     admins = [u["user_id"] for u in users if u["role"] == "super_admin"]
     return admins[0] if admins else None
+
+
+def export_account(engine: Engine, account_id: int, out: IO[str]) -> int:
+    """``propsync export``: the account's canonical JSON to ``out`` (one read snapshot);
+    returns the rows written."""
+    with read_transaction(engine) as conn:
+        if store.load_account(conn, account_id) is None:
+            raise NotFoundError(f"There is no account {account_id}.")
+        return account_export.export_account(conn, account_id, out)

@@ -334,3 +334,18 @@ def sandboxes_of(conn: Connection, source: int, limit: int) -> list[SandboxRow]:
 def count_sandboxes(conn: Connection, source: int) -> int:
     a = t.accounts
     return int(conn.execute(select(func.count()).where(a.c.sandbox_of == source)).scalar_one())
+
+
+def unsettled(conn: Connection, account_id: int) -> int:
+    """How much derived state of the account the workers have still to compute: sync
+    properties backfilling, sync work pending (feed rows, queued targets and fan-outs) and
+    lists waiting for a whole evaluation. 0 when ``propsync verify`` may be run."""
+    sp, L = t.sync_properties, t.lists
+    backfilling = conn.execute(select(func.count()).where(
+        sp.c.account_id == account_id, sp.c.state != sync_store.LIVE)).scalar_one()
+    processing = conn.execute(select(func.count()).where(
+        L.c.account_id == account_id, L.c.status == "PROCESSING",
+        L.c.deleted_ms.is_(None))).scalar_one()
+    pending = sync_store.pending(conn, account_id)
+    lists_unread = feed.unread(conn, LISTS_READER, account_id).count
+    return int(backfilling) + int(processing) + pending.changes + pending.targets + lists_unread
