@@ -155,6 +155,7 @@ def test_a_whole_copy_holds_every_copied_table_and_nothing_of_the_skipped(quiet_
     sandbox = made.account_id
     assert made.name.endswith(" (sandbox)") and made.token is not None
     assert not made.backfill  # a settled source: values copied as they are
+    assert made.copied_records == count(engine, "records", sandbox) > 0
     for name in account_copy.COPIED:
         source_rows = rows(engine, name, w.account_id)
         if name == "workflows":

@@ -25,7 +25,7 @@ from typing import IO
 from sqlalchemy import Engine
 
 from propsync.clock import now_ms
-from propsync.domain.auth import Principal
+from propsync.domain.auth import USERS_READ, USERS_WRITE, Principal
 from propsync.domain.errors import (
     ErrorDetail,
     NotFoundError,
@@ -62,6 +62,7 @@ def create_sandbox(engine: Engine, principal: Principal, records: str | None = N
                    name: str | None = None, progress: Progress | None = None) -> Sandbox:
     """The caller's account copied into a new sandbox, with a token for the caller's user
     in it (the caller's scopes); bounded for a request (``API_MAX_RECORDS``)."""
+    principal.require(USERS_WRITE)
     principal.require_super_admin("create a sandbox")
     made = _create(engine, principal.account_id, records, name, API_MAX_RECORDS, progress)
     token = create_token(engine, made.account_id, " ".join(sorted(principal.scopes)),
@@ -82,6 +83,7 @@ def create_sandbox_from(engine: Engine, source_id: int, records: str | None = No
 
 def list_sandboxes(engine: Engine, principal: Principal) -> list[Sandbox]:
     """The caller's account's sandboxes, newest first (at most ``MAX_SANDBOXES``)."""
+    principal.require(USERS_READ)
     return list_sandboxes_of(engine, principal.account_id)
 
 
@@ -95,6 +97,7 @@ def list_sandboxes_of(engine: Engine, account_id: int) -> list[Sandbox]:
 
 def delete_sandbox(engine: Engine, principal: Principal, sandbox_id: str) -> None:
     """Delete a sandbox of the caller's account (its super admin only)."""
+    principal.require(USERS_WRITE)
     principal.require_super_admin("delete a sandbox")
     parsed = parse_record_id(sandbox_id)
     with write_transaction(engine) as conn:
@@ -182,3 +185,29 @@ def export_account(engine: Engine, account_id: int, out: IO[str]) -> int:
         if store.load_account(conn, account_id) is None:
             raise NotFoundError(f"There is no account {account_id}.")
         return account_export.export_account(conn, account_id, out)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What Settings → Sandboxes shows: the account's tier, whether it is itself a sandbox
+    (of which account), and its sandboxes."""
+
+    tier: str
+    sandbox_of: int | None
+    sandboxes: list[Sandbox]
+
+    @property
+    def may_have_sandboxes(self) -> bool:
+        return self.tier == SANDBOX_TIER and self.sandbox_of is None
+
+
+def overview(engine: Engine, principal: Principal) -> Overview:
+    principal.require(USERS_READ)
+    with read_transaction(engine) as conn:
+        account = store.load_account(conn, principal.account_id)
+        if account is None:
+            raise NotFoundError(f"There is no account {principal.account_id}.")
+        rows = store.sandboxes_of(conn, principal.account_id, MAX_SANDBOXES)
+    return Overview(account.tier, account.sandbox_of,
+                    [Sandbox(r.account_id, r.name, principal.account_id, r.created_ms, "")
+                     for r in rows])

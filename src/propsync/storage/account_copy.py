@@ -274,8 +274,9 @@ def _copy_table(conn: Connection, tb: Table, source: int, target: int, sampled: 
         else:
             exprs.append(c)
     names = [c.name for c in tb.columns]
-    return int(conn.execute(insert(tb).from_select(names, select(*exprs).where(and_(*where))))
-               .rowcount)
+    # (SQLAlchemy keeps an INSERT's row count only when asked to)
+    return int(conn.execution_options(preserve_rowcount=True).execute(
+        insert(tb).from_select(names, select(*exprs).where(and_(*where)))).rowcount)
 
 
 def _recount_lists(conn: Connection, target: int) -> None:
