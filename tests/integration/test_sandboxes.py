@@ -386,3 +386,22 @@ def test_sync_work_pending_in_the_source_is_redone_in_the_sandbox(quiet_engine):
     settle(sw)
     assert sw.value("contacts", contact, "company_name") == "After"
     consistent(engine, made.account_id)
+
+
+def test_switching_is_between_a_sandbox_and_its_source_as_the_same_user(quiet_engine):
+    engine = quiet_engine
+    w = enterprise_world(engine)
+    stranger = enterprise_world(engine)
+    sandbox = svc.create_sandbox(engine, w.principal, "all").account_id
+    theirs = svc.create_sandbox(engine, stranger.principal, "all").account_id
+    assert svc.switch_target(engine, w.principal, str(sandbox)) == sandbox
+    inside = Principal(sandbox, w.principal.user_id, frozenset(), frozenset(ALL_SCOPES),
+                       Role.SUPER_ADMIN)
+    assert svc.switch_target(engine, inside, str(w.account_id)) == w.account_id
+    for other in (str(theirs), str(stranger.account_id), "x", str(w.account_id)):
+        with pytest.raises(NotFoundError):
+            svc.switch_target(engine, w.principal, other)
+    late = create_user(engine, w.account_id, f"late{uuid.uuid4().hex[:6]}@example.com")
+    with pytest.raises(PermissionDeniedError, match="not a user of account"):
+        svc.switch_target(engine, Principal(w.account_id, late, frozenset(),
+                                            frozenset(ALL_SCOPES), Role.USER), str(sandbox))

@@ -111,3 +111,32 @@ def test_a_professional_account_is_told_why_and_a_user_only_sees_the_list(
     expect(page.get_by_text("Delete…")).to_have_count(0)
     expect(page.get_by_text("Only a super admin can create or delete sandboxes.")
            ).to_be_visible()
+
+
+def test_open_a_sandbox_work_there_and_come_back(page: Page, admin: Admin, width: int) -> None:
+    contact = admin.create("contacts", {"email": "ada@acme.example"})
+    made = svc.create_sandbox(admin.engine, admin.principal, "all", "Rehearsal")
+    later_email = f"later-{uuid.uuid4().hex[:8]}@example.com"
+    create_user(admin.engine, admin.account_id, later_email, "later password", "Late",
+                role=Role.USER)
+    page.goto("/ui/settings/sandboxes")
+    page.locator(f"#sandbox-{made.account_id}").get_by_role("button", name="Open").click()
+    expect(page.locator("#is-sandbox")).to_contain_text(
+        f"sandbox of account {admin.account_id}")
+    assert fits(page)
+    shoot(page, f"sandbox-inside-{width}")
+    # in the sandbox: its copy of the contact, edited there only
+    page.goto(f"/ui/records/contacts/{contact}")
+    expect(page.get_by_text("ada@acme.example").first).to_be_visible()
+    page.goto("/ui/settings/sandboxes")
+    page.get_by_role("button", name=f"Back to account {admin.account_id}").click()
+    expect(page.locator(f"#sandbox-{made.account_id}")).to_contain_text("Rehearsal")
+    expect(page.locator("#is-sandbox")).to_have_count(0)
+    # a user added after the copy is no user of the sandbox
+    page.context.clear_cookies()
+    sign_in(page, later_email, "later password")
+    page.wait_for_url("**/ui/records/contacts")
+    page.goto("/ui/settings/sandboxes")
+    page.locator(f"#sandbox-{made.account_id}").get_by_role("button", name="Open").click()
+    expect(page.locator("#sandbox-error")).to_contain_text("You are not a user of account")
+    expect(page.locator("#is-sandbox")).to_have_count(0)

@@ -211,3 +211,25 @@ def overview(engine: Engine, principal: Principal) -> Overview:
     return Overview(account.tier, account.sandbox_of,
                     [Sandbox(r.account_id, r.name, principal.account_id, r.created_ms, "")
                      for r in rows])
+
+
+def switch_target(engine: Engine, principal: Principal, account_id: str) -> int:
+    """The account the signed-in person may switch to from this one: a sandbox of it, or
+    the account it is a sandbox of, where they are the same user (a sandbox keeps its
+    source's user ids: the same id with the same e-mail address). Anything else is a 404
+    (another account's sandbox) or a 403 (a user added after the copy)."""
+    parsed = parse_record_id(account_id)
+    with read_transaction(engine) as conn:
+        here = store.load_account(conn, principal.account_id)
+        there = store.load_account(conn, parsed) if parsed is not None else None
+        if here is None or there is None or not (
+                there.sandbox_of == here.account_id or here.sandbox_of == there.account_id):
+            raise NotFoundError(f"This account has no sandbox {account_id}.")
+        mine = store.user_email(conn, here.account_id, principal.user_id)
+        theirs = store.user_email(conn, there.account_id, principal.user_id)
+    if mine is None or mine != theirs:
+        raise PermissionDeniedError(
+            f"You are not a user of account {there.account_id}: it was copied before you "
+            "joined this one, or your user was deleted there. Ask one of its super admins.",
+            [ErrorDetail("Not a user there.", "NOT_A_USER_THERE")])
+    return there.account_id

@@ -350,3 +350,9 @@ def unsettled(conn: Connection, account_id: int) -> int:
     pending = sync_store.pending(conn, account_id)
     lists_unread = feed.unread(conn, LISTS_READER, account_id).count
     return int(backfilling) + int(processing) + pending.changes + pending.targets + lists_unread
+
+
+def user_email(conn: Connection, account_id: int, user_id: int) -> str | None:
+    u = t.users
+    return conn.execute(select(u.c.email).where(u.c.account_id == account_id,
+                                                u.c.user_id == user_id)).scalar()

@@ -1,9 +1,14 @@
 """Settings → Sandboxes (Enterprise): the account's sandboxes, creating one (every record
-or a sample kept whole), deleting one after a confirmation. Creating and deleting are for
+or a sample kept whole), deleting one after a confirmation, and switching to one (or back
+to its source): sign-in takes a person to the first account with their e-mail and
+password, the source, so *Open* ends this session and starts one in the other account as
+the same user (services/sandboxes.switch_target says who may). Creating and deleting are for
 super admins (services/sandboxes.py); a Professional account is told why it has none. A
 new sandbox's token for the signed-in user is shown once, on the reply that created it."""
 
 from __future__ import annotations
+
+import time
 
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
@@ -11,7 +16,9 @@ from fastapi.responses import RedirectResponse
 from propsync.domain.errors import PropsyncError
 from propsync.domain.sandboxes import SAMPLE_MAX
 from propsync.services import sandboxes as svc
-from propsync.web.core import Ctx, CtxDep, FormDep, WebRoute, render
+from propsync.services import sessions
+from propsync.web.core import Ctx, CtxDep, FormDep, WebRoute, render, start_session
+from propsync.web.session import Session
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 NOTICES = {"deleted": "Sandbox deleted: every record and setting of it is gone; this "
@@ -57,3 +64,19 @@ def delete(ctx: CtxDep, form: FormDep, sandboxId: str) -> Response:
     except PropsyncError as exc:
         return _page(ctx, status=exc.status, error=exc.message)
     return RedirectResponse("/ui/settings/sandboxes?done=deleted", status_code=303)
+
+
+@router.post("/settings/sandboxes/{accountId}/open")
+def switch(ctx: CtxDep, form: FormDep, accountId: str) -> Response:
+    """Work in a sandbox of this account, or back in the account a sandbox was copied
+    from, as the same user: a new session there (this one ends)."""
+    try:
+        target = svc.switch_target(ctx.engine, ctx.principal, accountId)
+    except PropsyncError as exc:
+        return _page(ctx, status=exc.status, error=exc.message)
+    if ctx.session.session_id is not None:
+        sessions.end(ctx.engine, ctx.principal.account_id, ctx.session.session_id)
+    live = sessions.start(ctx.engine, target, ctx.principal.user_id)
+    start_session(ctx.request, Session(live.csrf, target, live.user_id, int(time.time()),
+                                       live.session_id))
+    return RedirectResponse("/ui/settings/sandboxes", status_code=303)
