@@ -21,7 +21,8 @@ from tests.patience import run_command
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("serve", "worker", "verify", "backup", "restore", "demo", "bench", "db upgrade",
             "accounts create", "users create", "users list", "users set-role", "teams create",
-            "tokens create", "tokens list", "tokens revoke")
+            "tokens create", "tokens list", "tokens revoke",
+            "sandbox create", "sandbox list", "sandbox delete", "export")
 
 
 def propsync(url: str, *args: str) -> subprocess.CompletedProcess[str]:

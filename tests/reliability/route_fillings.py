@@ -165,7 +165,19 @@ PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "userId": lambda c: [(str(c.world.spare_user), NONE)],
     "teamId": lambda c: [(str(c.world.team), NONE)],
     "tokenId": lambda c: [(str(c.world.spare_token), NONE)],
+    "sandboxId": lambda c: [(_sandbox_id(c), NONE)],
 }
+
+
+def _sandbox_id(c: Filling) -> str:
+    """A sandbox of the world's account (a sample of one record a type), made again when
+    a DELETE took the last one."""
+    from propsync.services import sandboxes
+
+    found = sandboxes.list_sandboxes(c.world.engine, c.world.admin)
+    if not found:
+        found = [sandboxes.create_sandbox(c.world.engine, c.world.admin, "sample:1")]
+    return str(found[0].account_id)
 
 
 def _all_properties(c: Filling) -> list[Variant]:
@@ -420,6 +432,8 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
      lambda c: [({"recordIdsToAdd": [c.world.record(_list_type(c))], "recordIdsToRemove": []},
                  frozenset({_list_type(c)}))]),
     (_paths("{name,replace}"), lambda c: [({"name": c.world.fresh("list")}, NONE)]),
+    (_paths("{name,records}"),  # a sandbox: a sample of one record a type, kept whole
+     lambda c: [({"records": "sample:1"}, NONE)]),
     (frozenset(), _list_records),  # a list of record ids (memberships/add, /remove)
     (_paths("flows"),  # workflows exported from HubSpot, scanned (one of each type)
      lambda c: [({"flows": [c.world.flow_body(t)]}, frozenset({t})) for t in _flow_types(c)]),

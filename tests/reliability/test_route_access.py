@@ -181,6 +181,8 @@ def needs(call: Call) -> Role:
         return Role.USER
     if path.startswith(("/propsync/v1/users", "/propsync/v1/teams")):
         return Role.SUPER_ADMIN
+    if path.startswith("/propsync/v1/sandboxes"):  # creating and deleting sandboxes
+        return Role.SUPER_ADMIN
     if path.startswith(("/crm/v3/properties/", "/automation/v4/flows")) and \
             path.endswith("/batch/read"):
         return Role.USER  # a read, in a POST

@@ -236,7 +236,7 @@ def test_tables_scroll_inside_their_box_on_a_phone(open_page: Callable[..., Page
                                                    seeded: Seeded) -> None:
     page = open_page(PHONE, seeded.admin)
     for address in ("/ui/records/contacts", "/ui/settings/properties", "/ui/sync",
-                    "/ui/settings/properties/companies/city?tab=used"):
+                    "/ui/settings/properties/companies/city?tab=used", "/ui/settings/sandboxes"):
         page.goto(address)
         tables = page.locator("main table").all()
         assert tables, address
@@ -254,10 +254,10 @@ def test_every_settings_link_is_in_view_on_every_settings_page(
     with them, with nothing saying there was more."""
     page = open_page(width, seeded.admin)
     for address in ("/ui/settings/properties", "/ui/settings/labels", "/ui/settings/tokens",
-                    "/ui/settings/users"):
+                    "/ui/settings/users", "/ui/settings/sandboxes"):
         page.goto(address)
         links = page.locator(".sidebar nav a")
-        assert links.count() == 5, address
+        assert links.count() == 6, address
         for link in links.all():
             box = link.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (

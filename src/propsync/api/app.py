@@ -26,6 +26,7 @@ from propsync.api.routes import (
     properties,
     property_usage,
     reports,
+    sandboxes,
     search,
     sync,
     tokens,
@@ -78,7 +79,7 @@ def create_app(
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
                    members, flows, workflow_runs, property_usage, reports,
-                   lists, migrations):
+                   lists, migrations, sandboxes):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

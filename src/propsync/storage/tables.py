@@ -62,6 +62,9 @@ accounts = Table(
     Column("name", String(200), nullable=False),
     Column("tier", String(20), nullable=False, server_default="professional"),
     Column("created_ms", BigInteger, nullable=False),
+    # The account this one is a sandbox of (migration 0017); NULL for an ordinary account.
+    Column("sandbox_of", BigInteger),
+    Index(None, "sandbox_of"),
 )
 
 users = Table(
