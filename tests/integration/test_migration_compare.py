@@ -62,8 +62,9 @@ class Account:
     before_sync_ms: int  # a moment after the copies were written, before the sync property
 
 
-def _account(engine: Engine) -> Account:
-    w = FlowWorld.new(engine)
+def seed_account(engine: Engine, w: FlowWorld | None = None) -> Account:
+    """The account of these tests (in ``w``'s account, else a new one)."""
+    w = w or FlowWorld.new(engine)
     w.prop("contacts", COPY)
     companies = dict(zip(("Acme", "Globex", "Initech", "Hooli"), w.create_each(
         "companies", [{"name": n} for n in ("Acme", "Globex", "Initech", "Hooli")]),
@@ -99,10 +100,10 @@ def _account(engine: Engine) -> Account:
 
 @pytest.fixture
 def account(engine: Engine) -> Account:
-    return _account(engine)
+    return seed_account(engine)
 
 
-def _clones(a: Account) -> dict[str, Any]:
+def clones_of(a: Account) -> dict[str, Any]:
     found = clone_uses(a.w.engine, a.w.principal, "contacts", COPY, SYNC)
     return {f.kind + ":" + f.original_id: f for f in found}
 
@@ -110,7 +111,7 @@ def _clones(a: Account) -> dict[str, Any]:
 def test_clone_uses_clones_each_list_report_and_reading_workflow_once(account: Account
                                                                        ) -> None:
     a = account
-    clones = _clones(a)
+    clones = clones_of(a)
     assert {k: c.status for k, c in clones.items()} == {
         f"list:{a.list_id}": CLONED, f"report:{a.report_id}": CLONED,
         f"workflow:{a.flow_id}": CLONED, f"workflow:{a.copier_id}": NOT_CLONED}
@@ -131,7 +132,7 @@ def test_clone_uses_clones_each_list_report_and_reading_workflow_once(account: A
     unchanged = compare_flows(a.w.engine, a.w.principal, a.flow_id, a.flow_id, COPY, SYNC)
     assert unchanged.differences == ["enrollmentCriteria"]  # the copy, not the sync property
     # Again: nothing new (found by name after a "crash"), or told which exist.
-    again = _clones(a)
+    again = clones_of(a)
     assert {k: (c.status, c.clone_id) for k, c in again.items() if c.status != NOT_CLONED} \
         == {k: (ALREADY_CLONED, c.clone_id) for k, c in clones.items()
             if c.status != NOT_CLONED}
@@ -143,7 +144,7 @@ def test_clone_uses_clones_each_list_report_and_reading_workflow_once(account: A
 def test_compare_lists_finds_exactly_the_stale_copies_on_their_side(account: Account
                                                                     ) -> None:
     a = account
-    clone_id = _clones(a)[f"list:{a.list_id}"].clone_id
+    clone_id = clones_of(a)[f"list:{a.list_id}"].clone_id
     ListWorker(a.w.engine).drain()
     found = compare_lists(a.w.engine, a.w.principal, a.list_id, clone_id, COPY, SYNC)
     c = a.contacts
@@ -169,7 +170,7 @@ def test_compare_lists_finds_exactly_the_stale_copies_on_their_side(account: Acc
 
 def test_a_list_still_processing_is_said_so(account: Account) -> None:
     a = account
-    clone_id = _clones(a)[f"list:{a.list_id}"].clone_id  # not evaluated yet
+    clone_id = clones_of(a)[f"list:{a.list_id}"].clone_id  # not evaluated yet
     found = compare_lists(a.w.engine, a.w.principal, a.list_id, clone_id, COPY, SYNC)
     assert any("PROCESSING" in n for n in found.notes)
 
@@ -177,7 +178,7 @@ def test_a_list_still_processing_is_said_so(account: Account) -> None:
 def test_compare_reports_finds_exactly_the_groups_the_stale_copies_move(account: Account
                                                                         ) -> None:
     a = account
-    clone_id = _clones(a)[f"report:{a.report_id}"].clone_id
+    clone_id = clones_of(a)[f"report:{a.report_id}"].clone_id
     found = compare_reports(a.w.engine, a.w.principal, a.report_id, clone_id, COPY, SYNC)
     c = a.contacts
     by_key = {(d.kind, d.key): d for d in found.differences}
@@ -195,7 +196,7 @@ def test_compare_reports_finds_exactly_the_groups_the_stale_copies_move(account:
 
 def test_history_fill_makes_reports_as_of_a_past_date_agree(account: Account) -> None:
     a = account
-    clone_id = _clones(a)[f"report:{a.report_id}"].clone_id
+    clone_id = clones_of(a)[f"report:{a.report_id}"].clone_id
     as_of = str(a.before_sync_ms)
     before = compare_reports(a.w.engine, a.w.principal, a.report_id, clone_id, COPY, SYNC,
                              as_of=as_of)
@@ -225,7 +226,7 @@ def test_the_history_fill_refuses_what_is_not_a_sync_property(account: Account) 
 
 def test_restricted_values_are_neither_cloned_nor_compared(account: Account) -> None:
     a = account
-    clones = _clones(a)
+    clones = clones_of(a)
     user_id = create_user(a.w.engine, a.w.account_id, f"u{uuid.uuid4().hex[:6]}@example.com")
     other = Principal(a.w.account_id, user_id, frozenset(), frozenset(ALL_SCOPES), Role.ADMIN)
     only_admin = AccessRule(frozenset({a.w.principal.user_id}), None,

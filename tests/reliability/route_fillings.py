@@ -165,6 +165,12 @@ PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "userId": lambda c: [(str(c.world.spare_user), NONE)],
     "teamId": lambda c: [(str(c.world.team), NONE)],
     "tokenId": lambda c: [(str(c.world.spare_token), NONE)],
+    # a comparison's other list or report (the migration's clone): the DYNAMIC list / the
+    # report of each type, so pairs of one type and of two come up
+    "otherListId": lambda c: [(str(c.world.lists[t][0]), frozenset({t}))
+                              for t in _flow_types(c)],
+    "otherReportId": lambda c: [(str(c.world.reports[t]), frozenset({t}))
+                                for t in _flow_types(c)],
 }
 
 
@@ -188,6 +194,12 @@ QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "listName": lambda c: [(c.world.fresh("list"), NONE)],
     "before": lambda c: [(None, NONE)],
     "enrollObjectsInWorkflows": lambda c: [(None, NONE)],
+    # a comparison: the replaced property read off the definitions, first pages
+    "oldProperty": lambda c: [(None, NONE)],
+    "newProperty": lambda c: [(None, NONE)],
+    "originalAfter": lambda c: [(None, NONE)],
+    "cloneAfter": lambda c: [(None, NONE)],
+    "sample": lambda c: [(None, NONE), ("20", NONE)],
 }
 
 

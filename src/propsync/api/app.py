@@ -21,6 +21,7 @@ from propsync.api.routes import (
     flows,
     lists,
     members,
+    migration_compare,
     objects,
     properties,
     property_usage,
@@ -77,7 +78,7 @@ def create_app(
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
                    members, flows, workflow_runs, property_usage, reports,
-                   lists):
+                   lists, migration_compare):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)
