@@ -9,12 +9,16 @@ once ``fill_history`` has copied the copy property's history (twice adds nothing
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import HealthCheck, given, settings
 from sqlalchemy import Engine, func, select, update
 
 from propsync.clock import now_ms
@@ -246,3 +250,54 @@ def test_restricted_values_are_neither_cloned_nor_compared(account: Account) -> 
         with pytest.raises(PermissionDeniedError) as refused:
             call()
         assert COPY not in refused.value.message and "Acme" not in refused.value.message
+
+
+NAMES = ("Acme", "Globex", "Initech")
+people = st.lists(st.tuples(st.sampled_from((None, *NAMES)), st.sampled_from((None, *NAMES))),
+                  min_size=1, max_size=8)
+
+
+@settings(max_examples=int(os.environ.get("PROPSYNC_MIGRATION_EXAMPLES", "6")),
+          deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seeded=people)
+def test_the_comparisons_find_exactly_the_records_whose_copy_and_sync_value_differ(
+        engine: Engine, seeded: list[tuple[str | None, str | None]]) -> None:
+    """Random contacts, each of a company or none and with a copy that says any name or
+    none: the list comparison's sides and the report comparison's groups and moved records
+    are exactly those computed from scratch."""
+    w = FlowWorld.new(engine)
+    w.prop("contacts", COPY)
+    companies = dict(zip(NAMES, w.create_each("companies", [{"name": n} for n in NAMES]),
+                         strict=True))
+    ids = w.create_each("contacts", [{COPY: copy} if copy else {} for _, copy in seeded])
+    for rid, (company, _) in zip(ids, seeded, strict=True):
+        if company is not None:
+            w.link("contacts", rid, "companies", companies[company], [PRIMARY])
+    w.define("contacts", SYNC, "companies", "name", [PRIMARY])
+    w.settle()
+    original = list_svc.create_list(engine, w.principal, {
+        "name": f"Acme {uuid.uuid4().hex[:6]}", "objectTypeId": "0-1",
+        "processingType": "DYNAMIC", "filterBranch": branch("Acme")})
+    report = report_svc.create_report(engine, w.principal, {
+        "name": "By company", "objectType": "contacts", "groupBy": COPY})
+    clones = {c.kind: c.clone_id for c in clone_uses(engine, w.principal, "contacts", COPY,
+                                                      SYNC)}
+    ListWorker(engine).drain()
+    rows = list(zip(ids, seeded, strict=True))
+    lists = compare_lists(engine, w.principal, str(original.list_id), str(clones["list"]),
+                          limit=100)
+    assert [m.record_id for m in lists.only_in_original.records] == [
+        rid for rid, (company, copy) in rows if copy == "Acme" and company != "Acme"]
+    assert [m.record_id for m in lists.only_in_clone.records] == [
+        rid for rid, (company, copy) in rows if copy != "Acme" and company == "Acme"]
+    reports = compare_reports(engine, w.principal, str(report.report_id),
+                              str(clones["report"]), sample=20)
+    by_copy = Counter(copy for _, (_, copy) in rows)
+    by_sync = Counter(company for _, (company, _) in rows)
+    assert {d.key for d in reports.differences} == {
+        k for k in {*by_copy, *by_sync} if by_copy[k] != by_sync[k]}
+    assert reports.moved == sum(1 for _, (company, copy) in rows if company != copy)
+    for d in reports.differences:
+        assert (d.left, d.joined) == (
+            sum(1 for _, (company, copy) in rows if copy == d.key and company != d.key),
+            sum(1 for _, (company, copy) in rows if company == d.key and copy != d.key))

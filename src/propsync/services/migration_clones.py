@@ -102,8 +102,8 @@ def clone_uses(engine: Engine, principal: Principal, object_type: str, old_prope
         check_replacement(old, new)
         uses = uses_in(conn, principal.account_id, ot, old.name)
         shown, hidden = visible(conn, principal, uses)
-        if hidden:
-            raise _hidden_uses(old, hidden)
+        if hidden:  # not counted either: what they are is not this caller's to know
+            raise _hidden_uses(old)
         _require_cloners(principal, shown)
         plans = [(u, _skip_reason(u), naming(u, new)) for u in shown]
         found = {(u.kind, u.asset_id): _existing_clone(conn, principal, u, name, old, new)
@@ -140,9 +140,8 @@ def _viewable(catalogue: Catalogue, name: str, path: str) -> PropertyDefinition:
     return prop
 
 
-def _hidden_uses(old: PropertyDefinition, hidden: Mapping[str, int]) -> PermissionDeniedError:
-    counted = ", ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in hidden.items())
-    message = (f"{old.object_type}.{old.name} is used in {counted} you may not view; the "
+def _hidden_uses(old: PropertyDefinition) -> PermissionDeniedError:
+    message = (f"{old.object_type}.{old.name} is used in assets you may not view; the "
                "migration clones every use or none, so someone who may view them all must "
                "clone them.")
     return PermissionDeniedError(message, [ErrorDetail(message, "USES_NOT_VISIBLE")])
