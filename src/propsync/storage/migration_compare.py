@@ -40,12 +40,13 @@ from propsync.storage import tables as t
 from propsync.storage.reports import (  # the figures' own pieces: the same meaning here
     _DATES,
     FigureQuery,
+    _Dates,
     _key,
     _records_where,
     _values_at,
 )
 
-M, R, V = t.list_memberships, t.records, t.property_values
+M, R, V, H = t.list_memberships, t.records, t.property_values, t.property_history
 
 
 @dataclass(frozen=True)
@@ -168,47 +169,84 @@ def _moved(conn: Connection, account_id: int, first: FigureQuery, second: Figure
     two shown values, kept when the two differ (a CTE)."""
     dates = _DATES[conn.dialect.name == "sqlite"]
     values: FromClause = V
-    if first.as_of_ms is not None:
-        types = {**(first.types or {}), **(second.types or {})}
-        types.update({pid: "string" for pid in (old_id, new_id)
-                      if pid is not None and pid not in types})
-        values = _values_at(account_id, replace(first, types=types), dates)
-    joined: FromClause = R
-
-    def joined_to(pid: int, alias: str) -> FromClause:
-        nonlocal joined
-        pv = values.alias(alias)
-        joined = joined.outerjoin(pv, and_(pv.c.account_id == account_id,
-                                           pv.c.record_id == R.c.record_id,
-                                           pv.c.property_id == pid))
-        return pv
-
-    def value_of(pid: int | None, alias: str, column: str) -> ColumnElement[Any]:
-        if pid is None:
-            return cast(null(), Float if column == "num" else String)
-        return joined_to(pid, alias).c[column]
-
+    if first.as_of_ms is not None:  # the filters' values then (as the figures read them)
+        values = _values_at(account_id, replace(first, types={
+            **(first.types or {}), **(second.types or {})}), dates)
+    reader = _Reader(account_id, first.as_of_ms, {**(first.types or {}),
+                                                   **(second.types or {})}, dates)
     ends = []
     for n, q in enumerate((first, second)):
-        gv: FromClause = values.alias(f"g{n}")
-        if q.grouping.property_id is not None:
-            gv = joined_to(q.grouping.property_id, f"g{n}")
-        ends.append((_records_where(account_id, q, values), _key(q.grouping, gv, dates),
-                     value_of(q.measure_property_id, f"m{n}", "num")))
-    old, new = value_of(old_id, "p0", "value"), value_of(new_id, "p1", "value")
+        if q.grouping.property_id is None:
+            key = _key(q.grouping, V.alias(f"g{n}"), dates)  # a records column
+        elif q.grouping.bucket is None:
+            key = reader.value(q.grouping.property_id, f"g{n}")
+        else:
+            key = dates.bucket(reader.number(q.grouping.property_id, f"g{n}"),
+                               q.grouping.bucket)
+        ends.append((_records_where(account_id, q, values), key,
+                     reader.number(q.measure_property_id, f"m{n}")))
+    old, new = reader.value(old_id, "p0"), reader.value(new_id, "p1")
     (where_a, key_a, measure_a), (where_b, key_b, measure_b) = ends
     each = select(
         R.c.record_id, case((where_a, 1), else_=0).label("in_a"), key_a.label("key_a"),
         case((where_b, 1), else_=0).label("in_b"), key_b.label("key_b"),
         measure_a.label("measure_a"), measure_b.label("measure_b"),
         old.label("old"), new.label("new"),
-    ).select_from(joined).where(R.c.account_id == account_id,
-                                R.c.object_type == first.object_type,
-                                or_(where_a, where_b)).cte("each_record")
+    ).select_from(reader.joined).where(R.c.account_id == account_id,
+                                       R.c.object_type == first.object_type,
+                                       or_(where_a, where_b)).cte("each_record")
     same = and_(each.c.in_a == 1, each.c.in_b == 1,
                 each.c.key_a.is_not_distinct_from(each.c.key_b),
                 each.c.measure_a.is_not_distinct_from(each.c.measure_b))
     return select(each).where(~same).cte("moved")
+
+
+class _Reader:
+    """A record's value of a property, now (``property_values`` joined by its key) or as
+    of a moment: its last history entry by then, asked per record through the history's
+    key (account, record, property) — not a join with the materialized history CTE,
+    which SQLite, without statistics, scans once per record."""
+
+    def __init__(self, account_id: int, as_of_ms: int | None, types: dict[int, str],
+                 dates: _Dates) -> None:
+        self.account_id, self.as_of_ms, self.types, self.dates = (account_id, as_of_ms,
+                                                                   types, dates)
+        self.joined: FromClause = R
+        self._aliases: dict[str, FromClause] = {}
+
+    def _now(self, pid: int, alias: str) -> FromClause:
+        if alias not in self._aliases:
+            pv = V.alias(alias)
+            self.joined = self.joined.outerjoin(pv, and_(
+                pv.c.account_id == self.account_id, pv.c.record_id == R.c.record_id,
+                pv.c.property_id == pid))
+            self._aliases[alias] = pv
+        return self._aliases[alias]
+
+    def _then(self, pid: int) -> ColumnElement[Any]:
+        h = H.alias()
+        return select(h.c.value).where(
+            h.c.account_id == self.account_id, h.c.record_id == R.c.record_id,
+            h.c.property_id == pid, h.c.timestamp_ms <= self.as_of_ms,
+        ).order_by(h.c.timestamp_ms.desc(), h.c.history_id.desc()).limit(1) \
+            .scalar_subquery()
+
+    def value(self, pid: int | None, alias: str) -> ColumnElement[Any]:
+        if pid is None:
+            return cast(null(), String)
+        if self.as_of_ms is None:
+            return self._now(pid, alias).c.value
+        return self._then(pid)
+
+    def number(self, pid: int | None, alias: str) -> ColumnElement[Any]:
+        if pid is None:
+            return cast(null(), Float)
+        if self.as_of_ms is None:
+            return self._now(pid, alias).c.num
+        text = self._then(pid)
+        if self.types.get(pid) in ("date", "datetime"):
+            return self.dates.epoch_ms(text)
+        return cast(text, Float)
 
 
 def _among(key: ColumnElement[Any], keys: Sequence[str | None]) -> ColumnElement[bool]:
