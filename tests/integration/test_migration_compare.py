@@ -24,7 +24,7 @@ from sqlalchemy import Engine, func, select, update
 from propsync.clock import now_ms
 from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.errors import PermissionDeniedError, ValidationError
-from propsync.domain.migration_compare import STALE_COPY
+from propsync.domain.migration_compare import NOT_BY_FILTER, STALE_COPY
 from propsync.domain.properties import AccessRule
 from propsync.lists.runner import ListWorker
 from propsync.services import lists as list_svc
@@ -177,6 +177,21 @@ def test_a_list_still_processing_is_said_so(account: Account) -> None:
     clone_id = clones_of(a)[f"list:{a.list_id}"].clone_id  # not evaluated yet
     found = compare_lists(a.w.engine, a.w.principal, a.list_id, clone_id, COPY, SYNC)
     assert any("PROCESSING" in n for n in found.notes)
+
+
+def test_members_chosen_by_hand_are_said_so(account: Account) -> None:
+    a = account
+    manual = list_svc.create_list(a.w.engine, a.w.principal, {
+        "name": f"Picked {uuid.uuid4().hex[:6]}", "objectTypeId": "0-1",
+        "processingType": "MANUAL"})
+    list_svc.change_members(a.w.engine, a.w.principal, str(manual.list_id),
+                            [str(a.contacts["c5"])], [])
+    found = compare_lists(a.w.engine, a.w.principal, a.list_id, str(manual.list_id))
+    assert found.pair.old is None and not found.definitions_match
+    assert [(m.record_id, m.explanation.reason) for m in found.only_in_clone.records] == [
+        (a.contacts["c5"], NOT_BY_FILTER)]
+    assert found.only_in_original.total == 4 and found.only_in_original.stale == 0
+    assert any("MANUAL" in n for n in found.notes)
 
 
 def test_compare_reports_finds_exactly_the_groups_the_stale_copies_move(account: Account
