@@ -37,8 +37,9 @@ from propsync.services.migration_clones import (
     NOT_CLONED,
     clone_uses,
 )
-from propsync.services.migration_compare import compare_flows, compare_lists, compare_reports
+from propsync.services.migration_compare import compare_flows, compare_lists
 from propsync.services.migration_history import fill_history
+from propsync.services.report_compare import compare_reports
 from propsync.storage import tables as t
 from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import _access_to_json

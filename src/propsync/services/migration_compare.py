@@ -1,5 +1,6 @@
-"""Comparing a clone with its original (the migration's step 5): lists by members, reports
-by figures and the records that move between groups, workflows by definition.
+"""Comparing a clone with its original (the migration's step 5): lists by members (here),
+reports by figures and the records that move between groups
+(``services/report_compare.py``), workflows by definition (here).
 
 The caller names the original and the clone, and optionally the replaced property
 (``old_property``) and the one in its place (``new_property``); without them, they are
@@ -22,12 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from propsync.clock import now_ms
 from propsync.domain.auth import (
     AUTOMATION,
-    BUSINESS_INTELLIGENCE,
     LISTS_READ,
     Principal,
     object_scope,
@@ -39,43 +38,37 @@ from propsync.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from propsync.domain.migration_compare import Explanation, Side, explain_member, explain_move
+from propsync.domain.migration_compare import Explanation, Side, explain_member
 from propsync.domain.properties import PropertyDefinition
 from propsync.domain.record_ids import parse_record_id
-from propsync.domain.reports import Figures, Group, ReportSpec, parse_as_of, replaced
 from propsync.domain.usage import Replacement
 from propsync.domain.workflow_usage import object_types_using, replaced_definition
 from propsync.services import workflows as flows
-from propsync.services.reports import ReportChecker, report_figures
 from propsync.services.schema import Catalogue
 from propsync.services.workflow_checks import require_schemas
 from propsync.services.workflow_usage import association_ends
 from propsync.storage import lists as list_store
 from propsync.storage import migration_compare as store
-from propsync.storage import reports as report_store
 from propsync.storage.associations import load_types
 from propsync.storage.db import read_transaction
 from propsync.storage.lists import StoredList
-from propsync.storage.reports import FigureQuery, Grouping, StoredReport
-from propsync.storage.search import condition_for
 
 MAX_PAGE, DEFAULT_PAGE = 100, 20  # records a side of a list comparison shows
-MAX_SAMPLE, DEFAULT_SAMPLE = 20, 5  # records a group of a report comparison shows
 MAX_NAME = 100
 
 
-def _refusal(path: str, what: str, code: str) -> ValidationError:
+def refusal(path: str, what: str, code: str) -> ValidationError:
     message = f"{path}: {what}"
     return ValidationError(message, [ErrorDetail(message, code, {"path": [path]}, path)])
 
 
-def _restricted(what: str) -> PermissionDeniedError:
+def restricted(what: str) -> PermissionDeniedError:
     message = (f"{what} reads a property whose values you may not view, so it is not "
                "compared for you.")
     return PermissionDeniedError(message, [ErrorDetail(message, "PROPERTY_VIEW_RESTRICTED")])
 
 
-def _id(raw: str, what: str) -> int:
+def asset_id(raw: str, what: str) -> int:
     found = parse_record_id(raw)
     if found is None:
         raise NotFoundError(f"No {what} {raw[:40]!r} exists in this account.")
@@ -101,12 +94,12 @@ class Pair:
                                                                   self.new.name)
 
 
-def _pair(catalogue: Catalogue, first: list[str], second: list[str], old: str | None,
+def replaced_pair(catalogue: Catalogue, first: list[str], second: list[str], old: str | None,
           new: str | None) -> Pair:
     """The properties named (both, or neither: then read off the two definitions'
     property names, when exactly one differs each way)."""
     if (old is None) != (new is None):
-        raise _refusal("oldProperty" if old is None else "newProperty", "name both the "
+        raise refusal("oldProperty" if old is None else "newProperty", "name both the "
                        "replaced property (oldProperty) and the one in its place "
                        "(newProperty), or neither.", "INVALID_REPLACEMENT")
     if old is None or new is None:
@@ -121,7 +114,7 @@ def _pair(catalogue: Catalogue, first: list[str], second: list[str], old: str | 
 
 def _viewable(catalogue: Catalogue, name: str, path: str) -> PropertyDefinition:
     if len(name) > MAX_NAME:
-        raise _refusal(path, f"a property name has at most {MAX_NAME} characters.",
+        raise refusal(path, f"a property name has at most {MAX_NAME} characters.",
                        "INVALID_REPLACEMENT")
     prop = catalogue.visible.get(name)
     if prop is None and name in catalogue.by_name:
@@ -129,7 +122,7 @@ def _viewable(catalogue: Catalogue, name: str, path: str) -> PropertyDefinition:
         raise PermissionDeniedError(message, [ErrorDetail(
             message, "PROPERTY_VIEW_RESTRICTED", {"path": [path]})])
     if prop is None:
-        raise _refusal(path, f"{catalogue.object_type} has no property named "
+        raise refusal(path, f"{catalogue.object_type} has no property named "
                        f"{name[:MAX_NAME]!r}.", "PROPERTY_DOESNT_EXIST")
     return prop
 
@@ -177,26 +170,26 @@ def compare_lists(engine: Engine, principal: Principal, original_id: str, clone_
     record id from its cursor), each with the two values and why it differs."""
     principal.require(LISTS_READ)
     if not 1 <= limit <= MAX_PAGE:
-        raise _refusal("limit", f"a whole number from 1 to {MAX_PAGE}.", "INVALID_LIMIT")
+        raise refusal("limit", f"a whole number from 1 to {MAX_PAGE}.", "INVALID_LIMIT")
     cursors = [_cursor(original_after, "originalAfter"), _cursor(clone_after, "cloneAfter")]
     with read_transaction(engine) as conn:
         lists: list[StoredList] = []
         for raw in (original_id, clone_id):
-            found = list_store.load_list(conn, principal.account_id, _id(raw, "list"))
+            found = list_store.load_list(conn, principal.account_id, asset_id(raw, "list"))
             if found is None:
                 raise NotFoundError(f"No list {raw[:40]!r} exists in this account.")
             lists.append(found)
         original, clone = lists
-        _require_types(principal, [original.object_type, clone.object_type])
-        ot = _same_type(original.object_type, clone.object_type, "lists")
+        require_types(principal, [original.object_type, clone.object_type])
+        ot = same_type(original.object_type, clone.object_type, "lists")
         catalogue = Catalogue.load(conn, principal, ot)
         names: list[list[str]] = []
         for stored in lists:
             used = list(stored.filter.property_names) if stored.filter else []
             if any(n not in catalogue.visible and n in catalogue.by_name for n in used):
-                raise _restricted(f"List {stored.list_id}")
+                raise restricted(f"List {stored.list_id}")
             names.append(used)
-        pair = _pair(catalogue, names[0], names[1], old_property, new_property)
+        pair = replaced_pair(catalogue, names[0], names[1], old_property, new_property)
         old_id = pair.old.id if pair.old else None
         new_id = pair.new.id if pair.new else None
         sides = [store.members_only_in(conn, principal.account_id, a.list_id, b.list_id,
@@ -260,178 +253,21 @@ def _cursor(raw: str | None, name: str) -> int | None:
     assert raw is not None
     found = parse_record_id(raw)
     if found is None:
-        raise _refusal(name, "a paging cursor from a previous page (a record id).",
+        raise refusal(name, "a paging cursor from a previous page (a record id).",
                        "INVALID_PAGING")
     return found
 
 
-def _require_types(principal: Principal, types: list[str]) -> None:
+def require_types(principal: Principal, types: list[str]) -> None:
     principal.require(*sorted({schema_scope(t) for t in types}),
                       *sorted({object_scope(t) for t in types}))
 
 
-def _same_type(a: str, b: str, what: str) -> str:
+def same_type(a: str, b: str, what: str) -> str:
     if a != b:
-        raise _refusal("otherId", f"the {what} are of {a} and of {b}; compare two of the "
+        raise refusal("otherId", f"the {what} are of {a} and of {b}; compare two of the "
                        "same object type.", "DIFFERENT_OBJECT_TYPES")
     return a
-
-
-# ---- reports ----
-
-@dataclass(frozen=True)
-class MovedRecord:
-    record_id: int
-    counted_in_original: bool
-    original_key: str | None
-    counted_in_clone: bool
-    clone_key: str | None
-    old_value: str | None
-    new_value: str | None
-    explanation: Explanation
-
-
-@dataclass(frozen=True)
-class GroupDifference:
-    kind: str  # VALUE / NO_VALUE / OTHER
-    key: str | None
-    label: str
-    original: Group | None  # None: no such group in the original
-    clone: Group | None
-    left: int  # records the original counts here that the clone counts elsewhere or not
-    joined: int  # records the clone counts here that the original counts elsewhere or not
-    records: list[MovedRecord]  # a sample
-
-
-@dataclass(frozen=True)
-class ReportComparison:
-    original: StoredReport
-    clone: StoredReport
-    pair: Pair
-    definitions_match: bool
-    as_of_ms: int | None
-    original_figures: Figures
-    clone_figures: Figures
-    differences: list[GroupDifference]  # the groups whose figures differ
-    moved: int  # every record counted differently, exact
-    notes: list[str]
-
-    @property
-    def same(self) -> bool:
-        return not self.differences
-
-
-def compare_reports(engine: Engine, principal: Principal, original_id: str, clone_id: str,
-                    old_property: str | None = None, new_property: str | None = None,
-                    as_of: str | None = None, sample: int = DEFAULT_SAMPLE
-                    ) -> ReportComparison:
-    """Both reports' figures (now, or as of a past moment), the groups whose figures
-    differ, and for each a sample of the records that left or joined it."""
-    principal.require(BUSINESS_INTELLIGENCE)
-    if not 1 <= sample <= MAX_SAMPLE:
-        raise _refusal("sample", f"a whole number from 1 to {MAX_SAMPLE}.", "INVALID_LIMIT")
-    as_of_ms = None if as_of is None else parse_as_of(as_of, now_ms())
-    with read_transaction(engine) as conn:
-        reports: list[StoredReport] = []
-        for raw in (original_id, clone_id):
-            found = report_store.load_report(conn, principal.account_id, _id(raw, "report"))
-            if found is None:
-                raise NotFoundError(f"No report {raw[:40]!r} exists in this account.")
-            reports.append(found)
-        original, clone = reports
-        _require_types(principal, [original.object_type, clone.object_type])
-        _same_type(original.object_type, clone.object_type, "reports")
-        try:
-            results = [report_figures(conn, principal, r.spec, as_of_ms) for r in reports]
-        except PermissionDeniedError:
-            raise _restricted("One of the reports") from None
-        catalogue = Catalogue.load(conn, principal, original.object_type)
-        pair = _pair(catalogue, original.spec.property_names(), clone.spec.property_names(),
-                     old_property, new_property)
-        differing = _differing(results[0], results[1])
-        keys = [d[1] for d in differing if d[0] != "OTHER"]
-        queries = [_figure_query(conn, principal, r.spec, as_of_ms) for r in reports]
-        moves = store.moved_records(conn, principal.account_id, queries[0], queries[1], keys,
-                                    pair.old.id if pair.old else None,
-                                    pair.new.id if pair.new else None, sample)
-    records = [MovedRecord(m.record_id, m.counted_first, m.key_first, m.counted_second,
-                           m.key_second, m.old_value, m.new_value,
-                           explain_move(pair.labels, m.counted_first, m.key_first,
-                                        m.counted_second, m.key_second, m.old_value,
-                                        m.new_value))
-               for m in moves.sample]
-    differences = [GroupDifference(
-        kind, key, _label_of(a, b, key), a, b,
-        moves.left.get(key, 0) if kind != "OTHER" else 0,
-        moves.joined.get(key, 0) if kind != "OTHER" else 0,
-        [] if kind == "OTHER" else _sampled(records, key, sample))
-        for kind, key, a, b in differing]
-    match = _reports_match(original, clone, pair)
-    notes = [] if match else ["The clone's definition is not the original's with one "
-                              "property replaced: differences may come from that, too."]
-    if any(kind == "OTHER" for kind, *_ in differing):
-        notes.append("The groups folded into (other) differ; the records of those groups "
-                     "are not sampled (raise maxGroups to see them as groups).")
-    return ReportComparison(original, clone, pair, match, as_of_ms, results[0], results[1],
-                            differences, moves.total, notes)
-
-
-def _differing(a: Figures, b: Figures
-               ) -> list[tuple[str, str | None, Group | None, Group | None]]:
-    """(kind, key, the original's group, the clone's) of the groups whose figures differ:
-    the original's order, then the clone's groups the original lacks."""
-    first = {(g.kind, g.key): g for g in a.groups}
-    second = {(g.kind, g.key): g for g in b.groups}
-    order = list(first) + [k for k in second if k not in first]
-    out = []
-    for kind, key in order:
-        x, y = first.get((kind, key)), second.get((kind, key))
-        if x is None or y is None or (x.records, x.value, x.folded) != \
-                (y.records, y.value, y.folded):
-            out.append((kind, key, x, y))
-    return out
-
-
-def _label_of(a: Group | None, b: Group | None, key: str | None) -> str:
-    found = a or b
-    return found.label if found is not None else str(key)
-
-
-def _sampled(records: list[MovedRecord], key: str | None, per_group: int
-             ) -> list[MovedRecord]:
-    left = [m for m in records if m.counted_in_original and m.original_key == key]
-    joined = [m for m in records if m.counted_in_clone and m.clone_key == key]
-    chosen = {m.record_id: m for m in left[:per_group] + joined[:per_group]}
-    return [chosen[i] for i in sorted(chosen)]
-
-
-def _reports_match(original: StoredReport, clone: StoredReport, pair: Pair) -> bool:
-    a = dict(original.spec.definition)
-    if pair.replacement is not None:
-        a = replaced(a, *pair.replacement)
-    b = dict(clone.spec.definition)
-    a.pop("name", None)
-    b.pop("name", None)
-    return a == b
-
-
-def _figure_query(conn: Connection, principal: Principal, spec: ReportSpec,
-                  as_of_ms: int | None) -> FigureQuery:
-    """The query ``services/reports.report_figures`` runs for ``spec`` (its records and
-    groups), for the records that move between groups."""
-    checker = ReportChecker(conn, principal, spec)
-    props = checker.viewable_for_run()
-    group_by = props[spec.group_by]
-    measured = props.get(spec.measure_property) if spec.measure_property else None
-    synced = set(checker.catalogue.synced) if as_of_ms is None else set()
-    groups = [[condition_for(props[f.property_name], props[f.property_name].id in synced, f)
-               for f in g] for g in spec.groups]
-    return FigureQuery(
-        spec.object_type,
-        Grouping(None if group_by.calculated else group_by.id,
-                 group_by.name if group_by.calculated else None, spec.date_bucket),
-        spec.measure, None if measured is None else measured.id, groups, spec.max_groups,
-        as_of_ms, {p.id: p.type for p in props.values() if not p.calculated}, spec.list_id)
 
 
 # ---- workflows ----

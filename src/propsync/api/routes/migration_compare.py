@@ -20,6 +20,7 @@ from propsync.api.schemas.migration_compare import (
     report_comparison_out,
 )
 from propsync.services import migration_compare as svc
+from propsync.services import report_compare
 
 router = APIRouter(prefix="/propsync/v1", tags=["Migration"], responses=ERROR_RESPONSES)
 
@@ -50,11 +51,11 @@ def compare_reports(reportId: str, otherReportId: str, engine: EngineDep,
                     principal: PrincipalDep, oldProperty: Name = None,
                     newProperty: Name = None,
                     asOf: Annotated[str | None, Query(max_length=40)] = None,
-                    sample: Annotated[int, Query()] = svc.DEFAULT_SAMPLE
+                    sample: Annotated[int, Query()] = report_compare.DEFAULT_SAMPLE
                     ) -> ReportComparisonOut:
     """Both reports' figures (now, or ``asOf`` a past moment), the groups whose figures
     differ, how many records left and joined each, and a sample of them with the two
     values and why. ``business-intelligence`` and the report type's schema and record
     read scopes."""
-    return report_comparison_out(svc.compare_reports(
+    return report_comparison_out(report_compare.compare_reports(
         engine, principal, reportId, otherReportId, oldProperty, newProperty, asOf, sample))

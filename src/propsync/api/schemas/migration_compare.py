@@ -8,13 +8,8 @@ from __future__ import annotations
 from propsync.api.schemas.common import Model, NextPage, Paging
 from propsync.domain.properties import format_ms
 from propsync.domain.reports import Group
-from propsync.services.migration_compare import (
-    DifferingMember,
-    ListComparison,
-    MemberSide,
-    MovedRecord,
-    ReportComparison,
-)
+from propsync.services.migration_compare import DifferingMember, ListComparison, MemberSide
+from propsync.services.report_compare import MovedRecord, ReportComparison
 from propsync.storage.lists import StoredList
 
 
