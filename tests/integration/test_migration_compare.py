@@ -116,10 +116,14 @@ def clones_of(a: Account) -> dict[str, Any]:
 def test_clone_uses_clones_each_list_report_and_reading_workflow_once(account: Account
                                                                        ) -> None:
     a = account
+    a.w.define("companies", "first_contacts_copy", "contacts", COPY, types=None)
     clones = clones_of(a)
     assert {k: c.status for k, c in clones.items()} == {
         f"list:{a.list_id}": CLONED, f"report:{a.report_id}": CLONED,
-        f"workflow:{a.flow_id}": CLONED, f"workflow:{a.copier_id}": NOT_CLONED}
+        f"workflow:{a.flow_id}": CLONED, f"workflow:{a.copier_id}": NOT_CLONED,
+        "sync property:companies.first_contacts_copy": NOT_CLONED}
+    assert "goes on copying the old property" in \
+        clones["sync property:companies.first_contacts_copy"].note
     assert "writes the old property" in clones[f"workflow:{a.copier_id}"].note
     cloned_list = list_svc.get_list(a.w.engine, a.w.principal,
                                     clones[f"list:{a.list_id}"].clone_id)
