@@ -166,6 +166,12 @@ PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "teamId": lambda c: [(str(c.world.team), NONE)],
     "tokenId": lambda c: [(str(c.world.spare_token), NONE)],
     "sandboxId": lambda c: [(_sandbox_id(c), NONE)],
+    # a comparison's other list or report (the migration's clone): the DYNAMIC list / the
+    # report of each type, so pairs of one type and of two come up
+    "otherListId": lambda c: [(str(c.world.lists[t][0]), frozenset({t}))
+                              for t in _flow_types(c)],
+    "otherReportId": lambda c: [(str(c.world.reports[t]), frozenset({t}))
+                                for t in _flow_types(c)],
 }
 
 
@@ -201,7 +207,13 @@ QUERY_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "before": lambda c: [(None, NONE)],
     "enrollObjectsInWorkflows": lambda c: [(None, NONE)],
     "top": lambda c: [(None, NONE), ("3", NONE)],  # a migration plan's values shown
-    "sample": lambda c: [(None, NONE)],
+    # a comparison: the replaced property read off the definitions, first pages
+    "oldProperty": lambda c: [(None, NONE)],
+    "newProperty": lambda c: [(None, NONE)],
+    "originalAfter": lambda c: [(None, NONE)],
+    "cloneAfter": lambda c: [(None, NONE)],
+    # records shown: a migration plan's differing ones, a comparison's per group
+    "sample": lambda c: [(None, NONE), ("20", NONE)],
 }
 
 

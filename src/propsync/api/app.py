@@ -21,6 +21,7 @@ from propsync.api.routes import (
     flows,
     lists,
     members,
+    migration_compare,
     migrations,
     objects,
     properties,
@@ -79,7 +80,7 @@ def create_app(
     ratelimit.install(app, engine, app.state.settings)
     for module in (search, objects, properties, associations, association_schema, sync, tokens,
                    members, flows, workflow_runs, property_usage, reports,
-                   lists, migrations, sandboxes):
+                   lists, migrations, migration_compare, sandboxes):
         # every route refuses text no store can hold (a NUL, a lone surrogate) at once
         app.include_router(module.router, dependencies=[STORABLE_TEXT])
     web.install(app, session_secret, app.state.settings)

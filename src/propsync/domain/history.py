@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SOURCE_TYPES = ("API", "UI", "IMPORT", "WORKFLOW", "SYNC", "MERGE", "CRM_UI", "INTEGRATION")
+SOURCE_TYPES = ("API", "UI", "IMPORT", "WORKFLOW", "SYNC", "MERGE", "CRM_UI", "INTEGRATION",
+                "MIGRATION")  # MIGRATION: copied from another property (the migration)
 
 
 @dataclass(frozen=True)
