@@ -27,6 +27,7 @@ from propsync.domain.errors import PermissionDeniedError, ValidationError
 from propsync.domain.migration_compare import NOT_BY_FILTER, STALE_COPY
 from propsync.domain.properties import AccessRule
 from propsync.lists.runner import ListWorker
+from propsync.services import list_members as members_svc
 from propsync.services import lists as list_svc
 from propsync.services import reports as report_svc
 from propsync.services import workflows as flow_svc
@@ -189,7 +190,7 @@ def test_members_chosen_by_hand_are_said_so(account: Account) -> None:
     manual = list_svc.create_list(a.w.engine, a.w.principal, {
         "name": f"Picked {uuid.uuid4().hex[:6]}", "objectTypeId": "0-1",
         "processingType": "MANUAL"})
-    list_svc.change_members(a.w.engine, a.w.principal, str(manual.list_id),
+    members_svc.change_members(a.w.engine, a.w.principal, str(manual.list_id),
                             [str(a.contacts["c5"])], [])
     found = compare_lists(a.w.engine, a.w.principal, a.list_id, str(manual.list_id))
     assert found.pair.old is None and not found.definitions_match

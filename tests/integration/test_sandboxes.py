@@ -21,6 +21,7 @@ from propsync.domain.errors import (
 )
 from propsync.lists.runner import ListWorker
 from propsync.lists.verify import verify_lists
+from propsync.services import list_members as members_svc
 from propsync.services import lists as list_service
 from propsync.services import reports as report_service
 from propsync.services import sandboxes as svc
@@ -88,7 +89,7 @@ def populate(w: World) -> dict[str, Any]:
         "filterBranch": LEADS}).list_id
     manual = list_service.create_list(w.engine, w.principal, {
         "name": "Picked", "objectTypeId": "0-1", "processingType": "MANUAL"}).list_id
-    list_service.change_members(w.engine, w.principal, str(manual),
+    members_svc.change_members(w.engine, w.principal, str(manual),
                                 [str(contacts[1]), str(contacts[4])], [])
     report_service.create_report(w.engine, w.principal, {
         "name": "Contacts by company", "objectType": "contacts", "groupBy": "company_name"})
@@ -113,7 +114,7 @@ def rows(engine: Engine, name: str, account_id: int) -> list[tuple[Any, ...]]:
 
 
 def members(engine: Engine, principal: Principal, list_id: int) -> set[int]:
-    page = list_service.member_page(engine, principal, str(list_id), None, None, 100)
+    page = members_svc.member_page(engine, principal, str(list_id), None, None, 100)
     return {rid for rid, _ in page.members}
 
 
