@@ -111,8 +111,12 @@ def copied_as_its_company(api: httpx.Client) -> None:
     """The copy workflow has run for every company: a contact holds its Primary
     company's industry."""
     flows = api.get("/automation/v4/flows").json()["results"]
-    assert [f["name"] for f in flows] == ["Copy company industry to Primary contacts"]
-    assert flows[0]["isEnabled"] is True
+    assert [f["name"] for f in flows] == [
+        "Copy company industry to Primary contacts", "Copy company city to Primary contacts",
+        "Copy company phone to Primary contacts",
+        "Copy a contact's company phone back to its Primary company",
+        "Copy the domain of software companies to Primary contacts"]
+    assert all(f["isEnabled"] for f in flows)
     summary = f"/propsync/v1/workflows/{flows[0]['id']}/summary"
     deadline = time.monotonic() + WAIT_GUARD_S
     while api.get(summary).json()["active"] and time.monotonic() < deadline:

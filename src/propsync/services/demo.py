@@ -84,13 +84,15 @@ def seed_demo(engine: Engine, companies: int = 120, contacts: int = 300, deals: 
     password = secrets.token_urlsafe(9)
     user_id = create_user(engine, account_id, DEMO_EMAIL, password, "Demo Admin")
     principal = Principal(account_id, user_id, frozenset(), frozenset(ALL_SCOPES), Role.SUPER_ADMIN)
-    company_ids = _create(engine, principal, "companies", [_company(rng) for _ in
-                                                          range(companies)])
+    company_values = [_company(rng) for _ in range(companies)]
+    company_ids = _create(engine, principal, "companies", company_values)
     contact_ids = _create(engine, principal, "contacts", [_contact(rng) for _ in
                                                          range(contacts)])
     deal_ids = _create(engine, principal, "deals", [_deal(rng) for _ in range(deals)])
-    _link_all(engine, account_id, rng, company_ids, contact_ids, deal_ids)
+    primary = _link_all(engine, account_id, rng, company_ids, contact_ids, deal_ids)
     _copy_workflow(engine, principal)
+    cities = {c: str(v["city"]) for c, v in zip(company_ids, company_values, strict=True)}
+    _migration_examples(engine, principal, rng, primary, cities)
     token = create_token(engine, account_id, "all", user_id, "demo").token
     return Demo(account_id, token, DEMO_EMAIL, password)
 
@@ -101,6 +103,16 @@ COPY_PROPERTY = "company_industry_copy"
 COPY_FLOW = "Copy company industry to Primary contacts"
 COMPANY_TO_PRIMARY_CONTACT = next(t.type_id for t in BUILT_IN_TYPES.values()
                                   if t.name == "company_to_contact")
+CONTACT_TO_PRIMARY_COMPANY = next(t.type_id for t in BUILT_IN_TYPES.values()
+                                  if t.name == "contact_to_company")
+# The migration assistant's examples (``_migration_examples``).
+CITY_COPY, CITY_FLOW = "company_city_copy", "Copy company city to Primary contacts"
+STALE_COMPANIES = 8  # companies that moved while the city workflow was off
+PHONE_COPY = "company_phone_copy"
+PHONE_DOWN = "Copy company phone to Primary contacts"
+PHONE_UP = "Copy a contact's company phone back to its Primary company"
+DOMAIN_COPY = "company_domain_copy"
+DOMAIN_FLOW = "Copy the domain of software companies to Primary contacts"
 
 
 def copy_flow_definition() -> dict[str, Any]:
@@ -117,6 +129,50 @@ def _copy_workflow(engine: Engine, principal: Principal) -> None:
         "contactinformation"))
     flow = flow_svc.create_flow(engine, principal, copy_flow_definition())
     run_svc.enroll_existing(engine, principal, str(flow.flow_id))
+
+
+def _migration_examples(engine: Engine, principal: Principal, rng: random.Random,
+                        primary: dict[int, int], cities: dict[int, str]) -> None:
+    """The other copy workflows an account moving to sync properties has (issue 16's
+    assistant finds them): a copy whose copies went stale, a two-way pair and a copy with
+    a condition."""
+    for name, label in ((CITY_COPY, "Company city (copied by workflow)"),
+                        (DOMAIN_COPY, "Company domain (copied for software companies)"),
+                        (PHONE_COPY, "Company phone (kept both ways by workflows)")):
+        prop_svc.create_property(engine, principal, "contacts", prop_svc.PropertyInput(
+            name, label, "string", "text", "contactinformation"))
+    # Stale copies: the city workflow wrote every Primary contact's copy once; then some
+    # companies moved while it was turned off, and only a change of city enrolls again.
+    city = flow_svc.create_flow(engine, principal, copy_to_associated(
+        CITY_FLOW, "0-2", "city", CITY_COPY, COMPANY_TO_PRIMARY_CONTACT))
+    moved = set(rng.sample(sorted(cities), STALE_COMPANIES))
+    as_flow = ValueSource("WORKFLOW", str(city.flow_id), CITY_FLOW)
+    copies = [(str(contact), {CITY_COPY: _elsewhere(cities[company]) if company in moved
+                              else cities[company]})
+              for contact, company in sorted(primary.items())]
+    for start in range(0, len(copies), 100):
+        record_svc.update_records(engine, principal, "contacts", copies[start:start + 100],
+                                  as_flow)
+    # A two-way pair: the company's phone to its Primary contacts, and back.
+    for definition in (
+            copy_to_associated(PHONE_DOWN, "0-2", "phone", PHONE_COPY,
+                               COMPANY_TO_PRIMARY_CONTACT),
+            copy_to_associated(PHONE_UP, "0-1", PHONE_COPY, "phone", CONTACT_TO_PRIMARY_COMPANY)):
+        flow_svc.create_flow(engine, principal, definition)
+    # A copy with a condition: only software companies' domains are copied.
+    domain = copy_to_associated(DOMAIN_FLOW, "0-2", "domain", DOMAIN_COPY,
+                                COMPANY_TO_PRIMARY_CONTACT)
+    domain["enrollmentCriteria"]["listFilterBranch"]["filterBranches"][0]["filters"].append({
+        "filterType": "PROPERTY", "property": "industry", "operation": {
+            "operationType": "MULTISTRING", "operator": "IS_EQUAL_TO", "values": ["Software"],
+            "includeObjectsWithNoValueSet": False}})
+    made = flow_svc.create_flow(engine, principal, domain)
+    run_svc.enroll_existing(engine, principal, str(made.flow_id))
+
+
+def _elsewhere(city: str) -> str:
+    """The city a company had before it moved (another one of the demo's)."""
+    return _CITIES[(_CITIES.index(city) + 1) % len(_CITIES)]
 
 
 def _create(engine: Engine, principal: Principal, object_type: str,
@@ -148,9 +204,10 @@ def _deal(rng: random.Random) -> dict[str, object]:
 
 
 def _link_all(engine: Engine, account_id: int, rng: random.Random, companies: list[int],
-              contacts: list[int], deals: list[int]) -> None:
+              contacts: list[int], deals: list[int]) -> dict[int, int]:
     """Contacts get 1-3 companies (one Primary), deals one Primary company and a contact;
-    some contact-company pairs carry the user-defined "Billing contact" label."""
+    some contact-company pairs carry the user-defined "Billing contact" label. Returns
+    each contact's Primary company."""
     with write_transaction(engine) as conn:
         first = assoc_store.next_user_type_id(conn, account_id)
         billing, inverse = user_defined_pair("contacts", "companies", first, "Billing contact",
@@ -158,8 +215,10 @@ def _link_all(engine: Engine, account_id: int, rng: random.Random, companies: li
         assoc_store.insert_user_types(conn, account_id, [billing, inverse])
         types = assoc_store.load_types(conn, account_id)
         links: list[Link] = []
+        primary: dict[int, int] = {}
         for contact in contacts:
             chosen = rng.sample(companies, rng.randint(1, 3))
+            primary[contact] = chosen[0]
             links += _pair("contacts", contact, "companies", chosen[0], (279, 1), types)
             for other in chosen[1:]:
                 extra = (279, billing.type_id) if rng.random() < 0.3 else (279,)
@@ -168,6 +227,7 @@ def _link_all(engine: Engine, account_id: int, rng: random.Random, companies: li
             links += _pair("deals", deal, "companies", rng.choice(companies), (341, 5), types)
             links += _pair("deals", deal, "contacts", rng.choice(contacts), (3,), types)
         assoc_store.add_links(conn, account_id, links, types, now_ms())
+    return primary
 
 
 def _pair(from_type: str, from_id: int, to_type: str, to_id: int, type_ids: tuple[int, ...],
