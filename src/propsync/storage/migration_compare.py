@@ -38,12 +38,12 @@ from sqlalchemy import (
 
 from propsync.storage import tables as t
 from propsync.storage.reports import (  # the figures' own pieces: the same meaning here
-    _DATES,
+    DATES,
+    Dates,
     FigureQuery,
-    _Dates,
-    _key,
-    _records_where,
-    _values_at,
+    group_key,
+    records_where,
+    values_at,
 )
 
 M, R, V, H = t.list_memberships, t.records, t.property_values, t.property_history
@@ -167,23 +167,23 @@ def _moved(conn: Connection, account_id: int, first: FigureQuery, second: Figure
            old_id: int | None, new_id: int | None) -> CTE:
     """Each record either report counts, with whether and where each counts it and the
     two shown values, kept when the two differ (a CTE)."""
-    dates = _DATES[conn.dialect.name == "sqlite"]
+    dates = DATES[conn.dialect.name == "sqlite"]
     values: FromClause = V
     if first.as_of_ms is not None:  # the filters' values then (as the figures read them)
-        values = _values_at(account_id, replace(first, types={
+        values = values_at(account_id, replace(first, types={
             **(first.types or {}), **(second.types or {})}), dates)
     reader = _Reader(account_id, first.as_of_ms, {**(first.types or {}),
                                                    **(second.types or {})}, dates)
     ends = []
     for n, q in enumerate((first, second)):
         if q.grouping.property_id is None:
-            key = _key(q.grouping, V.alias(f"g{n}"), dates)  # a records column
+            key = group_key(q.grouping, V.alias(f"g{n}"), dates)  # a records column
         elif q.grouping.bucket is None:
             key = reader.value(q.grouping.property_id, f"g{n}")
         else:
             key = dates.bucket(reader.number(q.grouping.property_id, f"g{n}"),
                                q.grouping.bucket)
-        ends.append((_records_where(account_id, q, values), key,
+        ends.append((records_where(account_id, q, values), key,
                      reader.number(q.measure_property_id, f"m{n}")))
     old, new = reader.value(old_id, "p0"), reader.value(new_id, "p1")
     (where_a, key_a, measure_a), (where_b, key_b, measure_b) = ends
@@ -208,7 +208,7 @@ class _Reader:
     which SQLite, without statistics, scans once per record."""
 
     def __init__(self, account_id: int, as_of_ms: int | None, types: dict[int, str],
-                 dates: _Dates) -> None:
+                 dates: Dates) -> None:
         self.account_id, self.as_of_ms, self.types, self.dates = (account_id, as_of_ms,
                                                                    types, dates)
         self.joined: FromClause = R

@@ -187,11 +187,11 @@ class FigureQuery:
 
 def group_rows(conn: Connection, account_id: int, q: FigureQuery) -> list[GroupRow]:
     """The report's groups, as one statement (see the module's docstring)."""
-    dates = _DATES[conn.dialect.name == "sqlite"]
-    values = v if q.as_of_ms is None else _values_at(account_id, q, dates)
-    where = _records_where(account_id, q, values)
+    dates = DATES[conn.dialect.name == "sqlite"]
+    values = v if q.as_of_ms is None else values_at(account_id, q, dates)
+    where = records_where(account_id, q, values)
     gv, mv = values.alias("gv"), values.alias("mv")
-    key = _key(q.grouping, gv, dates)
+    key = group_key(q.grouping, gv, dates)
     joined: FromClause = r
     if q.grouping.property_id is not None:
         joined = joined.outerjoin(gv, and_(gv.c.account_id == account_id,
@@ -227,7 +227,7 @@ def group_rows(conn: Connection, account_id: int, q: FigureQuery) -> list[GroupR
             for row in conn.execute(union_all(kept, rest))]
 
 
-def _records_where(account_id: int, q: FigureQuery, values: FromClause
+def records_where(account_id: int, q: FigureQuery, values: FromClause
                    ) -> ColumnElement[bool]:
     """The records a report counts: live ones of its type that match its filters (as of
     a moment: created by then and not archived then, matching then).
@@ -259,7 +259,7 @@ def _over(clause: ColumnElement[bool], values: FromClause) -> ColumnElement[bool
     return visitors.replacement_traverse(clause, {}, swap)
 
 
-def _values_at(account_id: int, q: FigureQuery, dates: _Dates) -> FromClause:
+def values_at(account_id: int, q: FigureQuery, dates: Dates) -> FromClause:
     """Each record's value of each property the report reads, as of ``q.as_of_ms``: its
     last history entry by then (a cleared value: none), with the number a comparison
     needs, in ``property_values``' columns; read once (a materialized CTE)."""
@@ -281,7 +281,7 @@ def _values_at(account_id: int, q: FigureQuery, dates: _Dates) -> FromClause:
     return at.cte("values_at").prefix_with("MATERIALIZED")
 
 
-def _key(grouping: Grouping, gv: FromClause, dates: _Dates) -> ColumnElement[Any]:
+def group_key(grouping: Grouping, gv: FromClause, dates: Dates) -> ColumnElement[Any]:
     if grouping.property_id is None:
         assert grouping.column is not None
         column = r.c[COLUMNS.get(grouping.column, grouping.column)]
@@ -293,7 +293,7 @@ def _key(grouping: Grouping, gv: FromClause, dates: _Dates) -> ColumnElement[Any
     return dates.bucket(gv.c.num, grouping.bucket)
 
 
-class _Dates:
+class Dates:
     """How one store spells a UTC date bucket of epoch milliseconds, and reads a stored
     date or date-time's text back as epoch milliseconds. Every constant is spelled out
     (not bound), so that the GROUP BY repeats the select list's expression exactly."""
@@ -309,7 +309,7 @@ def _const(text: str) -> ColumnElement[Any]:
     return literal_column(f"'{text}'")
 
 
-class _SqliteDates(_Dates):
+class _SqliteDates(Dates):
     def bucket(self, ms: ColumnElement[Any], bucket: str) -> ColumnElement[str]:
         seconds = ms.op("/")(literal_column("1000.0"))
         epoch = _const("unixepoch")
@@ -330,7 +330,7 @@ class _SqliteDates(_Dates):
         return func.round(days.op("*")(literal_column("86400000.0")), type_=Float)
 
 
-class _PostgresDates(_Dates):
+class _PostgresDates(Dates):
     def bucket(self, ms: ColumnElement[Any], bucket: str) -> ColumnElement[str]:
         seconds = ms.op("/")(literal_column("1000.0"))
         moment = func.timezone(_const("UTC"), func.to_timestamp(seconds))
@@ -347,4 +347,4 @@ class _PostgresDates(_Dates):
         return cast(seconds.op("*")(literal_column("1000")), Float)
 
 
-_DATES: dict[bool, _Dates] = {True: _SqliteDates(), False: _PostgresDates()}
+DATES: dict[bool, Dates] = {True: _SqliteDates(), False: _PostgresDates()}
