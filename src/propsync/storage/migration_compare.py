@@ -20,7 +20,6 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Connection,
-    Float,
     FromClause,
     String,
     and_,
@@ -39,8 +38,8 @@ from sqlalchemy import (
 from propsync.storage import tables as t
 from propsync.storage.reports import (  # the figures' own pieces: the same meaning here
     DATES,
-    Dates,
     FigureQuery,
+    ValueReader,
     group_key,
     records_where,
     values_at,
@@ -172,17 +171,11 @@ def _moved(conn: Connection, account_id: int, first: FigureQuery, second: Figure
     if first.as_of_ms is not None:  # the filters' values then (as the figures read them)
         values = values_at(account_id, replace(first, types={
             **(first.types or {}), **(second.types or {})}), dates)
-    reader = _Reader(account_id, first.as_of_ms, {**(first.types or {}),
-                                                   **(second.types or {})}, dates)
+    reader = ValueReader(account_id, first.as_of_ms, {**(first.types or {}),
+                                                      **(second.types or {})}, dates)
     ends = []
     for n, q in enumerate((first, second)):
-        if q.grouping.property_id is None:
-            key = group_key(q.grouping, V.alias(f"g{n}"), dates)  # a records column
-        elif q.grouping.bucket is None:
-            key = reader.value(q.grouping.property_id, f"g{n}")
-        else:
-            key = dates.bucket(reader.number(q.grouping.property_id, f"g{n}"),
-                               q.grouping.bucket)
+        key = group_key(q.grouping, reader, dates, f"g{n}")
         ends.append((records_where(account_id, q, values), key,
                      reader.number(q.measure_property_id, f"m{n}")))
     old, new = reader.value(old_id, "p0"), reader.value(new_id, "p1")
@@ -199,54 +192,6 @@ def _moved(conn: Connection, account_id: int, first: FigureQuery, second: Figure
                 each.c.key_a.is_not_distinct_from(each.c.key_b),
                 each.c.measure_a.is_not_distinct_from(each.c.measure_b))
     return select(each).where(~same).cte("moved")
-
-
-class _Reader:
-    """A record's value of a property, now (``property_values`` joined by its key) or as
-    of a moment: its last history entry by then, asked per record through the history's
-    key (account, record, property) — not a join with the materialized history CTE,
-    which SQLite, without statistics, scans once per record."""
-
-    def __init__(self, account_id: int, as_of_ms: int | None, types: dict[int, str],
-                 dates: Dates) -> None:
-        self.account_id, self.as_of_ms, self.types, self.dates = (account_id, as_of_ms,
-                                                                   types, dates)
-        self.joined: FromClause = R
-        self._aliases: dict[str, FromClause] = {}
-
-    def _now(self, pid: int, alias: str) -> FromClause:
-        if alias not in self._aliases:
-            pv = V.alias(alias)
-            self.joined = self.joined.outerjoin(pv, and_(
-                pv.c.account_id == self.account_id, pv.c.record_id == R.c.record_id,
-                pv.c.property_id == pid))
-            self._aliases[alias] = pv
-        return self._aliases[alias]
-
-    def _then(self, pid: int) -> ColumnElement[Any]:
-        h = H.alias()
-        return select(h.c.value).where(
-            h.c.account_id == self.account_id, h.c.record_id == R.c.record_id,
-            h.c.property_id == pid, h.c.timestamp_ms <= self.as_of_ms,
-        ).order_by(h.c.timestamp_ms.desc(), h.c.history_id.desc()).limit(1) \
-            .scalar_subquery()
-
-    def value(self, pid: int | None, alias: str) -> ColumnElement[Any]:
-        if pid is None:
-            return cast(null(), String)
-        if self.as_of_ms is None:
-            return self._now(pid, alias).c.value
-        return self._then(pid)
-
-    def number(self, pid: int | None, alias: str) -> ColumnElement[Any]:
-        if pid is None:
-            return cast(null(), Float)
-        if self.as_of_ms is None:
-            return self._now(pid, alias).c.num
-        text = self._then(pid)
-        if self.types.get(pid) in ("date", "datetime"):
-            return self.dates.epoch_ms(text)
-        return cast(text, Float)
 
 
 def _among(key: ColumnElement[Any], keys: Sequence[str | None]) -> ColumnElement[bool]:

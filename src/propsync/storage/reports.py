@@ -190,21 +190,15 @@ def group_rows(conn: Connection, account_id: int, q: FigureQuery) -> list[GroupR
     dates = DATES[conn.dialect.name == "sqlite"]
     values = v if q.as_of_ms is None else values_at(account_id, q, dates)
     where = records_where(account_id, q, values)
-    gv, mv = values.alias("gv"), values.alias("mv")
-    key = group_key(q.grouping, gv, dates)
-    joined: FromClause = r
-    if q.grouping.property_id is not None:
-        joined = joined.outerjoin(gv, and_(gv.c.account_id == account_id,
-                                           gv.c.record_id == r.c.record_id,
-                                           gv.c.property_id == q.grouping.property_id))
+    reader = ValueReader(account_id, q.as_of_ms, dict(q.types or {}), dates)
+    key = group_key(q.grouping, reader, dates, "gv")
     if q.measure_property_id is not None:
-        joined = joined.outerjoin(mv, and_(mv.c.account_id == account_id,
-                                           mv.c.record_id == r.c.record_id,
-                                           mv.c.property_id == q.measure_property_id))
-        measured: ColumnElement[Any] = func.count(mv.c.num)
-        total: ColumnElement[Any] = func.sum(mv.c.num)
+        measure = reader.number(q.measure_property_id, "mv")
+        measured: ColumnElement[Any] = func.count(measure)
+        total: ColumnElement[Any] = func.sum(measure)
     else:
         measured, total = literal_column("0"), cast(null(), Float)
+    joined = reader.joined
     g = select(key.label("key"), func.count().label("records"), measured.label("measured"),
                total.label("total")).select_from(joined).where(where).group_by(key) \
         .subquery("g")
@@ -281,7 +275,10 @@ def values_at(account_id: int, q: FigureQuery, dates: Dates) -> FromClause:
     return at.cte("values_at").prefix_with("MATERIALIZED")
 
 
-def group_key(grouping: Grouping, gv: FromClause, dates: Dates) -> ColumnElement[Any]:
+def group_key(grouping: Grouping, reader: ValueReader, dates: Dates, alias: str
+              ) -> ColumnElement[Any]:
+    """The value a record is grouped by: a records column, or a property's value (its
+    number's bucket for a date) read by ``reader`` (joined as ``alias`` now)."""
     if grouping.property_id is None:
         assert grouping.column is not None
         column = r.c[COLUMNS.get(grouping.column, grouping.column)]
@@ -289,8 +286,59 @@ def group_key(grouping: Grouping, gv: FromClause, dates: Dates) -> ColumnElement
             return cast(column, String)
         return dates.bucket(column, grouping.bucket)
     if grouping.bucket is None:
-        return gv.c.value
-    return dates.bucket(gv.c.num, grouping.bucket)
+        return reader.value(grouping.property_id, alias)
+    return dates.bucket(reader.number(grouping.property_id, alias), grouping.bucket)
+
+
+class ValueReader:
+    """A record's value of a property, now (``property_values`` joined by its key) or as
+    of a moment: its last history entry by then, asked per record through the history's
+    key (account, record, property) — not a join with the materialized history CTE,
+    which SQLite, without statistics, scanned once per record (a report as of a date
+    took 0.73 s at 4,000 contacts, 14-19 s at 20,000; per record: 0.025 s at 4,000).
+    ``joined``: the records with what ``value`` and ``number`` joined (now)."""
+
+    def __init__(self, account_id: int, as_of_ms: int | None, types: dict[int, str],
+                 dates: Dates) -> None:
+        self.account_id, self.as_of_ms, self.types, self.dates = (account_id, as_of_ms,
+                                                                   types, dates)
+        self.joined: FromClause = r
+        self._aliases: dict[str, FromClause] = {}
+
+    def _now(self, pid: int, alias: str) -> FromClause:
+        if alias not in self._aliases:
+            pv = v.alias(alias)
+            self.joined = self.joined.outerjoin(pv, and_(
+                pv.c.account_id == self.account_id, pv.c.record_id == r.c.record_id,
+                pv.c.property_id == pid))
+            self._aliases[alias] = pv
+        return self._aliases[alias]
+
+    def _then(self, pid: int) -> ColumnElement[Any]:
+        e = h.alias()
+        return select(e.c.value).where(
+            e.c.account_id == self.account_id, e.c.record_id == r.c.record_id,
+            e.c.property_id == pid, e.c.timestamp_ms <= self.as_of_ms,
+        ).order_by(e.c.timestamp_ms.desc(), e.c.history_id.desc()).limit(1) \
+            .scalar_subquery()
+
+    def value(self, pid: int | None, alias: str) -> ColumnElement[Any]:
+        if pid is None:
+            return cast(null(), String)
+        if self.as_of_ms is None:
+            return self._now(pid, alias).c.value
+        return self._then(pid)
+
+    def number(self, pid: int | None, alias: str) -> ColumnElement[Any]:
+        if pid is None:
+            return cast(null(), Float)
+        if self.as_of_ms is None:
+            return self._now(pid, alias).c.num
+        text = self._then(pid)
+        if self.types.get(pid) in ("date", "datetime"):
+            return self.dates.epoch_ms(text)
+        return cast(text, Float)
+
 
 
 class Dates:
