@@ -5,6 +5,7 @@ a plain user only sees the list."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -125,13 +126,18 @@ def test_open_a_sandbox_work_there_and_come_back(page: Page, admin: Admin, width
         f"sandbox of account {admin.account_id}")
     assert fits(page)
     shoot(page, f"sandbox-inside-{width}")
-    # in the sandbox: its copy of the contact, edited there only
+    # in the sandbox: its copy of the contact, edited there only; every page says where
     page.goto(f"/ui/records/contacts/{contact}")
     expect(page.get_by_text("ada@acme.example").first).to_be_visible()
+    expect(page.get_by_role("note")).to_contain_text(re.compile(
+        rf"You are in a sandbox of UI \w+ \(account {admin.account_id}\): nothing you do "
+        "here touches it"))
+    assert fits(page)
     page.goto("/ui/settings/sandboxes")
     page.get_by_role("button", name=f"Back to account {admin.account_id}").click()
     expect(page.locator(f"#sandbox-{made.account_id}")).to_contain_text("Rehearsal")
     expect(page.locator("#is-sandbox")).to_have_count(0)
+    expect(page.locator(".sandbox-banner")).to_have_count(0)
     # a user added after the copy is no user of the sandbox
     page.context.clear_cookies()
     sign_in(page, later_email, "later password")

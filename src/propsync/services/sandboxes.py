@@ -213,6 +213,25 @@ def overview(engine: Engine, principal: Principal) -> Overview:
                      for r in rows])
 
 
+@dataclass(frozen=True)
+class SourceOf:
+    """The account a sandbox was copied from, as every page of the sandbox names it."""
+
+    account_id: int
+    name: str
+
+
+def source_of(engine: Engine, account_id: int) -> SourceOf | None:
+    """The account ``account_id`` is a sandbox of (``None``: it is no sandbox). The page
+    banner: nobody should take a sandbox for the account it copies."""
+    with read_transaction(engine) as conn:
+        here = store.load_account(conn, account_id)
+        if here is None or here.sandbox_of is None:
+            return None
+        there = store.load_account(conn, here.sandbox_of)
+    return SourceOf(here.sandbox_of, there.name if there else f"account {here.sandbox_of}")
+
+
 def switch_target(engine: Engine, principal: Principal, account_id: str) -> int:
     """The account the signed-in person may switch to from this one: a sandbox of it, or
     the account it is a sandbox of, where they are the same user (a sandbox keeps its

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from propsync.domain.auth import Principal
 from propsync.domain.errors import AuthenticationError, PropsyncError
 from propsync.domain.objects import OBJECT_TYPES
+from propsync.services import sandboxes
 from propsync.services import sessions as live_sessions
 from propsync.services.users import principal_of
 from propsync.web import session as sessions
@@ -146,6 +147,7 @@ def signed_in(request: Request) -> Ctx:
         start_session(request, Session.anonymous())
         raise Redirect(target) from None
     request.state.principal = principal  # pages show only what the role may do
+    request.state.sandbox_of = sandboxes.source_of(engine, principal.account_id)
     return Ctx(request, engine, session, principal)
 
 
@@ -168,7 +170,8 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     session = current_session(request)
     html = TEMPLATES.get_template(template).render(
         csrf=session.csrf, signed_in=session.signed_in, path=request.url.path,
-        record_types=RECORD_TYPES, viewer=getattr(request.state, "principal", None), **values)
+        record_types=RECORD_TYPES, viewer=getattr(request.state, "principal", None),
+        sandbox_of=getattr(request.state, "sandbox_of", None), **values)
     return HTMLResponse(html, status_code=status)
 
 
