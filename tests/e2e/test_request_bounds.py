@@ -97,20 +97,24 @@ def is_searching(engine: Engine) -> bool:
 
 
 def test_a_search_past_its_time_limit_is_stopped_with_a_400_that_says_why(crowd):
-    """Half a second for a search of seconds, whose two statements (the count, the page)
-    each take less than the whole search: the limit holds for the request, not for each."""
-    with serving(crowd, timeout_s=0.5) as server:
+    """A tenth of a second for the busy search: seconds on SQLite, a quarter of a second
+    on PostgreSQL at rest (a half-second limit let it through under a loaded CI's noise
+    once the value indexes made it faster). The request is stopped, whatever it was
+    doing, and its connection is free again."""
+    with serving(crowd, timeout_s=0.1) as server:
         api = client_for(server, crowd.token)
         reply = api.post(SEARCH, json=BUSY_SEARCH)
         assert reply.status_code == 400, reply.text
         body = reply.json()
         assert body["status"] == "error" and body["category"] == "VALIDATION_ERROR"
-        assert "took longer than its 0.5 s limit and was stopped; nothing was changed" in \
+        assert "took longer than its 0.1 s limit and was stopped; nothing was changed" in \
             body["message"]
         assert [e["code"] for e in body["errors"]] == ["TIME_LIMIT_EXCEEDED"]
         assert body["correlationId"]
         if crowd.engine.dialect.name == "postgresql":
             assert running_statements(crowd.engine) == []
+    with serving(crowd) as server:  # the pool's connections work (a tenth of a second is
+        api = client_for(server, crowd.token)  # too little for a loaded machine's GET)
         assert api.get(f"/crm/v3/objects/contacts/{crowd.contact}").status_code == 200
 
 

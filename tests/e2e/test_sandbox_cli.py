@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from propsync.bootstrap import engine_for
 from propsync.config import Settings
@@ -25,7 +26,12 @@ from tests.integration.world import World
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     database = make_database(request.param, tmp_path)
     yield database
+    for engine in _ENGINES.pop(database, []):  # before the drop: no connection left open
+        engine.dispose()
     drop_database(database)
+
+
+_ENGINES: dict[str, list[Engine]] = {}
 
 
 def seeded(url: str, tier: str) -> tuple[str, World]:
@@ -34,6 +40,7 @@ def seeded(url: str, tier: str) -> tuple[str, World]:
     user = last_line(propsync(url, "users", "create", "--account", account,
                               "ada@acme.example", "--password", "s3cret"))
     engine = engine_for(Settings(database_url=url))
+    _ENGINES.setdefault(url, []).append(engine)
     w = World(engine, Principal(int(account), int(user), frozenset(), frozenset(ALL_SCOPES),
                                 Role.SUPER_ADMIN))
     companies = w.create_each("companies", [{"name": f"Company {i}"} for i in range(3)])
