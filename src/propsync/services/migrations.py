@@ -140,6 +140,9 @@ def _load(engine: Engine, principal: Principal, raw: str) -> StoredMigration:
         found = store.load_migration(conn, principal.account_id, _migration_id(raw))
         if found is None:
             raise NotFoundError(f"No migration {raw[:40]!r} exists in this account.")
+        p = found.proposal
+        principal.require(*sorted({schema_scope(p["objectType"]),
+                                   schema_scope(p["source"]["objectType"])}))
         if not _may_read(conn, principal, found):
             raise PermissionDeniedError(
                 "This migration names an object type or property you may not see, so it "
