@@ -215,15 +215,25 @@ def spawn(url: str, *args: str) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def killed(url: str, rng: random.Random, *args: str) -> None:
-    """Run ``propsync migrate ARGS`` and SIGKILL it at a random moment (it may finish
-    first: then nothing was interrupted)."""
-    proc = spawn(url, *args)
-    try:
-        proc.wait(rng.uniform(0.5, 3.0))
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait(30)
+KILLS: list[tuple[str, float, bool]] = []  # (command, seconds, killed before the end)
+
+
+def killed(url: str, rng: random.Random, *args: str, tries: int = 3) -> None:
+    """Run ``propsync migrate ARGS`` and SIGKILL it at a random moment, up to ``tries``
+    times, until a run finishes before its kill (then there is nothing left to interrupt;
+    ``KILLS`` says which runs were killed)."""
+    for _ in range(tries):
+        proc = spawn(url, *args)
+        at = rng.uniform(0.3, 2.5)
+        try:
+            proc.wait(at)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            KILLS.append((" ".join(args[:1] + args[-1:]), round(at, 2), True))
+            continue
+        KILLS.append((" ".join(args[:1] + args[-1:]), round(at, 2), False))
+        return
 
 
 def made(engine: Engine, account_id: int, sync_name: str, names: list[str]
@@ -310,4 +320,5 @@ def test_a_sigkill_during_each_step_resumes_and_makes_nothing_twice(database: st
     assert svc.get_migration(engine, w.principal, second).state is State.CLEANED_UP
     listed = propsync(database, "migrate", "status", "--account", account)
     assert "CLEANED_UP" in listed.stdout and "UNDONE" in listed.stdout
+    print("kills", KILLS)
     engine.dispose()
