@@ -258,6 +258,7 @@ def made(engine: Engine, account_id: int, sync_name: str, names: list[str]
 
 
 @pytest.mark.slow
+@pytest.mark.crash
 def test_a_sigkill_during_each_step_resumes_and_makes_nothing_twice(database: str) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
