@@ -29,8 +29,9 @@ from propsync.services import sync_properties
 from propsync.services import workflows as flow_service
 from propsync.services.accounts import create_account, create_team, create_user
 from propsync.storage import account_copy, account_export
+from propsync.storage import migrations as migration_store
 from propsync.storage import tables as t
-from propsync.storage.db import read_transaction
+from propsync.storage.db import read_transaction, write_transaction
 from propsync.sync import verify as checker
 from propsync.workflows.runner import WorkflowWorker
 from tests.integration import flows
@@ -63,9 +64,12 @@ def settle(w: World) -> None:
 def populate(w: World) -> dict[str, Any]:
     """Companies with contacts, two sync properties (one each way), a label, a workflow,
     a DYNAMIC and a MANUAL list, a report; history from edits."""
-    flow_service.create_flow(w.engine, w.principal, flows.flow(
+    titles = flow_service.create_flow(w.engine, w.principal, flows.flow(
         "contacts", [flows.set_property("1", "jobtitle", flows.static("Lead"))],
         criteria=[flows.equals("lifecyclestage", "lead")], name="Title leads"))
+    with write_transaction(w.engine) as conn:  # a migration's row (a rehearsal carries it)
+        migration_store.insert_migration(conn, w.account_id, titles.flow_id,
+                                         {"objectType": "contacts"}, None, 1)
     companies = w.create_each("companies", [{"name": "Alpha"}, {"name": "Beta"},
                                             {"name": "Gamma"}])
     contacts = w.create_each("contacts", [

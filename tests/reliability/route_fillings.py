@@ -166,6 +166,11 @@ PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "teamId": lambda c: [(str(c.world.team), NONE)],
     "tokenId": lambda c: [(str(c.world.spare_token), NONE)],
     "sandboxId": lambda c: [(_sandbox_id(c), NONE)],
+    # a migration of each type's workflow (from its type, the sync property's source), and
+    # a step of it: undone migrations, so a step changes nothing (a 409) but undo (a no-op)
+    "migrationId": lambda c: [(_migration_id(c, t), frozenset({t, SOURCE_OF[t]}))
+                              for t in _flow_types(c)],
+    "step": lambda c: [("compare", NONE), ("undo", NONE)],
     # a comparison's other list or report (the migration's clone): the DYNAMIC list / the
     # report of each type, so pairs of one type and of two come up
     "otherListId": lambda c: [(str(c.world.lists[t][0]), frozenset({t}))
@@ -184,6 +189,27 @@ def _sandbox_id(c: Filling) -> str:
     if not found:
         found = [sandboxes.create_sandbox(c.world.engine, c.world.admin, "sample:1")]
     return str(found[0].account_id)
+
+
+def _migration_id(c: Filling, ot: str) -> str:
+    """An UNDONE migration of ``ot``'s workflow, made once."""
+    from propsync.domain.migrations import State
+    from propsync.storage import migrations as store
+    from propsync.storage.db import write_transaction
+
+    w = c.world
+    with write_transaction(w.engine) as conn:
+        page, _ = store.list_migrations(conn, w.account_id, 0, 100)
+        for m in page:
+            if m.proposal.get("objectType") == ot:
+                return str(m.migration_id)
+        made = store.insert_migration(conn, w.account_id, w.flows[ot], {
+            "objectType": ot, "oldProperty": w.name(ot, "plain"), "name": w.fresh("msync"),
+            "label": "Migrated", "flowName": "A workflow", "source": {
+                "objectType": SOURCE_OF[ot], "property": w.name(SOURCE_OF[ot], "plain")}},
+            w.admin.user_id, 1)
+        store.save(conn, w.account_id, made.migration_id, State.UNDONE, {}, 1)
+    return str(made.migration_id)
 
 
 def _all_properties(c: Filling) -> list[Variant]:
@@ -449,6 +475,11 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
     (frozenset(), _list_records),  # a list of record ids (memberships/add, /remove)
     (_paths("flows"),  # workflows exported from HubSpot, scanned (one of each type)
      lambda c: [({"flows": [c.world.flow_body(t)]}, frozenset({t})) for t in _flow_types(c)]),
+    (_paths("{acceptDifferences,flowId}"),  # a migration of a workflow of each type
+     lambda c: [({"flowId": str(c.world.flows[t]), "acceptDifferences": True},
+                 frozenset({t})) for t in _flow_types(c)]),
+    (_paths("assets"),  # a migration step's body (acknowledge's assets)
+     lambda c: [({"assets": ["list:1"]}, NONE)]),
     (_paths("{memberIds,name}"),
      lambda c: [({"name": c.world.fresh("team"), "memberIds": [c.world.spare_user]}, NONE)]),
 ]

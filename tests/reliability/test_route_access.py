@@ -191,6 +191,9 @@ def needs(call: Call) -> Role:
         return Role.ADMIN
     if path.startswith("/propsync/v1/reports"):  # reports: as property settings (SPEC 2)
         return Role.ADMIN
+    # a migration's start and steps (not a scan, a read in a POST): as property settings
+    if path.startswith("/propsync/v1/migrations") and not path.endswith("/scan"):
+        return Role.ADMIN
     # label definitions (not /batch/labels/archive, which takes labels off record pairs),
     # and association limits (under HubSpot's spec's prefix and its SDK's)
     if path.startswith(("/crm/v3/properties/", "/crm/associations/v4/definitions/",

@@ -24,6 +24,8 @@ from propsync.services import lists as list_svc
 from propsync.services import reports as report_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.accounts import create_token, create_user
+from propsync.storage import migrations as migration_store
+from propsync.storage.db import write_transaction
 from propsync.web.flow_form import Condition, FlowForm, Step, to_definition
 from tests.conftest import RunningServer
 from tests.ui.conftest import PRIMARY, Admin, shoot, sign_in
@@ -57,6 +59,7 @@ class Seeded:
     flow_id: str
     report_id: str = ""
     list_id: str = ""
+    migration_id: str = ""
 
 
 @pytest.fixture
@@ -91,8 +94,18 @@ def seeded(admin: Admin) -> Seeded:
                     "filterType": "PROPERTY", "property": "city", "operation": {
                         "operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"}}]}]}})
     admin.settle()
+    with write_transaction(admin.engine) as conn:  # a migration of the workflow, as planned
+        migration = migration_store.insert_migration(conn, admin.account_id, flow.flow_id, {
+            "flowName": "Copy " + LONG, "kind": "ONE_WAY_COPY", "objectType": "contacts",
+            "oldProperty": "city", "name": "city_sync", "label": "City " + LONG,
+            "source": {"objectType": "companies", "property": "city",
+                       "associationTypes": [["HUBSPOT_DEFINED", 1]], "labels": ["Primary"],
+                       "selection": "FIRST_CREATED"}, "differences": [LONG],
+            "dryRun": {"targets": 1, "withValue": 1, "differing": 1, "stale": 1,
+                       "missing": 0, "orphaned": 0, "topValues": [[LONG, 1]],
+                       "sample": [contact], "excluded": None}}, admin.user_id, 1)
     return Seeded(admin, records, str(flow.flow_id), str(report.report_id),
-                  str(listed.list_id))
+                  str(listed.list_id), str(migration.migration_id))
 
 
 def page_routes(server: RunningServer) -> list[str]:
@@ -119,6 +132,7 @@ def fill(path: str, seeded: Seeded) -> list[str]:
         ("flowId",): [{"flowId": seeded.flow_id}],
         ("reportId",): [{"reportId": seeded.report_id}],
         ("listId",): [{"listId": seeded.list_id}],
+        ("migrationId",): [{"migrationId": seeded.migration_id}],
     }
     if path.endswith("/redefine"):  # only a sync property has a source to change
         fillings[("objectType", "name")] = fillings[("objectType", "name")][:1]

@@ -96,6 +96,8 @@ COPIED: dict[str, str] = {
     "lists": "definitions (DYNAMIC ones evaluated again when memberships may disagree)",
     "list_memberships": "of the copied records",
     "reports": "definitions",
+    "migrations": "a rehearsal in a sandbox carries its migrations (ids kept, as the "
+                  "workflows, properties, lists and reports they name)",
 }
 SKIPPED: dict[str, str] = {
     "accounts": "the sandbox's own row is made by the copy (sandbox_of names the source)",
@@ -122,7 +124,7 @@ ORDER = ("users", "teams", "team_members", "property_groups", "properties",
          "property_definition_log", "association_types", "association_limits", "records",
          "property_values", "unique_values", "property_history", "associations",
          "sync_properties", "workflows", "workflow_value_versions", "lists",
-         "list_memberships", "reports")
+         "list_memberships", "reports", "migrations")
 
 Progress = Callable[[str, int, int], None]  # (table, tables done, tables in all)
 

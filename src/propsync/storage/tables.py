@@ -597,5 +597,28 @@ list_memberships = Table(
     Index(None, "account_id", "record_id"),
 )
 
+# Migrations from copy workflows to sync properties (issue 16, migration 0018): one row
+# per migration, a state machine (domain/migrations.py). ``proposal`` is the plan's JSON
+# (the sync property to create, the copy property it replaces, the dry run's figures);
+# ``results`` each step's outcome as JSON (the sync property made, the clones with their
+# ids, the comparison's summary, acknowledged differences, history entries filled).
+migrations = Table(
+    "migrations",
+    metadata,
+    _account(),
+    Column("migration_id", BigInteger, nullable=False),
+    Column("flow_id", BigInteger, nullable=False),
+    Column("proposal", Text, nullable=False),  # JSON
+    Column("sync_property", String(100)),  # its internal name, once created
+    Column("state", String(20), nullable=False),
+    Column("results", Text, nullable=False),  # JSON
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("created_by", BigInteger),
+    Column("error", Text),
+    PrimaryKeyConstraint("account_id", "migration_id"),
+    Index(None, "account_id", "flow_id"),
+)
+
 SEQUENCES = ("accounts", "users", "teams", "tokens", "properties", "records", "history", "changes",
-             "workflows", "enrollments", "runs", "reports", "lists")
+             "workflows", "enrollments", "runs", "reports", "lists", "migrations")

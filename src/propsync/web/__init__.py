@@ -12,6 +12,7 @@ from propsync.web import (
     labels,
     lists,
     members,
+    migrations,
     overview,
     properties,
     proxy,
@@ -38,7 +39,7 @@ def install(app: FastAPI, session_secret: str | None = None,
     # the editor first: its /automation/workflows/new before the page's /{flowId}
     for module in (signin, wizard, properties, records, record_links, overview, tokens,
                    members, labels, workflow_editor, workflows, reports,
-                   lists, sandboxes):
+                   lists, sandboxes, migrations):
         app.include_router(module.router, dependencies=[STORABLE_TEXT])  # a 400 page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),

@@ -8,11 +8,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from propsync.api.deps import EngineDep, PrincipalDep
 from propsync.api.schemas.common import ERROR_RESPONSES
+from propsync.api.schemas.migration_runs import (
+    MigrationIn,
+    MigrationList,
+    MigrationOut,
+    StepIn,
+    migration_out,
+    stored_out,
+)
 from propsync.api.schemas.migrations import PlanOut, ScanIn, ScanOut, plan_out, scan_out
+from propsync.domain.errors import NotFoundError
+from propsync.domain.migrations import State, Step
 from propsync.services import migration_scan as svc
+from propsync.services import migrations as runs
 
 router = APIRouter(prefix="/propsync/v1/migrations", tags=["Migrations"],
                    responses=ERROR_RESPONSES)
@@ -40,3 +52,55 @@ def plan(flowId: str, engine: EngineDep, principal: PrincipalDep,
     """The sync property that would replace one workflow's copy, and a dry run: the values
     it would hold, and the records whose copy differs today (stale copies)."""
     return plan_out(svc.plan_flow(engine, principal, flowId, top, sample))
+
+
+# --- the migration itself: a resumable, undoable state machine (services/migrations.py) ---
+
+@router.post("", status_code=201, response_model=MigrationOut)
+def start_migration(body: MigrationIn, engine: EngineDep, principal: PrincipalDep
+                    ) -> JSONResponse:
+    """Start migrating one copy workflow (PLANNED): a one-way copy, or a conditional one
+    with ``acceptDifferences``; a two-way pair is refused with the scan's explanation. One
+    migration at a time per workflow (409). ``automation`` and the property-settings role,
+    plus the plan's scopes."""
+    made = runs.start(engine, principal, body.flowId, body.acceptDifferences)
+    return JSONResponse(migration_out(made).model_dump(mode="json"), status_code=201,
+                        headers={"Location": f"/propsync/v1/migrations/{made.migration_id}"})
+
+
+@router.get("", response_model=MigrationList)
+def list_migrations(engine: EngineDep, principal: PrincipalDep,
+                    after: Annotated[str | None, Query(max_length=40)] = None,
+                    limit: Annotated[int, Query()] = runs.DEFAULT_PAGE) -> MigrationList:
+    """The account's migrations by id, a page at a time (``limit`` 1-100)."""
+    page, more, hidden = runs.list_migrations(engine, principal, after, limit)
+    return MigrationList(results=[stored_out(m) for m in page], hidden=hidden,
+                         paging={"next": {"after": more}} if more else None)
+
+
+@router.get("/{migrationId}", response_model=MigrationOut)
+def get_migration(migrationId: str, engine: EngineDep, principal: PrincipalDep
+                  ) -> MigrationOut:
+    """One migration: its state, the next step, what each step did, and the sync
+    property's backfill while it runs."""
+    return migration_out(runs.get_migration(engine, principal, migrationId))
+
+
+@router.post("/{migrationId}/{step}", response_model=MigrationOut,
+             responses={202: {"model": MigrationOut}})
+def run_step(migrationId: str, step: str, engine: EngineDep, principal: PrincipalDep,
+             body: StepIn | None = None) -> JSONResponse:
+    """Run one step: ``apply``, ``clone``, ``compare``, ``acknowledge`` (body: the
+    differing ``assets`` accepted), ``cut-over``, ``clean-up``, ``fill-history`` or
+    ``undo``. A step interrupted by a crash is finished by asking for it again. ``apply``
+    answers 202 while the workers fill the sync property (state APPLYING): ask again, or
+    GET the migration, to see its progress."""
+    try:
+        chosen = Step(step)
+    except ValueError:
+        raise NotFoundError(f"There is no migration step {step[:40]!r}; the steps are "
+                            f"{', '.join(s.value for s in Step)}.") from None
+    done = runs.run_step(engine, principal, migrationId, chosen,
+                         {"assets": body.assets} if body and body.assets is not None else None)
+    status = 202 if done.state is State.APPLYING else 200
+    return JSONResponse(migration_out(done).model_dump(mode="json"), status_code=status)
