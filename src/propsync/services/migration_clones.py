@@ -106,7 +106,7 @@ def clone_uses(engine: Engine, principal: Principal, object_type: str, old_prope
             raise _hidden_uses(old)
         _require_cloners(principal, shown)
         plans = [(u, _skip_reason(u), naming(u, new)) for u in shown]
-        found = {(u.kind, u.asset_id): _existing_clone(conn, principal, u, name, old, new)
+        found = {(u.kind, u.asset_id): existing_clone(conn, principal, u, name, old, new)
                  for u, reason, name in plans if reason is None
                  and (u.kind, u.asset_id) not in done}
     out: list[ClonedAsset] = []
@@ -176,7 +176,7 @@ def _skip_reason(use: Use) -> str | None:
     return None
 
 
-def _existing_clone(conn: Connection, principal: Principal, use: Use, name: str,
+def existing_clone(conn: Connection, principal: Principal, use: Use, name: str,
                     old: PropertyDefinition, new: PropertyDefinition) -> str | None:
     """The clone a run before a crash made of ``use``'s asset: named ``name``, and defined
     as the original with the replacement (the id), or None."""

@@ -62,9 +62,9 @@ from propsync.services import reports as report_svc
 from propsync.services import sync_properties as sync_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.migration_clones import (
-    _existing_clone,
     clone_uses,
     default_name,
+    existing_clone,
 )
 from propsync.services.migration_history import fill_history as history_fill
 from propsync.services.migration_scan import plan_flow
@@ -499,7 +499,7 @@ def _clones_by_name(engine: Engine, principal: Principal, m: StoredMigration
         for u in uses_in(conn, principal.account_id, p["objectType"], old.name):
             if u.kind not in ("list", "report", "workflow") or (u.kind, u.asset_id) in found:
                 continue
-            made = _existing_clone(conn, principal, u, default_name(u, new), old, new)
+            made = existing_clone(conn, principal, u, default_name(u, new), old, new)
             if made is not None and not (u.kind == "workflow" and
                                          int(made) == m.flow_id):
                 found[(u.kind, u.asset_id)] = made
