@@ -317,6 +317,17 @@ def duration(ms: int | None) -> str:
     return f"{ms // 60_000} min"
 
 
+def figure(value: float | int | None) -> str:
+    """A report's figure as people read it: a count without ".0", a sum or an average
+    with its decimals, thousands separated ("1,204", "51", "3,511.25"); none is 0."""
+    if value is None:
+        return "0"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0")
+
+
+TEMPLATES.filters["figure"] = figure
 TEMPLATES.filters["when"] = when
 TEMPLATES.filters["duration"] = duration
 TEMPLATES.globals["shown_value"] = shown_value
