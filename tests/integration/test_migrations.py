@@ -14,17 +14,19 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
+from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.errors import ConflictError, NotFoundError, ValidationError
 from propsync.domain.migrations import State, Step
 from propsync.lists.runner import ListWorker
 from propsync.services import lists as list_svc
 from propsync.services import migrations as svc
 from propsync.services import reports as report_svc
+from propsync.services import sandboxes
 from propsync.storage import tables as t
 from propsync.storage.account_export import export_account
-from propsync.storage.db import read_transaction
+from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import find_property
 from propsync.storage.workflows import load_flow
 from tests.integration.test_migration_scan import Account
@@ -253,3 +255,47 @@ def test_an_undo_leaves_the_account_as_it_was(quiet_engine: Engine, through: Sta
         assert after[name] == before[name], name
     with pytest.raises(ConflictError, match="undone"):
         a.step(m.migration_id, Step.APPLY)
+
+
+def test_a_rehearsal_in_a_sandbox_finds_the_same_and_leaves_the_source_as_it_was(
+        quiet_engine: Engine) -> None:
+    """Issue 16's rehearsal: the migration run whole in a sandbox (its copy workflow is
+    there, turned off) finds the source's stale copies, and the source's export is the same,
+    byte for byte, after it."""
+    a = Migrating(quiet_engine)
+    w = a.w
+    with write_transaction(w.engine) as conn:
+        conn.execute(update(t.accounts).where(t.accounts.c.account_id == w.account_id)
+                     .values(tier="enterprise"))
+    before = io.StringIO()
+    with read_transaction(w.engine) as conn:
+        export_account(conn, w.account_id, before)
+    made = sandboxes.create_sandbox(w.engine, w.principal, "all", "Rehearsal")
+    inside = Principal(made.account_id, w.principal.user_id, frozenset(),
+                       frozenset(ALL_SCOPES), Role.SUPER_ADMIN)
+
+    def step(mid: int, s: Step, body: dict[str, Any] | None = None) -> svc.Migration:
+        done = svc.run_step(w.engine, inside, str(mid), s, body)
+        a.settle()
+        return done
+
+    m = svc.start(w.engine, inside, str(a.stale))
+    assert m.stored.proposal["dryRun"]["sample"] == a.seeded  # the same ids: ids are kept
+    step(m.migration_id, Step.APPLY)
+    assert step(m.migration_id, Step.APPLY).state is State.APPLIED
+    step(m.migration_id, Step.CLONE)
+    compared = step(m.migration_id, Step.COMPARE)
+    report = next(x for x in compared.stored.results["compare"]["assets"]
+                  if x["key"] == f"report:{a.report_id}")
+    assert {int(r["recordId"]) for g in report["groups"] for r in g["records"]} == \
+        set(a.seeded)
+    step(m.migration_id, Step.ACKNOWLEDGE, {"assets": [
+        x["key"] for x in compared.stored.results["compare"]["assets"] if not x["same"]]})
+    step(m.migration_id, Step.CUT_OVER)
+    assert step(m.migration_id, Step.CLEAN_UP).state is State.CLEANED_UP
+    after = io.StringIO()
+    with read_transaction(w.engine) as conn:
+        export_account(conn, w.account_id, after)
+    assert after.getvalue() == before.getvalue()
+    page, _, _ = svc.list_migrations(w.engine, w.principal)
+    assert page == []  # the source has no migration: it ran in the sandbox only
