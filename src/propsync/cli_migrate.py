@@ -195,6 +195,25 @@ def start(
     print_migration(Console(), made)
 
 
+@migrate_app.command("replay")
+def replay(
+    account: ACCOUNT,
+    sandbox: Annotated[str, typer.Option("--sandbox", help="The sandbox it was rehearsed in.")],
+    migration: Annotated[str, typer.Argument(help="The rehearsed migration's id, in the "
+                                             "sandbox.")],
+) -> None:
+    """Start on the account the migration rehearsed in one of its sandboxes: the same
+    workflow and sync property, planned (then `migrate run` it)."""
+    from propsync.services import migrations as runs
+
+    engine, principal = _operator_engine(account)
+    try:
+        made = runs.replay(engine, principal, sandbox, migration)
+    except PropsyncError as exc:
+        _fail(exc)
+    print_migration(Console(), made)
+
+
 @migrate_app.command("status")
 def status(
     account: ACCOUNT,

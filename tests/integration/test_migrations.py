@@ -21,6 +21,7 @@ from propsync.domain.errors import ConflictError, NotFoundError, ValidationError
 from propsync.domain.migrations import State, Step
 from propsync.lists.runner import ListWorker
 from propsync.services import lists as list_svc
+from propsync.services import migration_scan as scan_svc
 from propsync.services import migrations as svc
 from propsync.services import reports as report_svc
 from propsync.services import sandboxes
@@ -299,3 +300,28 @@ def test_a_rehearsal_in_a_sandbox_finds_the_same_and_leaves_the_source_as_it_was
     assert after.getvalue() == before.getvalue()
     page, _, _ = svc.list_migrations(w.engine, w.principal)
     assert page == []  # the source has no migration: it ran in the sandbox only
+
+    # ... then replayed here from the sandbox's plan: the same sync property, planned,
+    # with the rehearsal's figures beside it
+    with pytest.raises(NotFoundError):
+        svc.replay(w.engine, w.principal, "999999", str(m.migration_id))
+    with pytest.raises(NotFoundError):
+        svc.replay(w.engine, w.principal, str(made.account_id), "999999")
+    with pytest.raises(ValidationError, match="itself a sandbox"):
+        svc.replay(w.engine, inside, str(w.account_id), str(m.migration_id))
+    replayed = svc.replay(w.engine, w.principal, str(made.account_id), str(m.migration_id))
+    assert replayed.state is State.PLANNED and replayed.stored.flow_id == a.stale
+    assert replayed.stored.proposal["name"] == m.stored.proposal["name"]
+    assert replayed.stored.proposal["rehearsal"] == {
+        "sandboxId": made.account_id, "migrationId": m.migration_id, "state": "CLEANED_UP",
+        "dryRun": m.stored.proposal["dryRun"], "differingAssets": 2}
+    with pytest.raises(ConflictError, match="already being migrated"):
+        svc.replay(w.engine, w.principal, str(made.account_id), str(m.migration_id))
+    # the command line's operator (no user) replays too, from this account's sandbox only
+    svc.run_step(w.engine, w.principal, str(replayed.migration_id), Step.UNDO)
+    operator = scan_svc.operator(w.engine, w.account_id)
+    for other in (str(w.account_id), "x", "999999"):  # no sandbox of this account
+        with pytest.raises(NotFoundError):
+            svc.replay(w.engine, operator, other, str(m.migration_id))
+    again = svc.replay(w.engine, operator, str(made.account_id), str(m.migration_id))
+    assert again.state is State.PLANNED and again.migration_id != replayed.migration_id

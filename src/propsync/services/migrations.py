@@ -29,7 +29,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -69,6 +69,8 @@ from propsync.services.migration_clones import (
 from propsync.services.migration_history import fill_history as history_fill
 from propsync.services.migration_scan import plan_flow
 from propsync.services.property_usage import uses_in
+from propsync.services.sandboxes import source_of as sandbox_of
+from propsync.services.sandboxes import switch_target
 from propsync.services.sync_properties import SourceRequest
 from propsync.storage import migrations as store
 from propsync.storage import sync as sync_store
@@ -203,6 +205,12 @@ def start(engine: Engine, principal: Principal, flow_id: str,
     (a conditional copy only with ``accept_differences``; a two-way pair is refused with
     the scan's explanation). One migration at a time per workflow (409)."""
     _require_manager(principal)
+    planned_flow, proposal = _proposal(engine, principal, flow_id, accept_differences)
+    return _insert(engine, principal, planned_flow, proposal)
+
+
+def _proposal(engine: Engine, principal: Principal, flow_id: str, accept_differences: bool
+              ) -> tuple[int, dict[str, Any]]:
     plan = plan_flow(engine, principal, flow_id)
     v = plan.verdict
     if v.kind is Kind.CONDITIONAL_COPY and not accept_differences:
@@ -214,7 +222,7 @@ def start(engine: Engine, principal: Principal, flow_id: str,
         raise _refusal("flowId", f"this workflow is {v.kind.value}, not a copy.",
                        "NOT_A_COPY")
     p, d = plan.proposal, plan.dry_run
-    proposal = {
+    return plan.flow_id, {
         "flowName": v.name, "kind": v.kind.value, "objectType": p.target_type,
         "oldProperty": p.sync.target_property, "name": p.name, "label": p.label,
         "source": {"objectType": p.source.object_type, "property": p.source.property_name,
@@ -226,15 +234,68 @@ def start(engine: Engine, principal: Principal, flow_id: str,
                    "topValues": [[val, n] for val, n in d.top_values],
                    "sample": d.sample, "excluded": plan.excluded},
     }
+
+
+def _insert(engine: Engine, principal: Principal, flow_id: int, proposal: dict[str, Any]
+            ) -> Migration:
     with write_transaction(engine) as conn:
         sync_store_lock(conn, principal.account_id)
-        other = store.active_for_flow(conn, principal.account_id, plan.flow_id)
+        other = store.active_for_flow(conn, principal.account_id, flow_id)
         if other is not None:
-            raise ConflictError(f"Workflow {plan.flow_id} is already being migrated "
+            raise ConflictError(f"Workflow {flow_id} is already being migrated "
                                 f"(migration {other}); finish or undo it first.")
-        made = store.insert_migration(conn, principal.account_id, plan.flow_id, proposal,
+        made = store.insert_migration(conn, principal.account_id, flow_id, proposal,
                                       principal.user_id, now_ms())
     return _view(engine, made, principal.account_id)
+
+
+OPERATOR_USER = 0  # the command line's principal has no user (migration_scan.operator)
+# What a replay must find as the rehearsal found it: the same copy, the same sync property.
+_REHEARSED = ("kind", "objectType", "oldProperty", "source")
+_REHEARSED_STATES = (State.COMPARED, State.CUT_OVER, State.CLEANED_UP)
+
+
+def replay(engine: Engine, principal: Principal, sandbox_id: str, migration_id: str
+           ) -> Migration:
+    """Start on the caller's account the migration rehearsed in one of its sandboxes (ids
+    are kept in a sandbox, so the rehearsed workflow is this account's workflow of the same
+    id): PLANNED with the rehearsal's choices, refused (409) when the workflow here no
+    longer plans the same sync property, or when the rehearsal did not get as far as its
+    comparison. The rehearsal's figures are kept beside the plan, to compare with."""
+    _require_manager(principal)
+    if sandbox_of(engine, principal.account_id) is not None:
+        raise _refusal("sandboxId", "this account is itself a sandbox: replay a rehearsal "
+                       "on the account it copies.", "NOT_A_SANDBOX_OF_THIS_ACCOUNT")
+    if principal.user_id == OPERATOR_USER:  # the command line: the account's operator
+        sandbox = parse_record_id(sandbox_id)
+        found = sandbox_of(engine, sandbox) if sandbox is not None else None
+        if sandbox is None or found is None or found.account_id != principal.account_id:
+            raise NotFoundError(f"This account has no sandbox {sandbox_id[:40]!r}.")
+    else:  # a person: one who is the same user in the sandbox
+        sandbox = switch_target(engine, principal, sandbox_id)
+    inside = replace(principal, account_id=sandbox)
+    rehearsed = _load(engine, inside, migration_id)
+    if rehearsed.state not in _REHEARSED_STATES:
+        raise ConflictError(
+            f"Migration {rehearsed.migration_id} of sandbox {sandbox} is "
+            f"{rehearsed.state.value}: rehearse it as far as its comparison first.",
+            [ErrorDetail("The rehearsal was not compared.", "REHEARSAL_NOT_COMPARED")])
+    kind = rehearsed.proposal.get("kind")
+    flow_id, proposal = _proposal(engine, principal, str(rehearsed.flow_id),
+                                  kind == Kind.CONDITIONAL_COPY.value)
+    changed = [k for k in _REHEARSED if proposal.get(k) != rehearsed.proposal.get(k)]
+    if changed:
+        raise ConflictError(
+            f"Workflow {flow_id} no longer plans what was rehearsed in sandbox {sandbox} "
+            f"(it differs in: {', '.join(changed)}); rehearse it again.",
+            [ErrorDetail("The workflow changed since the rehearsal.", "REHEARSAL_OUTDATED")])
+    compared = rehearsed.results.get("compare", {})
+    proposal["rehearsal"] = {
+        "sandboxId": sandbox, "migrationId": rehearsed.migration_id,
+        "state": rehearsed.state.value, "dryRun": rehearsed.proposal.get("dryRun"),
+        "differingAssets": sum(1 for a in compared.get("assets", []) if not a.get("same")),
+    }
+    return _insert(engine, principal, flow_id, proposal)
 
 
 def sync_store_lock(conn: Any, account_id: int) -> None:
