@@ -142,3 +142,43 @@ def test_a_migration_is_undone_after_confirming(page: Page, admin: Admin, width:
     expect(page.locator("#undone")).to_contain_text("the sync property deleted")
     expect(page.get_by_role("button", name="Apply: create the sync property")).to_have_count(0)
     assert fits(page)
+
+
+def test_a_rehearsal_in_a_sandbox_is_replayed_here(page: Page, admin: Admin, width: int
+                                                   ) -> None:
+    """Rehearsed in a sandbox as far as its comparison, the migration is offered on the
+    account's Migrations page and replayed there: planned with the same sync property."""
+    from dataclasses import replace
+
+    from propsync.domain.errors import ConflictError
+    from propsync.domain.migrations import State, Step
+    from propsync.services import migrations as svc
+    from propsync.services import sandboxes
+
+    ids = seed(admin)
+    made = sandboxes.create_sandbox(admin.engine, admin.principal, "all", "Rehearsal")
+    inside = replace(admin.principal, account_id=made.account_id)
+    rehearsal = svc.start(admin.engine, inside, str(ids["flow"]))
+    for step, state in ((Step.APPLY, State.APPLIED), (Step.CLONE, State.CLONED),
+                        (Step.COMPARE, State.COMPARED)):
+        deadline = time.monotonic() + GUARD_S
+        while True:  # the server's workers fill the sync property and evaluate the clones
+            try:
+                if svc.run_step(admin.engine, inside, str(rehearsal.migration_id),
+                                step).state is state:
+                    break
+            except ConflictError:  # a clone list still being evaluated
+                pass
+            assert time.monotonic() < deadline, step
+            time.sleep(0.1)
+    page.goto("/ui/automation/migrations")
+    offered = page.locator(f"#rehearsal-{made.account_id}-{rehearsal.migration_id}")
+    expect(offered).to_contain_text("Region copy")
+    expect(offered).to_contain_text("sandbox Rehearsal")
+    assert fits(page)
+    offered.get_by_role("button", name="Replay here").click()
+    expect(page.get_by_role("status")).to_contain_text("from the sandbox's rehearsal")
+    expect(page.locator("#migration-state")).to_have_text("Planned")
+    assert fits(page)
+    replayed = svc.list_migrations(admin.engine, admin.principal)[0]
+    assert [m.proposal["name"] for m in replayed] == [rehearsal.stored.proposal["name"]]

@@ -69,8 +69,8 @@ from propsync.services.migration_clones import (
 from propsync.services.migration_history import fill_history as history_fill
 from propsync.services.migration_scan import plan_flow
 from propsync.services.property_usage import uses_in
+from propsync.services.sandboxes import list_sandboxes_of, switch_target
 from propsync.services.sandboxes import source_of as sandbox_of
-from propsync.services.sandboxes import switch_target
 from propsync.services.sync_properties import SourceRequest
 from propsync.storage import migrations as store
 from propsync.storage import sync as sync_store
@@ -247,6 +247,33 @@ def _insert(engine: Engine, principal: Principal, flow_id: int, proposal: dict[s
         made = store.insert_migration(conn, principal.account_id, flow_id, proposal,
                                       principal.user_id, now_ms())
     return _view(engine, made, principal.account_id)
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """A migration rehearsed in one of the account's sandboxes, ready to replay."""
+
+    sandbox_id: int
+    sandbox_name: str
+    migration: StoredMigration
+
+
+def rehearsals(engine: Engine, principal: Principal) -> list[Rehearsal]:
+    """The migrations rehearsed as far as their comparison in the account's sandboxes
+    where the caller is the same user (at most ``MAX_SANDBOXES`` sandboxes, a page of
+    migrations each), newest sandbox first."""
+    principal.require(AUTOMATION)
+    found: list[Rehearsal] = []
+    for sandbox in list_sandboxes_of(engine, principal.account_id):
+        try:
+            inside = replace(principal, account_id=switch_target(
+                engine, principal, str(sandbox.account_id)))
+        except (NotFoundError, PermissionDeniedError):
+            continue  # not a user there
+        page, _, _ = list_migrations(engine, inside, None, MAX_PAGE)
+        found += [Rehearsal(sandbox.account_id, sandbox.name, m) for m in page
+                  if m.state in _REHEARSED_STATES]
+    return found
 
 
 OPERATOR_USER = 0  # the command line's principal has no user (migration_scan.operator)

@@ -1,8 +1,9 @@
 """Automation → Migrations: from copy workflows to sync properties (issue 16).
 
-``/ui/automation/migrations`` lists the account's migrations and the copy workflows the
-scan finds (each candidate with *Start migration*; a conditional copy asks for consent; a
-two-way pair is explained and left alone). ``/ui/automation/migrations/{id}`` is the
+``/ui/automation/migrations`` lists the account's migrations, those rehearsed in its
+sandboxes (each with *Replay here*), and the copy workflows the scan finds (each
+candidate with *Start migration*; a conditional copy asks for consent; a two-way pair is
+explained and left alone). ``/ui/automation/migrations/{id}`` is the
 wizard: each step with its state, what it did and its figures (the dry run, the stale
 copies with their records linked, the clones linked, the comparison's differences per
 asset with the records explaining them), the next step's button, acknowledgements, the
@@ -25,6 +26,8 @@ router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 BASE = "/ui/automation/migrations"
 NOTICES = {s.value: f"{s.value.replace('-', ' ').capitalize()}: done." for s in Step}
 NOTICES["started"] = "Migration started: nothing is made until you apply it."
+NOTICES["replayed"] = ("Migration started from the sandbox's rehearsal: the same workflow "
+                       "and sync property. Nothing is made until you apply it.")
 STEP_WORDS = {Step.APPLY: "Apply: create the sync property", Step.CLONE:
               "Clone the lists, reports and workflows", Step.COMPARE:
               "Compare each clone with its original", Step.CUT_OVER:
@@ -45,7 +48,9 @@ def _list_page(ctx: Ctx, status: int = 200, error: str | None = None) -> Respons
                                                      Kind.TWO_WAY)]
     return render(ctx.request, "migrations.html", status=status, section="automation",
                   migrations=migrations, hidden=hidden, flows=shown, scan_hidden=scan_hidden,
-                  scan_error=scan_error, active=active, error=error, Kind=Kind)
+                  scan_error=scan_error, active=active, error=error, Kind=Kind,
+                  rehearsals=svc.rehearsals(ctx.engine, ctx.principal),
+                  manager=ctx.principal.manages_properties)
 
 
 @router.get("/automation/migrations")
@@ -61,6 +66,17 @@ def start(ctx: CtxDep, form: FormDep) -> Response:
     except PropsyncError as exc:
         return _list_page(ctx, exc.status, exc.message)
     return RedirectResponse(f"{BASE}/{made.migration_id}?done=started", status_code=303)
+
+
+@router.post("/automation/migrations/replay")
+def replay(ctx: CtxDep, form: FormDep) -> Response:
+    """Start here a migration rehearsed in one of this account's sandboxes."""
+    try:
+        made = svc.replay(ctx.engine, ctx.principal, form.get("sandbox_id"),
+                          form.get("migration_id"))
+    except PropsyncError as exc:
+        return _list_page(ctx, exc.status, exc.message)
+    return RedirectResponse(f"{BASE}/{made.migration_id}?done=replayed", status_code=303)
 
 
 def _page(ctx: Ctx, migration_id: str, status: int = 200, error: str | None = None,
