@@ -46,6 +46,7 @@ from propsync.storage.db import read_transaction, write_transaction
 from propsync.storage.properties import _access_to_json
 from tests.integration.flows import FlowWorld, equals, flow, set_property, static
 from tests.integration.world import PRIMARY
+from tests.patience import WAIT_GUARD_S
 
 COPY, SYNC = "company_copy", "company_sync"
 
@@ -109,6 +110,16 @@ def account(engine: Engine) -> Account:
     return seed_account(engine)
 
 
+def evaluated(a: Account, list_id: str) -> None:
+    """The list worker has evaluated the list (drained until it is COMPLETE: a drain on
+    PostgreSQL skips a list row another transaction holds, and ends)."""
+    deadline = time.monotonic() + WAIT_GUARD_S
+    while list_svc.get_list(a.w.engine, a.w.principal, list_id).status != "COMPLETE":
+        assert time.monotonic() < deadline, f"list {list_id} was not evaluated"
+        ListWorker(a.w.engine).drain()
+        time.sleep(0.02)
+
+
 def clones_of(a: Account) -> dict[str, Any]:
     found = clone_uses(a.w.engine, a.w.principal, "contacts", COPY, SYNC)
     return {f.kind + ":" + f.original_id: f for f in found}
@@ -155,7 +166,7 @@ def test_compare_lists_finds_exactly_the_stale_copies_on_their_side(account: Acc
                                                                     ) -> None:
     a = account
     clone_id = clones_of(a)[f"list:{a.list_id}"].clone_id
-    ListWorker(a.w.engine).drain()
+    evaluated(a, clone_id)
     found = compare_lists(a.w.engine, a.w.principal, a.list_id, clone_id, COPY, SYNC)
     c = a.contacts
     assert found.definitions_match and not found.notes
