@@ -40,7 +40,7 @@ from propsync.domain.auth import (
     Principal,
     schema_scope,
 )
-from propsync.domain.errors import ErrorDetail, PermissionDeniedError, ValidationError
+from propsync.domain.errors import ErrorDetail, PermissionDeniedError
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition
 from propsync.domain.reports import MAX_NAME as MAX_REPORT_NAME
@@ -97,8 +97,8 @@ def clone_uses(engine: Engine, principal: Principal, object_type: str, old_prope
     principal.require(schema_scope(ot))
     with read_transaction(engine) as conn:
         catalogue = Catalogue.load(conn, principal, ot)
-        old = _viewable(catalogue, old_property, "oldProperty")
-        new = _viewable(catalogue, new_property, "newProperty")
+        old = catalogue.viewable(old_property, "oldProperty")
+        new = catalogue.viewable(new_property, "newProperty")
         check_replacement(old, new)
         uses = uses_in(conn, principal.account_id, ot, old.name)
         shown, hidden = visible(conn, principal, uses)
@@ -125,19 +125,6 @@ def clone_uses(engine: Engine, principal: Principal, object_type: str, old_prope
             out.append(ClonedAsset(use.kind, use.asset_id, use.name, CLONED, clone_id, name,
                                    note))
     return out
-
-
-def _viewable(catalogue: Catalogue, name: str, path: str) -> PropertyDefinition:
-    prop = catalogue.visible.get(name)
-    if prop is None and name in catalogue.by_name:
-        message = f"{path}: you may not view this property's values."
-        raise PermissionDeniedError(message, [ErrorDetail(
-            message, "PROPERTY_VIEW_RESTRICTED", {"path": [path]})])
-    if prop is None:
-        message = f"{path}: {catalogue.object_type} has no property named {name[:100]!r}."
-        raise ValidationError(message, [ErrorDetail(message, "PROPERTY_DOESNT_EXIST",
-                                                    {"path": [path]}, path)])
-    return prop
 
 
 def _hidden_uses(old: PropertyDefinition) -> PermissionDeniedError:

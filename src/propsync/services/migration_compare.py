@@ -108,23 +108,8 @@ def replaced_pair(catalogue: Catalogue, first: list[str], second: list[str], old
         if len(gone) != 1 or len(came) != 1:
             return Pair(None, None)
         old, new = gone[0], came[0]  # both viewable: the definitions were checked whole
-    return Pair(_viewable(catalogue, old, "oldProperty"),
-                _viewable(catalogue, new, "newProperty"))
-
-
-def _viewable(catalogue: Catalogue, name: str, path: str) -> PropertyDefinition:
-    if len(name) > MAX_NAME:
-        raise refusal(path, f"a property name has at most {MAX_NAME} characters.",
-                       "INVALID_REPLACEMENT")
-    prop = catalogue.visible.get(name)
-    if prop is None and name in catalogue.by_name:
-        message = f"{path}: you may not view this property's values."
-        raise PermissionDeniedError(message, [ErrorDetail(
-            message, "PROPERTY_VIEW_RESTRICTED", {"path": [path]})])
-    if prop is None:
-        raise refusal(path, f"{catalogue.object_type} has no property named "
-                       f"{name[:MAX_NAME]!r}.", "PROPERTY_DOESNT_EXIST")
-    return prop
+    return Pair(catalogue.viewable(old, "oldProperty"),
+                catalogue.viewable(new, "newProperty"))
 
 
 # ---- lists ----

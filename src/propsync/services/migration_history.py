@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from propsync.domain.auth import Principal, object_scope, schema_scope
-from propsync.domain.errors import ErrorDetail, PermissionDeniedError, ValidationError
+from propsync.domain.errors import ErrorDetail, ValidationError
 from propsync.domain.history import ValueSource
 from propsync.domain.objects import resolve_object_type
 from propsync.domain.properties import PropertyDefinition
@@ -66,8 +66,8 @@ def fill_history(engine: Engine, principal: Principal, object_type: str, old_pro
         raise _refusal("batchSize", f"a whole number from 1 to {MAX_BATCH:,}.")
     with read_transaction(engine) as conn:
         catalogue = Catalogue.load(conn, principal, ot)
-        old = _viewable(catalogue, old_property, "oldProperty")
-        sync = _viewable(catalogue, sync_property, "syncProperty")
+        old = catalogue.viewable(old_property, "oldProperty")
+        sync = catalogue.viewable(sync_property, "syncProperty")
         if sync.id not in catalogue.synced:
             raise _refusal("syncProperty", f"{ot}.{sync.name} is not a sync property; only a "
                            "sync property's history is filled from the property it replaces.")
@@ -87,18 +87,6 @@ def fill_history(engine: Engine, principal: Principal, object_type: str, old_pro
         if high is None:
             return HistoryFill(copied, batches, sync.created_ms, source)
         low = high
-
-
-def _viewable(catalogue: Catalogue, name: str, path: str) -> PropertyDefinition:
-    prop = catalogue.visible.get(name)
-    if prop is None and name in catalogue.by_name:
-        message = f"{path}: you may not view this property's values."
-        raise PermissionDeniedError(message, [ErrorDetail(
-            message, "PROPERTY_VIEW_RESTRICTED", {"path": [path]})])
-    if prop is None:
-        raise _refusal(path, f"{catalogue.object_type} has no property named "
-                       f"{name[:100]!r}.", "PROPERTY_DOESNT_EXIST")
-    return prop
 
 
 def _refusal(path: str, what: str, code: str = "INVALID_HISTORY_FILL") -> ValidationError:

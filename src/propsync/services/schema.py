@@ -24,6 +24,9 @@ from propsync.storage.sync import load_sync_properties
 PropertyWrites = list[tuple[PropertyDefinition, StoredValue | None]]
 
 
+MAX_NAME = 100  # characters of a property name a refusal repeats (HubSpot's names are shorter)
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """Properties of one object type, split by what the principal may do with them."""
@@ -68,6 +71,22 @@ class Catalogue:
         if first is not None:
             raise type(first)(_summary(errors), errors)
         return result
+
+    def viewable(self, name: str, path: str) -> PropertyDefinition:
+        """The property ``name`` that a request names at ``path``, if the principal may view
+        its values; else the refusal, naming the part of the request (403 restricted, 400
+        unknown) and never a restricted property's definition."""
+        prop = self.visible.get(name[:MAX_NAME])
+        if prop is None and name in self.by_name:
+            message = f"{path}: you may not view this property's values."
+            raise PermissionDeniedError(message, [ErrorDetail(
+                message, "PROPERTY_VIEW_RESTRICTED", {"path": [path]})])
+        if prop is None or len(name) > MAX_NAME:
+            message = (f"{path}: {self.object_type} has no property named "
+                       f"{name[:MAX_NAME]!r}.")
+            raise ValidationError(message, [ErrorDetail(message, "PROPERTY_DOESNT_EXIST",
+                                                        {"path": [path]}, path)])
+        return prop
 
     def writable(self, name: str) -> PropertyDefinition:
         """The property ``name`` if the principal may write its values; else the refusal
