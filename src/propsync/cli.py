@@ -52,17 +52,38 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _engine() -> Engine:
-    from sqlalchemy.exc import SQLAlchemyError
+WORKER_START_PATIENCE_S = 60.0  # a worker waits this long for its database at start
+
+
+def _engine(patience_s: float = 0.0) -> Engine:
+    """The database's engine (migrations applied); with ``patience_s``, a database that
+    cannot be used yet (restarting, its connections being ended) is tried again for that
+    long before giving up: a worker started by a supervisor outlives a database's hiccup."""
+    import time
+
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from propsync.bootstrap import engine_for
 
-    try:
-        return engine_for(_settings())
-    except SQLAlchemyError as exc:
-        err.print(f"[red]error:[/red] cannot use the database: {exc.__class__.__name__}: "
-                  f"{str(exc).splitlines()[0]}")
-        raise typer.Exit(2) from None
+    give_up = time.monotonic() + patience_s
+    pause = 0.1
+    while True:
+        try:
+            return engine_for(_settings())
+        except OperationalError as exc:
+            if time.monotonic() + pause > give_up:
+                failed: SQLAlchemyError = exc
+                break
+            err.print(f"[yellow]waiting for the database:[/yellow] "
+                      f"{str(exc).splitlines()[0]}")
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+        except SQLAlchemyError as exc:
+            failed = exc
+            break
+    err.print(f"[red]error:[/red] cannot use the database: {failed.__class__.__name__}: "
+              f"{str(failed).splitlines()[0]}")
+    raise typer.Exit(2) from None
 
 
 def _fail(exc: PropsyncError) -> NoReturn:
@@ -251,7 +272,7 @@ def worker() -> None:
 
     settings = _settings()
     listen = None if settings.is_sqlite else settings.database_url
-    run_until_stopped(_engine(), listen)
+    run_until_stopped(_engine(patience_s=WORKER_START_PATIENCE_S), listen)
 
 
 @app.command()

@@ -241,3 +241,39 @@ def test_a_refusal_is_printed_whole_even_with_brackets(url):
     account = last_line(propsync(url, "accounts", "create", "Acme"))
     bad = propsync(url, "users", "create", "--account", account, "not[bold]an-address")
     assert bad.returncode == 1 and "not[bold]an-address" in bad.stderr, bad.stderr
+
+
+def test_a_worker_waits_for_a_database_it_cannot_use_yet(tmp_path):
+    """``propsync worker`` started before its PostgreSQL database can be used (here: not
+    created yet; in the crash probe, its connections being ended) waits for it, then
+    migrates it and runs, instead of exiting at once."""
+    import time
+
+    import psycopg
+
+    from tests.conftest import PG_ADMIN
+
+    url = make_database("postgresql", tmp_path)
+    drop_database(url)  # a name nobody has created yet
+    env = {**os.environ, "PROPSYNC_DATABASE_URL": url}
+    worker = subprocess.Popen([sys.executable, "-m", "propsync", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.5)
+        assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"')
+        deadline = time.monotonic() + 60
+        while True:  # the worker migrates the new database, then runs
+            with psycopg.connect(url) as conn:
+                if conn.execute("SELECT to_regclass('alembic_version')").fetchone() != (None,):
+                    break
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        assert worker.poll() is None
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        if worker.stderr is not None:
+            worker.stderr.close()
+        drop_database(url)

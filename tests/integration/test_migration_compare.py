@@ -191,8 +191,11 @@ def test_compare_lists_finds_exactly_the_stale_copies_on_their_side(account: Acc
 
 def test_a_list_still_processing_is_said_so(account: Account) -> None:
     a = account
-    clone_id = clones_of(a)[f"list:{a.list_id}"].clone_id  # not evaluated yet
-    found = compare_lists(a.w.engine, a.w.principal, a.list_id, clone_id, COPY, SYNC)
+    fresh = list_svc.clone_list(a.w.engine, a.w.principal, a.list_id, {
+        "name": f"Fresh {uuid.uuid4().hex[:6]}", "replace": {"property": COPY, "with": SYNC}})
+    # no list worker runs here: the fresh clone is not evaluated yet
+    found = compare_lists(a.w.engine, a.w.principal, a.list_id, str(fresh.list_id), COPY,
+                          SYNC)
     assert any("PROCESSING" in n for n in found.notes)
 
 

@@ -39,7 +39,7 @@ from propsync.services import workflows as workflow_service
 from propsync.services.accounts import NewToken, create_token
 from propsync.storage import account_copy as store
 from propsync.storage import account_export
-from propsync.storage.db import read_transaction, write_transaction
+from propsync.storage.db import again_if_transient, read_transaction, write_transaction
 
 API_MAX_RECORDS = 20_000  # records one API (or web UI) request copies at most
 MAX_SANDBOXES = 10  # sandboxes of one account
@@ -100,26 +100,34 @@ def delete_sandbox(engine: Engine, principal: Principal, sandbox_id: str) -> Non
     principal.require(USERS_WRITE)
     principal.require_super_admin("delete a sandbox")
     parsed = parse_record_id(sandbox_id)
-    with write_transaction(engine) as conn:
-        found = store.load_account(conn, parsed, lock=True) if parsed is not None else None
-        if found is None or found.sandbox_of != principal.account_id:
-            raise NotFoundError(f"This account has no sandbox {sandbox_id}.")
-        store.delete_account_rows(conn, found.account_id)
+
+    def delete() -> None:  # again after a deadlock with a worker busy in the sandbox
+        with write_transaction(engine) as conn:
+            found = store.load_account(conn, parsed, lock=True) if parsed is not None \
+                else None
+            if found is None or found.sandbox_of != principal.account_id:
+                raise NotFoundError(f"This account has no sandbox {sandbox_id}.")
+            store.delete_account_rows(conn, found.account_id)
+    again_if_transient(delete)
 
 
 def delete_sandbox_by_id(engine: Engine, sandbox_id: int, progress: Progress | None = None
                          ) -> Sandbox:
     """The operator's ``propsync sandbox delete``: any sandbox; an account that is not a
     sandbox is refused (it may be somebody's production)."""
-    with write_transaction(engine) as conn:
-        found = store.load_account(conn, sandbox_id, lock=True)
-        if found is None:
-            raise NotFoundError(f"There is no account {sandbox_id}.")
-        if found.sandbox_of is None:
-            raise ValidationError(f"Account {sandbox_id} is not a sandbox; only sandboxes "
-                                  "are deleted this way.", [ErrorDetail(
-                                      "Not a sandbox.", "NOT_A_SANDBOX")])
-        store.delete_account_rows(conn, sandbox_id, progress)
+    def delete() -> store.SandboxRow:  # again after a deadlock with a busy worker
+        with write_transaction(engine) as conn:
+            found = store.load_account(conn, sandbox_id, lock=True)
+            if found is None:
+                raise NotFoundError(f"There is no account {sandbox_id}.")
+            if found.sandbox_of is None:
+                raise ValidationError(f"Account {sandbox_id} is not a sandbox; only "
+                                      "sandboxes are deleted this way.", [ErrorDetail(
+                                          "Not a sandbox.", "NOT_A_SANDBOX")])
+            store.delete_account_rows(conn, sandbox_id, progress)
+            return found
+    found = again_if_transient(delete)
+    assert found.sandbox_of is not None  # checked above
     return Sandbox(found.account_id, found.name, found.sandbox_of, found.created_ms, "")
 
 

@@ -11,13 +11,15 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from propsync.config import Settings
 from propsync.storage import deadline
 from propsync.storage.deadline import RequestScope
+
+_T = TypeVar("_T")
 
 _BEGIN = "propsync_begin"
 
@@ -211,3 +213,19 @@ def off_sync_work(engine: Engine, callback: Callable[[], None]) -> None:
 
 def is_postgres_engine(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def again_if_transient(work: Callable[[], _T], attempts: int = 5) -> _T:
+    """``work`` (whole transactions), run again after a deadlock or a serialization failure
+    (PostgreSQL rolled the transaction back whole), up to ``attempts`` times in all: for a
+    use case whose writes may cross a worker's, such as deleting a whole account."""
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(attempts):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in ("40001", "40P01") or \
+                    attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
