@@ -18,7 +18,7 @@ from propsync.clock import now_ms
 from propsync.domain.auth import BUSINESS_INTELLIGENCE, Principal
 from propsync.domain.errors import NotFoundError, PermissionDeniedError
 from propsync.domain.migration_compare import Explanation, explain_move
-from propsync.domain.reports import Figures, Group, ReportSpec, parse_as_of, replaced
+from propsync.domain.reports import Figures, Group, parse_as_of, replaced
 from propsync.services.migration_compare import (
     Pair,
     asset_id,
@@ -28,13 +28,12 @@ from propsync.services.migration_compare import (
     restricted,
     same_type,
 )
-from propsync.services.reports import ReportChecker, report_figures
+from propsync.services.reports import figure_query, report_figures
 from propsync.services.schema import Catalogue
 from propsync.storage import migration_compare as store
 from propsync.storage import reports as report_store
 from propsync.storage.db import read_transaction
-from propsync.storage.reports import FigureQuery, Grouping, StoredReport
-from propsync.storage.search import condition_for
+from propsync.storage.reports import StoredReport
 
 MAX_SAMPLE, DEFAULT_SAMPLE = 20, 5  # records a group of a report comparison shows
 
@@ -104,7 +103,7 @@ def compare_reports(engine: Engine, principal: Principal, original_id: str, clon
                              original.spec.property_names(), clone.spec.property_names(),
                              old_property, new_property)
         differing = _differing(results[0], results[1])
-        queries = [_figure_query(conn, principal, r.spec, as_of_ms) for r in (original, clone)]
+        queries = [figure_query(conn, principal, r.spec, as_of_ms)[0] for r in (original, clone)]
         moves = store.moved_records(conn, principal.account_id, queries[0], queries[1],
                                     [d[1] for d in differing if d[0] != "OTHER"],
                                     pair.old.id if pair.old else None,
@@ -180,24 +179,3 @@ def _reports_match(original: StoredReport, clone: StoredReport, pair: Pair) -> b
     a.pop("name", None)
     b.pop("name", None)
     return a == b
-
-
-def _figure_query(conn: Connection, principal: Principal, spec: ReportSpec,
-                  as_of_ms: int | None) -> FigureQuery:
-    """The query ``services/reports.report_figures`` runs for ``spec`` (its records and
-    groups), for the records that move between groups."""
-    checker = ReportChecker(conn, principal, spec)
-    props = checker.viewable_for_run()
-    group_by = props[spec.group_by]
-    measured = props.get(spec.measure_property) if spec.measure_property else None
-    synced = set(checker.catalogue.synced) if as_of_ms is None else set()
-    groups = [[condition_for(props[f.property_name], props[f.property_name].id in synced, f)
-               for f in g] for g in spec.groups]
-    return FigureQuery(
-        spec.object_type,
-        Grouping(None if group_by.calculated else group_by.id,
-                 group_by.name if group_by.calculated else None, spec.date_bucket),
-        spec.measure, None if measured is None else measured.id, groups, spec.max_groups,
-        as_of_ms, {p.id: p.type for p in props.values() if not p.calculated}, spec.list_id)
-
-

@@ -183,9 +183,11 @@ def run_report(engine: Engine, principal: Principal, report_id: str,
     return ReportRun(stored, found)
 
 
-def report_figures(conn: Connection, principal: Principal, spec: ReportSpec,
-                   as_of_ms: int | None) -> Figures:
-    """``spec``'s figures for ``principal`` (who may view every property it reads)."""
+def figure_query(conn: Connection, principal: Principal, spec: ReportSpec,
+                 as_of_ms: int | None) -> tuple[FigureQuery, PropertyDefinition]:
+    """The statement's terms for ``spec`` (its records, groups and measure) as
+    ``principal`` may run it, and the property it groups by; the migration's report
+    comparison asks the same terms of two reports."""
     checker = ReportChecker(conn, principal, spec)
     props = checker.viewable_for_run()
     group_by = props[spec.group_by]
@@ -193,12 +195,19 @@ def report_figures(conn: Connection, principal: Principal, spec: ReportSpec,
     synced = set(checker.catalogue.synced) if as_of_ms is None else set()
     groups = [[condition_for(props[f.property_name], props[f.property_name].id in synced, f)
                for f in g] for g in spec.groups]
-    query = FigureQuery(
+    return FigureQuery(
         spec.object_type,
         Grouping(None if group_by.calculated else group_by.id,
                  group_by.name if group_by.calculated else None, spec.date_bucket),
         spec.measure, None if measured is None else measured.id, groups, spec.max_groups,
-        as_of_ms, {p.id: p.type for p in props.values() if not p.calculated}, spec.list_id)
+        as_of_ms, {p.id: p.type for p in props.values() if not p.calculated},
+        spec.list_id), group_by
+
+
+def report_figures(conn: Connection, principal: Principal, spec: ReportSpec,
+                   as_of_ms: int | None) -> Figures:
+    """``spec``'s figures for ``principal`` (who may view every property it reads)."""
+    query, group_by = figure_query(conn, principal, spec, as_of_ms)
     rows = store.group_rows(conn, principal.account_id, query)
     # Asked again after the read (on PostgreSQL each statement sees what committed before
     # it): a property restricted while the figures were read refuses them too.
