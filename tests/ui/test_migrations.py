@@ -176,7 +176,10 @@ def test_a_rehearsal_in_a_sandbox_is_replayed_here(page: Page, admin: Admin, wid
     expect(offered).to_contain_text("Region copy")
     expect(offered).to_contain_text("sandbox Rehearsal")
     assert fits(page)
-    offered.get_by_role("button", name="Replay here").click()
+    shoot(page, f"migrations-rehearsed-{width}")
+    replay = offered.get_by_role("button", name="Replay here")
+    replay.focus()
+    page.keyboard.press("Enter")  # from the keyboard
     expect(page.get_by_role("status")).to_contain_text("from the sandbox's rehearsal")
     expect(page.locator("#migration-state")).to_have_text("Planned")
     assert fits(page)
