@@ -111,12 +111,16 @@ def account(engine: Engine) -> Account:
 
 
 def evaluated(a: Account, list_id: str) -> None:
-    """The list worker has evaluated the list (drained until it is COMPLETE: a drain on
+    until_evaluated(a.w.engine, a.w.principal, list_id)
+
+
+def until_evaluated(engine: Engine, principal: Principal, *list_ids: str) -> None:
+    """The list worker has evaluated the lists (drained until each is COMPLETE: a drain on
     PostgreSQL skips a list row another transaction holds, and ends)."""
     deadline = time.monotonic() + WAIT_GUARD_S
-    while list_svc.get_list(a.w.engine, a.w.principal, list_id).status != "COMPLETE":
-        assert time.monotonic() < deadline, f"list {list_id} was not evaluated"
-        ListWorker(a.w.engine).drain()
+    while any(list_svc.get_list(engine, principal, i).status != "COMPLETE" for i in list_ids):
+        assert time.monotonic() < deadline, f"lists {list_ids} were not evaluated"
+        ListWorker(engine).drain()
         time.sleep(0.02)
 
 
@@ -317,7 +321,7 @@ def test_the_comparisons_find_exactly_the_records_whose_copy_and_sync_value_diff
         "name": "By company", "objectType": "contacts", "groupBy": COPY})
     clones = {c.kind: c.clone_id for c in clone_uses(engine, w.principal, "contacts", COPY,
                                                       SYNC)}
-    ListWorker(engine).drain()
+    until_evaluated(engine, w.principal, str(original.list_id), str(clones["list"]))
     rows = list(zip(ids, seeded, strict=True))
     lists = compare_lists(engine, w.principal, str(original.list_id), str(clones["list"]),
                           limit=100)
