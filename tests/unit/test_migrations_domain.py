@@ -52,6 +52,21 @@ def test_no_step_is_skipped(step: Step) -> None:
         assert isinstance(got, Refusal) == (state not in allowed), (state, step)
 
 
+def test_a_clone_or_comparison_left_unfinished_keeps_the_step_to_do() -> None:
+    """A request clones and compares as many assets as its time allows; until the last
+    is done the state says the step is still to do, even when it was done before (a clone
+    asked again finds a new use to clone; a comparison asked again starts over)."""
+    left = Facts(settled=True, unfinished=True)
+    assert transition(State.APPLIED, Step.CLONE, left) is State.APPLIED
+    assert transition(State.CLONED, Step.CLONE, left) is State.APPLIED
+    assert transition(State.CLONED, Step.COMPARE, left) is State.CLONED
+    assert transition(State.COMPARED, Step.COMPARE, left) is State.CLONED
+    assert next_step(State.APPLIED) is Step.CLONE and next_step(State.CLONED) is Step.COMPARE
+    # the other steps have nothing left over: the fact does not change them
+    assert transition(State.COMPARED, Step.CUT_OVER, left) is State.CUT_OVER
+    assert transition(State.CUT_OVER, Step.CLEAN_UP, left) is State.CLEANED_UP
+
+
 def test_apply_is_refused_once_past_applied() -> None:
     for state in (State.CLONED, State.COMPARED, State.CUT_OVER, State.CLEANED_UP):
         assert isinstance(transition(state, Step.APPLY, DONE), Refusal)

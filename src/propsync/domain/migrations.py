@@ -10,6 +10,9 @@ finds the clones made, ``compare`` in ``COMPARED`` compares again, ``cut-over`` 
 ``CUT_OVER`` and ``clean-up`` in ``CLEANED_UP`` find their work done, ``undo`` in
 ``UNDONE`` removes whatever an interrupted undo left.
 
+- ``clone`` and ``compare`` may take several requests (each does as many assets as its
+  time allows): while assets are left (``Facts.unfinished``) the state is the one before
+  the step (``APPLIED``, ``CLONED``), so the next step is the same step again.
 - ``acknowledge`` (in ``COMPARED`` or ``CUT_OVER``) records which differences the
   administrator accepts; the state stays.
 - ``fill-history`` (optional) is allowed from ``APPLIED`` on, not after an undo; the
@@ -73,6 +76,7 @@ class Facts:
 
     backfill_done: bool = False  # the sync property's backfill has finished
     settled: bool = False  # the comparison is clean, or each difference acknowledged
+    unfinished: bool = False  # a clone or comparison left assets for the next request
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,13 @@ def transition(state: State, step: Step, facts: Facts = Facts()) -> State | Refu
     if step is Step.CLEAN_UP and not facts.settled:
         return Refusal("Clean-up waits until the comparison is clean or each difference "
                        "is acknowledged.")
+    if step in _LEFT_BEFORE and facts.unfinished:
+        return _LEFT_BEFORE[step]
     return _AFTER[step]
+
+
+# Where a clone or comparison that left assets for the next request leaves the state.
+_LEFT_BEFORE = {Step.CLONE: State.APPLIED, Step.COMPARE: State.CLONED}
 
 
 def _side_step(state: State, step: Step, facts: Facts) -> State | Refusal:

@@ -24,6 +24,10 @@ Resumable: ``done`` maps (kind, original id) to the clone already made; those ar
 cloned again. A clone made before a crash that ``done`` does not know of is found by its
 name (``naming`` is deterministic) and a definition equal to the original's with the
 replacement, and reported ALREADY_CLONED.
+
+Bounded: ``room`` is asked before each clone is made (a request's budget, so a property
+used by hundreds of assets is cloned over several requests); the uses it refuses are
+reported PENDING, to clone when asked again.
 """
 
 from __future__ import annotations
@@ -60,7 +64,8 @@ from propsync.storage import reports as report_store
 from propsync.storage import workflows as flow_store
 from propsync.storage.db import read_transaction
 
-CLONED, ALREADY_CLONED, NOT_CLONED = "CLONED", "ALREADY_CLONED", "NOT_CLONED"
+CLONED, ALREADY_CLONED, NOT_CLONED, PENDING = ("CLONED", "ALREADY_CLONED", "NOT_CLONED",
+                                               "PENDING")
 MAX_LIST_NAME = 200
 Naming = Callable[[Use, PropertyDefinition], str]
 
@@ -80,7 +85,7 @@ class ClonedAsset:
     kind: str  # list / report / workflow / sync property
     original_id: str
     original_name: str
-    status: str  # CLONED / ALREADY_CLONED / NOT_CLONED
+    status: str  # CLONED / ALREADY_CLONED / NOT_CLONED / PENDING
     clone_id: str | None
     clone_name: str | None
     note: str
@@ -88,7 +93,8 @@ class ClonedAsset:
 
 def clone_uses(engine: Engine, principal: Principal, object_type: str, old_property: str,
                new_property: str, naming: Naming = default_name,
-               done: Mapping[tuple[str, str], str] | None = None) -> list[ClonedAsset]:
+               done: Mapping[tuple[str, str], str] | None = None,
+               room: Callable[[], bool] = lambda: True) -> list[ClonedAsset]:
     """Clone every list, report and workflow that uses ``object_type``.``old_property``
     with ``new_property`` in its place (see the module's docstring); one entry per use,
     in "Used in"'s order."""
@@ -119,6 +125,9 @@ def clone_uses(engine: Engine, principal: Principal, object_type: str, old_prope
             clone_id = done.get(key) or found[key]
             out.append(ClonedAsset(use.kind, use.asset_id, use.name, ALREADY_CLONED,
                                    clone_id, name, "cloned before"))
+        elif not room():
+            out.append(ClonedAsset(use.kind, use.asset_id, use.name, PENDING, None, name,
+                                   "not cloned yet"))
         else:
             clone_id = _clone(engine, principal, use, name, ot, old, new)
             note = "cloned turned off" if use.kind == "workflow" else "cloned"

@@ -15,6 +15,11 @@ again when a cut-over (even an interrupted one) turned it off. The state is save
 each step's last effect; until then the state says the step is still to do, and asking
 again finishes it.
 
+One step of a migration at a time (``storage/migration_locks``: a lock that dies with the
+process holding it, so a crashed step does not block the one asked again). Clone and
+compare do as many assets as half the request's time allows and say how many are left
+(``services/migration_assets``); the state moves on once none is.
+
 Access: the ``automation`` scope and the property-settings role for every step (they
 create, delete and switch workflows and properties), plus what each underlying service
 checks (object and schema scopes, lists and reports scopes for their clones). Reading a
@@ -26,8 +31,6 @@ counted in a list, not shown: 403 on its own).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -55,17 +58,12 @@ from propsync.domain.migrations import (
 )
 from propsync.domain.record_ids import parse_record_id
 from propsync.services import lists as list_svc
-from propsync.services import migration_compare as compare_svc
 from propsync.services import properties as property_svc
-from propsync.services import report_compare
 from propsync.services import reports as report_svc
 from propsync.services import sync_properties as sync_svc
 from propsync.services import workflows as flow_svc
-from propsync.services.migration_clones import (
-    clone_uses,
-    default_name,
-    existing_clone,
-)
+from propsync.services.migration_assets import Budget, clone_results, compare_results
+from propsync.services.migration_clones import default_name, existing_clone
 from propsync.services.migration_history import fill_history as history_fill
 from propsync.services.migration_scan import plan_flow
 from propsync.services.property_usage import uses_in
@@ -77,11 +75,11 @@ from propsync.storage import sync as sync_store
 from propsync.storage import workflows as flow_store
 from propsync.storage.changes import lock_definitions
 from propsync.storage.db import read_transaction, write_transaction
+from propsync.storage.migration_locks import hold as step_lock
 from propsync.storage.migrations import StoredMigration
 from propsync.storage.properties import find_property, load_properties
 
 MAX_PAGE, DEFAULT_PAGE = 100, 50
-SAMPLE = 5  # records shown per side / group / asset in a comparison summary
 MAX_ACKNOWLEDGED = 1_000
 
 
@@ -359,18 +357,30 @@ def _save(engine: Engine, principal: Principal, m: StoredMigration, state: State
 
 
 def run_step(engine: Engine, principal: Principal, migration_id: str, step: Step,
-             body: dict[str, Any] | None = None) -> Migration:
-    """Run one step of the migration (see the module's docstring)."""
+             body: dict[str, Any] | None = None, budget: Budget | None = None
+             ) -> Migration:
+    """Run one step of the migration (see the module's docstring), one step of a
+    migration at a time: another step of it running now is a 409 (MIGRATION_BUSY), so two
+    clicks or two clients never clone twice. ``budget`` bounds clone and compare (the
+    request's time by default)."""
     _require_manager(principal)
-    m = _load(engine, principal, migration_id)
-    steps: dict[Step, Callable[[Engine, Principal, StoredMigration], StoredMigration]] = {
-        Step.APPLY: apply, Step.CLONE: clone, Step.COMPARE: compare,
-        Step.CUT_OVER: cut_over, Step.CLEAN_UP: clean_up, Step.FILL_HISTORY: fill_history,
-        Step.UNDO: undo}
-    if step is Step.ACKNOWLEDGE:
-        done = acknowledge(engine, principal, m, (body or {}).get("assets"))
-    else:
-        done = steps[step](engine, principal, m)
+    m = _load(engine, principal, migration_id)  # access first: a stranger learns nothing
+    with step_lock(engine, principal.account_id, m.migration_id) as held:
+        if not held:
+            why = (f"Another step of migration {m.migration_id} is running now; ask again "
+                   "when it has finished.")
+            raise ConflictError(why, [ErrorDetail(why, "MIGRATION_BUSY")])
+        m = _load(engine, principal, migration_id)  # as the last step left it
+        if step is Step.ACKNOWLEDGE:
+            done = acknowledge(engine, principal, m, (body or {}).get("assets"))
+        elif step in (Step.CLONE, Step.COMPARE):
+            done = (clone if step is Step.CLONE else compare)(engine, principal, m, budget)
+        else:
+            steps: dict[Step, Callable[[Engine, Principal, StoredMigration],
+                                       StoredMigration]] = {
+                Step.APPLY: apply, Step.CUT_OVER: cut_over, Step.CLEAN_UP: clean_up,
+                Step.FILL_HISTORY: fill_history, Step.UNDO: undo}
+            done = steps[step](engine, principal, m)
     return _view(engine, done, principal.account_id)
 
 
@@ -407,83 +417,36 @@ def apply(engine: Engine, principal: Principal, m: StoredMigration) -> StoredMig
     return m if state is m.state else _save(engine, principal, m, state, results)
 
 
-def clone(engine: Engine, principal: Principal, m: StoredMigration) -> StoredMigration:
+def clone(engine: Engine, principal: Principal, m: StoredMigration,
+          budget: Budget | None = None) -> StoredMigration:
     """Clone every list, report and workflow using the copy property, with the sync
     property in its place (the clones recorded, and any made before a crash, are not made
-    again)."""
-    state = _check(m.state, Step.CLONE)
-    p = m.proposal
-    done = {(a["kind"], a["originalId"]): a["cloneId"]
-            for a in m.results.get("clone", {}).get("assets", []) if a.get("cloneId")}
-    made = clone_uses(engine, principal, p["objectType"], p["oldProperty"],
-                      m.sync_property or "", done=done)
+    again), as many as the request's time allows: the state stays APPLIED while uses are
+    left to clone."""
+    _check(m.state, Step.CLONE)
     results = dict(m.results)
-    results["clone"] = {"assets": [
-        {"kind": a.kind, "originalId": a.original_id, "originalName": a.original_name,
-         "status": a.status, "cloneId": a.clone_id, "cloneName": a.clone_name,
-         "note": a.note} for a in made]}
-    return _save(engine, principal, m, state, results)
+    results["clone"], unfinished = clone_results(engine, principal, m,
+                                                 budget or Budget.for_request())
+    return _save(engine, principal, m, _check(m.state, Step.CLONE, Facts(
+        unfinished=unfinished)), results)
 
 
-def _fingerprint(summary: dict[str, Any]) -> str:
-    text = json.dumps(summary, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def compare(engine: Engine, principal: Principal, m: StoredMigration) -> StoredMigration:
+def compare(engine: Engine, principal: Principal, m: StoredMigration,
+            budget: Budget | None = None) -> StoredMigration:
     """Compare every clone with its original; the summary (counts of differing records per
-    asset, the first few with why) is stored. Acknowledgements of differences that have
-    changed since no longer count."""
-    state = _check(m.state, Step.COMPARE)
-    p = m.proposal
-    old, new = p["oldProperty"], m.sync_property or ""
-    assets = []
-    for a in m.results.get("clone", {}).get("assets", []):
-        if not a.get("cloneId"):
-            continue
-        summary = _compare_one(engine, principal, a, old, new)
-        key = f"{a['kind']}:{a['originalId']}"
-        assets.append({"key": key, "kind": a["kind"], "originalId": a["originalId"],
-                       "originalName": a["originalName"], "cloneId": a["cloneId"],
-                       **summary, "fingerprint": _fingerprint(summary)})
+    asset, the first few with why) is stored. As many clones as the request's time allows:
+    the state stays CLONED while clones are left to compare (or a list is still being
+    evaluated: what was compared is kept, and the answer says so). Acknowledgements of
+    differences that have changed since no longer count."""
+    _check(m.state, Step.COMPARE)
     results = dict(m.results)
-    results["compare"] = {"assets": assets, "comparedMs": now_ms(),
-                          "differing": sum(1 for a in assets if not a["same"])}
-    return _save(engine, principal, m, state, results)
-
-
-def _compare_one(engine: Engine, principal: Principal, a: dict[str, Any], old: str,
-                 new: str) -> dict[str, Any]:
-    if a["kind"] == "list":
-        lc = compare_svc.compare_lists(engine, principal, a["originalId"], a["cloneId"], old,
-                                       new, SAMPLE)
-        if lc.original.status != "COMPLETE" or lc.clone.status != "COMPLETE":
-            raise ConflictError(f"List {a['cloneId']} is still being evaluated; compare "
-                                "again in a moment.", [ErrorDetail(
-                                    "A list is still being evaluated.", "LIST_PROCESSING")])
-
-        def side(s: Any) -> dict[str, Any]:
-            return {"total": s.total, "stale": s.stale, "records": [
-                {"recordId": str(r.record_id), "oldValue": r.old_value,
-                 "newValue": r.new_value, "reason": r.explanation.reason,
-                 "text": r.explanation.text} for r in s.records]}
-        return {"same": lc.same, "definitionsMatch": lc.definitions_match,
-                "onlyInOriginal": side(lc.only_in_original),
-                "onlyInClone": side(lc.only_in_clone), "notes": lc.notes}
-    if a["kind"] == "report":
-        rc = report_compare.compare_reports(engine, principal, a["originalId"], a["cloneId"],
-                                            old, new, None, SAMPLE)
-        return {"same": rc.same, "definitionsMatch": rc.definitions_match,
-                "moved": rc.moved, "notes": rc.notes, "groups": [
-                    {"label": g.label, "original": g.original.value if g.original else None,
-                     "clone": g.clone.value if g.clone else None, "left": g.left,
-                     "joined": g.joined, "records": [
-                         {"recordId": str(r.record_id), "oldValue": r.old_value,
-                          "newValue": r.new_value, "reason": r.explanation.reason,
-                          "text": r.explanation.text} for r in g.records]}
-                    for g in rc.differences]}
-    fc = compare_svc.compare_flows(engine, principal, a["originalId"], a["cloneId"], old, new)
-    return {"same": fc.equal, "differences": fc.differences}
+    results["compare"], unfinished, stopped = compare_results(
+        engine, principal, m, budget or Budget.for_request())
+    saved = _save(engine, principal, m, _check(m.state, Step.COMPARE, Facts(
+        unfinished=unfinished)), results)
+    if stopped is not None:
+        raise stopped
+    return saved
 
 
 def acknowledge(engine: Engine, principal: Principal, m: StoredMigration,

@@ -22,7 +22,7 @@ from propsync.api.schemas.migration_runs import (
 )
 from propsync.api.schemas.migrations import PlanOut, ScanIn, ScanOut, plan_out, scan_out
 from propsync.domain.errors import NotFoundError
-from propsync.domain.migrations import State, Step
+from propsync.domain.migrations import Step
 from propsync.services import migration_scan as svc
 from propsync.services import migrations as runs
 
@@ -92,9 +92,12 @@ def run_step(migrationId: str, step: str, engine: EngineDep, principal: Principa
              body: StepIn | None = None) -> JSONResponse:
     """Run one step: ``apply``, ``clone``, ``compare``, ``acknowledge`` (body: the
     differing ``assets`` accepted), ``cut-over``, ``clean-up``, ``fill-history`` or
-    ``undo``. A step interrupted by a crash is finished by asking for it again. ``apply``
-    answers 202 while the workers fill the sync property (state APPLYING): ask again, or
-    GET the migration, to see its progress."""
+    ``undo``. A step interrupted by a crash is finished by asking for it again. A step
+    that is still to do answers 202: ``apply`` while the workers fill the sync property
+    (state APPLYING; GET the migration to see its progress), ``clone`` and ``compare``
+    while assets are left for the next request (``results.clone.pending``,
+    ``results.compare.pending``). Ask again. One step of a migration at a time: another
+    running now is a 409 (MIGRATION_BUSY)."""
     try:
         chosen = Step(step)
     except ValueError:
@@ -102,5 +105,5 @@ def run_step(migrationId: str, step: str, engine: EngineDep, principal: Principa
                             f"{', '.join(s.value for s in Step)}.") from None
     done = runs.run_step(engine, principal, migrationId, chosen,
                          {"assets": body.assets} if body and body.assets is not None else None)
-    status = 202 if done.state is State.APPLYING else 200
+    status = 202 if done.next is chosen else 200  # still to do: ask again
     return JSONResponse(migration_out(done).model_dump(mode="json"), status_code=status)
