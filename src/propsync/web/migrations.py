@@ -12,6 +12,8 @@ Every step is ``services/migrations.py``'s, with its checks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
@@ -79,6 +81,16 @@ def replay(ctx: CtxDep, form: FormDep) -> Response:
     return RedirectResponse(f"{BASE}/{made.migration_id}?done=replayed", status_code=303)
 
 
+def moved_records(asset: dict[str, Any]) -> list[dict[str, Any]]:
+    """A report comparison's records, each once (a record that moved between two groups
+    is named under both)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for g in asset.get("groups", []):
+        for x in g["records"]:
+            seen.setdefault(x["recordId"], x)
+    return list(seen.values())
+
+
 def _page(ctx: Ctx, migration_id: str, status: int = 200, error: str | None = None,
           notice: str = "") -> Response:
     m = svc.get_migration(ctx.engine, ctx.principal, migration_id)
@@ -91,7 +103,7 @@ def _page(ctx: Ctx, migration_id: str, status: int = 200, error: str | None = No
     return render(ctx.request, "migration.html", status=status, section="automation", m=m,
                   s=m.stored, p=m.stored.proposal, r=r, compared=compared,
                   acknowledged=acknowledged, allowed=allowed, error=error, notice=notice,
-                  step_words=STEP_WORDS, State=State, Step=Step,
+                  step_words=STEP_WORDS, State=State, Step=Step, moved_records=moved_records,
                   manager=ctx.principal.manages_properties)
 
 
