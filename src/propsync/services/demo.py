@@ -17,8 +17,10 @@ from propsync.domain.associations import BUILT_IN_TYPES, AssociationType, user_d
 from propsync.domain.auth import ALL_SCOPES, Principal, Role
 from propsync.domain.copy_flows import copy_to_associated
 from propsync.domain.history import ValueSource
+from propsync.services import lists as list_svc
 from propsync.services import properties as prop_svc
 from propsync.services import records as record_svc
+from propsync.services import reports as report_svc
 from propsync.services import workflow_runs as run_svc
 from propsync.services import workflows as flow_svc
 from propsync.services.accounts import create_account, create_token, create_user, hash_password
@@ -168,6 +170,28 @@ def _migration_examples(engine: Engine, principal: Principal, rng: random.Random
             "includeObjectsWithNoValueSet": False}})
     made = flow_svc.create_flow(engine, principal, domain)
     run_svc.enroll_existing(engine, principal, str(made.flow_id))
+    _uses_of_the_copies(engine, principal)
+
+
+CITY_LIST = "Primary contacts in Oslo (by the copied city)"
+CITY_REPORT = "Contacts by company city (copied)"
+INDUSTRY_REPORT = "Contacts by company industry (copied)"
+
+
+def _uses_of_the_copies(engine: Engine, principal: Principal) -> None:
+    """What people rely on the copies for: a list and a report on the city copy (their
+    clones, on the sync property, differ by the stale copies) and a report on the industry
+    copy (its clone counts the same). The assistant clones and compares them."""
+    list_svc.create_list(engine, principal, {
+        "name": CITY_LIST, "objectTypeId": "0-1", "processingType": "DYNAMIC",
+        "filterBranch": {"filterBranchType": "OR", "filters": [], "filterBranches": [{
+            "filterBranchType": "AND", "filterBranches": [], "filters": [{
+                "filterType": "PROPERTY", "property": CITY_COPY, "operation": {
+                    "operationType": "STRING", "operator": "IS_EQUAL_TO",
+                    "value": _CITIES[0]}}]}]}})
+    for name, group_by in ((CITY_REPORT, CITY_COPY), (INDUSTRY_REPORT, COPY_PROPERTY)):
+        report_svc.create_report(engine, principal, {
+            "name": name, "objectType": "contacts", "groupBy": group_by})
 
 
 def _elsewhere(city: str) -> str:
