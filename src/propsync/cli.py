@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from propsync.cli_common import WORKER_START_PATIENCE_S, err
+from propsync.cli_common import engine as _engine
+from propsync.cli_common import fail as _fail
+from propsync.cli_common import progress as _progress
+from propsync.cli_common import settings as _settings
 from propsync.cli_migrate import migrate_app
-from propsync.config import ConfigError, Settings
+from propsync.cli_sandbox import export, sandbox_app
 from propsync.domain.auth import Role
 from propsync.domain.errors import PropsyncError
 
@@ -37,61 +40,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(teams_app, name="teams")
 app.add_typer(migrate_app, name="migrate")
-sandbox_app = typer.Typer(help="Sandboxes (Enterprise): copies of an account to rehearse in.",
-                          no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
-
-err = Console(stderr=True)
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return Settings.from_env(**overrides)
-    except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
-WORKER_START_PATIENCE_S = 60.0  # a worker waits this long for its database at start
-
-
-def _engine(patience_s: float = 0.0) -> Engine:
-    """The database's engine (migrations applied); with ``patience_s``, a database that
-    cannot be used yet (restarting, its connections being ended) is tried again for that
-    long before giving up: a worker started by a supervisor outlives a database's hiccup."""
-    import time
-
-    from sqlalchemy.exc import OperationalError, SQLAlchemyError
-
-    from propsync.bootstrap import engine_for
-
-    give_up = time.monotonic() + patience_s
-    pause = 0.1
-    while True:
-        try:
-            return engine_for(_settings())
-        except OperationalError as exc:
-            if time.monotonic() + pause > give_up:
-                failed: SQLAlchemyError = exc
-                break
-            err.print(f"[yellow]waiting for the database:[/yellow] "
-                      f"{str(exc).splitlines()[0]}")
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
-        except SQLAlchemyError as exc:
-            failed = exc
-            break
-    err.print(f"[red]error:[/red] cannot use the database: {failed.__class__.__name__}: "
-              f"{str(failed).splitlines()[0]}")
-    raise typer.Exit(2) from None
-
-
-def _fail(exc: PropsyncError) -> NoReturn:
-    """The refusal in its own words: escaped, as a message may quote ``[text]`` that Rich
-    would otherwise take for markup and swallow."""
-    err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
-    raise typer.Exit(1)
-
+app.command()(export)
 
 @app.command()
 def serve(
@@ -370,25 +320,6 @@ def restore(
     typer.echo(f"restored {path} (schema revision {done.revision}, now {done.upgraded_to})")
 
 
-@contextmanager
-def _progress() -> Iterator[Callable[[str, int, int | None], None]]:
-    """A progress bar on stderr, moved by ``(what, done, total)`` calls; each new ``what``
-    gets a bar of its own (a spinner while its total is unknown)."""
-    from rich.progress import Progress, TaskID
-
-    with Progress(console=err, transient=True) as bar:
-        current: list[tuple[str, TaskID]] = []
-
-        def show(what: str, done: int, total: int | None) -> None:
-            if not current or current[-1][0] != what:
-                if current:
-                    bar.remove_task(current.pop()[1])
-                current.append((what, bar.add_task(what, total=total)))
-            bar.update(current[-1][1], completed=done, total=total)
-
-        yield show
-
-
 @app.command()
 def bench(
     scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
@@ -410,8 +341,6 @@ def bench(
     import tempfile
     from pathlib import Path
     from typing import Any
-
-    from rich.console import Console
 
     from propsync import bench as suite
     from propsync.bench import report
@@ -478,115 +407,3 @@ def _bench_targets(
 
     targets.append(("postgres", f"postgresql://postgres@127.0.0.1:5432/{name}", drop))
     return targets
-
-
-@sandbox_app.command("create")
-def sandbox_create(
-    source: Annotated[int, typer.Option("--from", help="The account to copy (Enterprise).")],
-    records: Annotated[str, typer.Option(
-        help="'all', or 'sample:N': N records of each object type with every record "
-             "associated with them.")] = "all",
-    name: Annotated[str | None, typer.Option(
-        help="The sandbox's name (default: '<source name> (sandbox)').")] = None,
-    settle: Annotated[bool, typer.Option(
-        help="Wait until the sandbox's sync values and lists are computed (a sample's, or "
-             "when the source had work pending), running the workers here.")] = True,
-) -> None:
-    """Copy an account into a new sandbox: schema, labels, sync properties, workflows
-    (turned off), lists, reports, records and users (no tokens). Prints the sandbox's id
-    and, on the last line, a super-admin token for it (shown only once)."""
-    from propsync.services.sandboxes import create_sandbox_from
-
-    engine = _engine()
-    try:
-        with _progress() as progress:
-            made = create_sandbox_from(
-                engine, source, records, name,
-                lambda table, done, total: progress(f"copying {table}", done, total))
-            if settle:
-                _settle_sandbox(engine, made.account_id, progress)
-    except PropsyncError as exc:
-        _fail(exc)
-    assert made.token is not None
-    typer.echo(f"sandbox {made.account_id} {made.name!r} of account {source}: "
-               f"{made.copied_records:,} records ({made.records})")
-    typer.echo(made.token.token)
-
-
-def _settle_sandbox(engine: Engine, account_id: int,
-                    progress: Callable[[str, int, int | None], None]) -> None:
-    """Run the sync and list workers here until the sandbox has nothing left to compute
-    (a server's workers may share the work)."""
-    import time
-
-    from propsync.lists.runner import ListWorker
-    from propsync.storage.account_copy import unsettled
-    from propsync.storage.db import read_transaction
-    from propsync.sync.worker import SyncWorker
-
-    sync_worker, list_worker = SyncWorker(engine), ListWorker(engine)
-    while True:
-        with read_transaction(engine) as conn:
-            left = unsettled(conn, account_id)
-        progress("computing sync values and lists", 0, None)
-        if not left:
-            return
-        if not (sync_worker.drain() + list_worker.drain()):
-            time.sleep(0.05)
-
-
-@sandbox_app.command("list")
-def sandbox_list(account: Annotated[int, typer.Option("--account", help="Account id.")]
-                 ) -> None:
-    """The account's sandboxes, newest first."""
-    from propsync.services.sandboxes import list_sandboxes_of
-
-    try:
-        found = list_sandboxes_of(_engine(), account)
-    except PropsyncError as exc:
-        _fail(exc)
-    for s in found:
-        typer.echo(f"{s.account_id}\t{s.name}")
-
-
-@sandbox_app.command("delete")
-def sandbox_delete(
-    sandbox_id: Annotated[int, typer.Argument(metavar="SANDBOX_ID", help="The sandbox.")],
-) -> None:
-    """Delete a sandbox: every row of it, in every table. An account that is not a sandbox
-    is refused; the sandbox's source is not touched."""
-    from propsync.services.sandboxes import delete_sandbox_by_id
-
-    try:
-        with _progress() as progress:
-            gone = delete_sandbox_by_id(
-                _engine(), sandbox_id,
-                lambda table, done, total: progress(f"deleting {table}", done, total))
-    except PropsyncError as exc:
-        _fail(exc)
-    typer.echo(f"deleted sandbox {gone.account_id} {gone.name!r} of account {gone.source_id}")
-
-
-@app.command()
-def export(
-    account: Annotated[int, typer.Option("--account", help="Account id.")],
-    path: Annotated[Path | None, typer.Argument(
-        metavar="[FILE]", help="The file to write (default: standard output).")] = None,
-) -> None:
-    """Write an account's content as canonical JSON: definitions, records, values,
-    associations, history, workflows, lists, reports (ids and times as stored; no secrets).
-    The same content always gives the same bytes."""
-    import sys
-
-    from propsync.services.sandboxes import export_account
-
-    engine = _engine()
-    try:
-        if path is None:
-            export_account(engine, account, sys.stdout)
-            return
-        with path.open("w", encoding="utf-8", newline="\n") as out:
-            rows = export_account(engine, account, out)
-    except PropsyncError as exc:
-        _fail(exc)
-    err.print(f"exported account {account}: {rows:,} rows to {path}")

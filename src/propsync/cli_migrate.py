@@ -31,6 +31,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from propsync.cli_common import ACCOUNT
+from propsync.cli_common import engine as _engine
+from propsync.cli_common import fail as _fail
 from propsync.domain.errors import PropsyncError
 from propsync.domain.migrations import State, Step
 
@@ -46,12 +49,6 @@ migrate_app = typer.Typer(help="The migration assistant: from copy workflows to 
                                "properties (scan, plan, start, run, status, acknowledge, "
                                "history, undo).", no_args_is_help=True)
 
-ACCOUNT = Annotated[int, typer.Option("--account", help="Account id.")]
-
-
-def _fail(exc: PropsyncError) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @migrate_app.command("scan")
@@ -65,7 +62,6 @@ def scan(
 ) -> None:
     """Which workflows copy a value across an association, and which of them a sync
     property could replace (nothing is created)."""
-    from propsync.cli import _engine
     from propsync.services import migration_scan as svc
     from propsync.services.migration_documents import read_documents
 
@@ -125,7 +121,6 @@ def plan(
                                         "to show.")] = 20,
 ) -> None:
     """The sync property that would replace one workflow, and a dry run of it."""
-    from propsync.cli import _engine
     from propsync.services import migration_scan as svc
 
     engine = _engine()
@@ -165,7 +160,6 @@ RUN_ORDER = ("apply", "clone", "compare", "cut-over", "clean-up")
 
 
 def _operator_engine(account: int) -> tuple[Engine, Principal]:
-    from propsync.cli import _engine
     from propsync.services import migration_scan as svc
 
     engine = _engine()
