@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from propsync.domain.associations import HUBSPOT_DEFINED, USER_DEFINED, default_type
 from propsync.domain.objects import OBJECT_TYPES
 from tests.reliability.access_world import SOURCE_OF, TYPES, World
+from tests.reliability.migration_fillings import migration_id, rehearsal, sandbox_id
 
 # path parameters (lists name the type by its id, ``objectTypeId``: a name fills it too)
 TYPE_PARAMS = ("objectType", "fromObjectType", "toObjectType", "objectTypeId")
@@ -165,10 +166,10 @@ PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "userId": lambda c: [(str(c.world.spare_user), NONE)],
     "teamId": lambda c: [(str(c.world.team), NONE)],
     "tokenId": lambda c: [(str(c.world.spare_token), NONE)],
-    "sandboxId": lambda c: [(_sandbox_id(c), NONE)],
+    "sandboxId": lambda c: [(sandbox_id(c.world), NONE)],
     # a migration of each type's workflow (from its type, the sync property's source), and
-    # a step of it: undone migrations, so a step changes nothing (a 409) but undo (a no-op)
-    "migrationId": lambda c: [(_migration_id(c, t), frozenset({t, SOURCE_OF[t]}))
+    # a step of it (``migration_fillings``)
+    "migrationId": lambda c: [(migration_id(c.world, t), frozenset({t, SOURCE_OF[t]}))
                               for t in _flow_types(c)],
     "step": lambda c: [("compare", NONE), ("undo", NONE)],
     # a comparison's other list or report (the migration's clone): the DYNAMIC list / the
@@ -178,38 +179,6 @@ PATH_FILLERS: dict[str, Callable[[Filling], list[Variant]]] = {
     "otherReportId": lambda c: [(str(c.world.reports[t]), frozenset({t}))
                                 for t in _flow_types(c)],
 }
-
-
-def _sandbox_id(c: Filling) -> str:
-    """A sandbox of the world's account (a sample of one record a type), made again when
-    a DELETE took the last one."""
-    from propsync.services import sandboxes
-
-    found = sandboxes.list_sandboxes(c.world.engine, c.world.admin)
-    if not found:
-        found = [sandboxes.create_sandbox(c.world.engine, c.world.admin, "sample:1")]
-    return str(found[0].account_id)
-
-
-def _migration_id(c: Filling, ot: str) -> str:
-    """An UNDONE migration of ``ot``'s workflow, made once."""
-    from propsync.domain.migrations import State
-    from propsync.storage import migrations as store
-    from propsync.storage.db import write_transaction
-
-    w = c.world
-    with write_transaction(w.engine) as conn:
-        page, _ = store.list_migrations(conn, w.account_id, 0, 100)
-        for m in page:
-            if m.proposal.get("objectType") == ot:
-                return str(m.migration_id)
-        made = store.insert_migration(conn, w.account_id, w.flows[ot], {
-            "objectType": ot, "oldProperty": w.name(ot, "plain"), "name": w.fresh("msync"),
-            "label": "Migrated", "flowName": "A workflow", "source": {
-                "objectType": SOURCE_OF[ot], "property": w.name(SOURCE_OF[ot], "plain")}},
-            w.admin.user_id, 1)
-        store.save(conn, w.account_id, made.migration_id, State.UNDONE, {}, 1)
-    return str(made.migration_id)
 
 
 def _all_properties(c: Filling) -> list[Variant]:
@@ -478,6 +447,10 @@ BODIES: list[tuple[frozenset[str], Builder]] = [  # the shape each builder knows
     (_paths("{acceptDifferences,flowId}"),  # a migration of a workflow of each type
      lambda c: [({"flowId": str(c.world.flows[t]), "acceptDifferences": True},
                  frozenset({t})) for t in _flow_types(c)]),
+    # a replay: a migration of each type's workflow rehearsed in the world's sandbox (its
+    # type and the sync property's source, as a migration in the path)
+    (_paths("{migrationId,sandboxId}"),
+     lambda c: [(rehearsal(c.world, t), frozenset({t, SOURCE_OF[t]})) for t in _flow_types(c)]),
     (_paths("assets"),  # a migration step's body (acknowledge's assets)
      lambda c: [({"assets": ["list:1"]}, NONE)]),
     (_paths("{memberIds,name}"),

@@ -16,12 +16,15 @@ from propsync.api.schemas.migration_runs import (
     MigrationIn,
     MigrationList,
     MigrationOut,
+    RehearsalList,
+    ReplayIn,
     StepIn,
     migration_out,
+    rehearsal_out,
     stored_out,
 )
 from propsync.api.schemas.migrations import PlanOut, ScanIn, ScanOut, plan_out, scan_out
-from propsync.domain.errors import NotFoundError
+from propsync.domain.errors import NotFoundError, PermissionDeniedError
 from propsync.domain.migrations import Step
 from propsync.services import migration_scan as svc
 from propsync.services import migrations as runs
@@ -76,6 +79,43 @@ def list_migrations(engine: EngineDep, principal: PrincipalDep,
     page, more, hidden = runs.list_migrations(engine, principal, after, limit)
     return MigrationList(results=[stored_out(m) for m in page], hidden=hidden,
                          paging={"next": {"after": more}} if more else None)
+
+
+# --- a rehearsal in a sandbox, replayed here (before ``/{migrationId}``, which would take
+# ``rehearsals`` for an id) ---
+
+@router.post("/replay", status_code=201, response_model=MigrationOut)
+def replay_rehearsal(body: ReplayIn, engine: EngineDep, principal: PrincipalDep
+                     ) -> JSONResponse:
+    """Start here (PLANNED) a migration rehearsed in one of this account's sandboxes as far
+    as its comparison at least: the same workflow (a sandbox keeps ids) and sync property,
+    the rehearsal's figures in ``plan.rehearsal``. 409 ``REHEARSAL_NOT_COMPARED`` before
+    its comparison, 409 ``REHEARSAL_OUTDATED`` when the workflow here no longer plans what
+    was rehearsed, 409 while the workflow is being migrated; 404 for a sandbox that is not
+    this account's or where you are not a user; 400 in a sandbox. As ``POST
+    /propsync/v1/migrations``: ``automation`` and the property-settings role."""
+    try:
+        made = runs.replay(engine, principal, body.sandboxId, body.migrationId)
+    except PermissionDeniedError as e:
+        if not any(d.code == "NOT_A_USER_THERE" for d in e.details):
+            raise
+        # a user who joined after the copy: the sandbox is not one of theirs, as listed
+        raise NotFoundError(f"This account has no sandbox {body.sandboxId[:40]!r} where you "
+                            "are a user (a sandbox has the users its account had when it "
+                            "was copied).") from None
+    return JSONResponse(migration_out(made).model_dump(mode="json"), status_code=201,
+                        headers={"Location": f"/propsync/v1/migrations/{made.migration_id}"})
+
+
+@router.get("/rehearsals", response_model=RehearsalList)
+def list_rehearsals(engine: EngineDep, principal: PrincipalDep) -> RehearsalList:
+    """The migrations rehearsed as far as their comparison (COMPARED, CUT_OVER or
+    CLEANED_UP) in this account's sandboxes where you are the same user, newest sandbox
+    first, to replay with ``POST /propsync/v1/migrations/replay``. Migrations naming an
+    object type or property you may not see are left out. ``automation``; at most 10
+    sandboxes, the first 100 migrations of each."""
+    return RehearsalList(results=[rehearsal_out(r) for r in runs.rehearsals(engine,
+                                                                            principal)])
 
 
 @router.get("/{migrationId}", response_model=MigrationOut)

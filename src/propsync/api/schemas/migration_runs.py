@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from propsync.api.schemas.common import Model, at_most
-from propsync.services.migrations import MAX_ACKNOWLEDGED, Migration
+from propsync.services.migrations import MAX_ACKNOWLEDGED, Migration, Rehearsal
 from propsync.storage.migrations import StoredMigration
 
 
@@ -29,6 +29,14 @@ class StepIn(Model):
     assets: Annotated[list[Annotated[str, Field(max_length=60)]] | None,
                       Field(max_length=MAX_ACKNOWLEDGED),
                       BeforeValidator(at_most(MAX_ACKNOWLEDGED, "assets"))] = None
+
+
+class ReplayIn(Model):
+    """A migration rehearsed in one of this account's sandboxes, to start here."""
+
+    sandboxId: str = Field(max_length=40, description="The sandbox it was rehearsed in.")
+    migrationId: str = Field(max_length=40, description="The rehearsed migration's id, in "
+                             "the sandbox.")
 
 
 class BackfillOut(Model):
@@ -61,6 +69,17 @@ class MigrationList(Model):
     paging: dict[str, Any] | None = None
 
 
+class RehearsalOut(Model):
+    sandboxId: str
+    sandboxName: str
+    migration: MigrationOut = Field(description="The migration as it stands in the sandbox "
+                                    "(COMPARED or further).")
+
+
+class RehearsalList(Model):
+    results: list[RehearsalOut]
+
+
 def stored_out(m: StoredMigration, backfill: BackfillOut | None = None,
                next_step: str | None = None) -> MigrationOut:
     return MigrationOut(
@@ -75,3 +94,8 @@ def migration_out(m: Migration) -> MigrationOut:
     b = m.backfill
     return stored_out(m.stored, BackfillOut(done=b.done, total=b.total, live=b.live)
                       if b else None, m.next.value if m.next else None)
+
+
+def rehearsal_out(r: Rehearsal) -> RehearsalOut:
+    return RehearsalOut(sandboxId=str(r.sandbox_id), sandboxName=r.sandbox_name,
+                        migration=stored_out(r.migration))
