@@ -10,13 +10,12 @@ PostgreSQL refuses NUL, and a lone surrogate cannot even be written back in a re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 
 from propsync.domain.errors import ErrorDetail, ValidationError
-from propsync.domain.text import unstorable
+from propsync.domain.text import strings_of, unstorable
 
 # A JSON body can carry a NUL or a surrogate only as an escape (raw ones are not JSON), and
 # a form only as %00 (the UI reads forms as UTF-8 with replacement, so no surrogate
@@ -51,24 +50,7 @@ async def _body_texts(request: Request) -> list[tuple[str, str]]:
         data = await request.json()
     except (ValueError, RecursionError):
         return []  # not JSON: FastAPI answers that with its own 400
-    return list(_strings(data))
-
-
-def _strings(data: object) -> Iterator[tuple[str, str]]:
-    """Every string in ``data`` (keys too) with where it is, without recursion: a body
-    may nest deeper than Python's stack."""
-    stack: list[tuple[str, object]] = [("the body", data)]
-    while stack:
-        where, item = stack.pop()
-        if isinstance(item, str):
-            yield where, item
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                yield f"a key of {where}", key
-                name = key[:100]  # storable: a key is checked before what it holds
-                stack.append((f"{where}.{name}" if where != "the body" else name, value))
-        elif isinstance(item, list):
-            stack.extend((f"{where}[{i}]", value) for i, value in enumerate(item))
+    return list(strings_of(data))
 
 
 STORABLE_TEXT = Depends(refuse_unstorable_text)

@@ -9,6 +9,7 @@ why, rather than failing in the database.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
@@ -24,6 +25,22 @@ def unstorable(text: str) -> str | None:
     return (f"contains a lone surrogate (\\u{ord(found.group()):04x}), which is not a "
             "character and cannot be stored as UTF-8")
 
+
+def strings_of(data: object) -> Iterator[tuple[str, str]]:
+    """Every string in ``data`` (keys too) with where it is, without recursion: a body
+    may nest deeper than Python's stack."""
+    stack: list[tuple[str, object]] = [("the body", data)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                yield f"a key of {where}", key
+                name = key[:100]  # storable: a key is checked before what it holds
+                stack.append((f"{where}.{name}" if where != "the body" else name, value))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", value) for i, value in enumerate(item))
 
 
 _NOT_NAME = re.compile(r"[^a-z0-9]+")

@@ -12,6 +12,7 @@ from propsync.web import (
     labels,
     lists,
     members,
+    migration_uploads,
     migrations,
     overview,
     properties,
@@ -36,10 +37,11 @@ def install(app: FastAPI, session_secret: str | None = None,
     app.state.session_secret = new_secret(session_secret)
     proxy.install(app, settings or Settings())
     app.add_middleware(SecurityHeaders)
-    # the editor first: its /automation/workflows/new before the page's /{flowId}
+    # the editor first: its /automation/workflows/new before the page's /{flowId}; the
+    # scan of exports (/automation/migrations/scan) before a migration's /{migrationId}
     for module in (signin, wizard, properties, records, record_links, overview, tokens,
                    members, labels, workflow_editor, workflows, reports,
-                   lists, sandboxes, migrations):
+                   lists, sandboxes, migration_uploads, migrations):
         app.include_router(module.router, dependencies=[STORABLE_TEXT])  # a 400 page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_api_route("/", lambda: RedirectResponse("/ui/", status_code=303),
