@@ -1,7 +1,14 @@
-"""propsync's migration assistant, its read-only steps: scan the account's workflows (or
-workflows exported from HubSpot) for copies a sync property could replace, and plan one.
-Nothing is created. The ``automation`` scope, and the schema read scopes of the object
-types involved (``services/migration_scan.py``)."""
+"""propsync's migration assistant (issue 16) over HTTP, ``/propsync/v1/migrations``.
+
+- Read-only: scan the account's workflows (or workflows exported from HubSpot) for copies
+  a sync property could replace, and plan one; nothing is created
+  (``services/migration_scan.py``).
+- The migration itself: start one, read them, run a step (``services/migrations.py``:
+  a state machine, each step resumable and undoable up to cut-over, one step of a
+  migration at a time), and replay here a migration rehearsed in a sandbox.
+
+The ``automation`` scope throughout, the schema read scopes of the object types involved,
+and the property-settings role for anything that changes the account."""
 
 from __future__ import annotations
 
