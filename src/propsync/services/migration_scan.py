@@ -17,7 +17,8 @@ schema read scope of every object type it touches who may view every property it
 the others are counted (``ScanResult.hidden``), never named, and a partner in a two-way
 pair that the caller may not see is not named either. Documents the caller sent are
 theirs to see, but need the schema read scopes of the types they touch (403 otherwise),
-and a property of them the caller may not view is reported as such, not described. A plan
+and a property of them the caller may not view is judged as one the account lacks (the
+same words: a guessed name tells nothing). A plan
 needs, beside those, the object read scopes of the target and source types (it shows
 values and record ids); a flow of the account that names a property the caller may not
 view is a 403 naming nothing (the scan counts it already); another account's flow, or an
@@ -244,8 +245,8 @@ def scan_documents(engine: Engine, principal: Principal,
     """Workflow JSON (``GET /automation/v4/flows/{id}`` output from a HubSpot portal)
     judged against this account's schema, without storing anything. Each document is
     ``(label, body)``; at most ``MAX_DOCUMENTS``, each at most ``MAX_DOCUMENT_CHARS`` of
-    JSON. A document naming a property the caller may not view is not convertible, and
-    the property is not described."""
+    JSON. A document naming a property the caller may not view is judged as one naming a
+    property the account lacks (``_as_seen_by``)."""
     principal.require(AUTOMATION)
     check_documents(documents)
     with read_transaction(engine) as conn:
@@ -264,22 +265,18 @@ def scan_documents(engine: Engine, principal: Principal,
             needed.add(FLOW_OBJECT_TYPES[flow["objectTypeId"]])
         parsed.append((label, flow))
     principal.require(*(schema_scope(t) for t in sorted(needed)))
-    judged = pair_two_way([(label, _judge_document(principal, flow, schema))
-                           for label, flow in parsed])
+    seen = _as_seen_by(principal, schema)
+    judged = pair_two_way([(label, classify(flow, seen)) for label, flow in parsed])
     return ScanResult([ScannedFlow(k, None, v) for k, v in judged], 0)
 
 
-def _judge_document(principal: Principal, flow: Any, schema: SchemaView) -> Verdict:
-    if isinstance(flow, Flow):
-        kept = sorted(f"{ot}.{name}" for ot, name in named_properties(
-            flow, schema.association_types)
-            if not _viewable(principal, schema.prop(ot, name)))
-        if kept:
-            return Verdict(Kind.NOT_CONVERTIBLE, flow.name, flow.object_type,
-                           enabled=flow.enabled, reasons=(
-                               f"It names {', '.join(kept)}, which you may not view: "
-                               "scan it as a user who may.",))
-    return classify(flow, schema)
+def _as_seen_by(principal: Principal, schema: SchemaView) -> SchemaView:
+    """The account's schema without the properties ``principal`` may not view: a document
+    naming one is judged as if it named no property of the account (the same words), so
+    the scan of a guessed name tells nothing of a property kept from them."""
+    return replace(schema, properties={
+        ot: {name: p for name, p in props.items() if _viewable(principal, p)}
+        for ot, props in schema.properties.items()})
 
 
 def check_documents(documents: Sequence[tuple[str, Any]]) -> None:
