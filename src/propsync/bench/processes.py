@@ -30,16 +30,19 @@ class Child:
 
     process: subprocess.Popen[bytes]
     log: IO[bytes] = field(repr=False)
+    app_name: str = ""  # its PostgreSQL sessions' application_name
 
     @classmethod
-    def start(cls, database_url: str, *args: str) -> Child:
+    def start(cls, database_url: str, *args: str, app_name: str = "") -> Child:
         # The benchmark measures the engine, not HubSpot's API rate limits: those are off.
         env = {**os.environ, "PROPSYNC_DATABASE_URL": database_url,
                "PROPSYNC_RATE_LIMIT_MAX": "0", "PROPSYNC_RATE_LIMIT_DAILY": "0"}
+        if app_name:
+            env["PGAPPNAME"] = app_name  # its sessions, as pause_idle finds them
         log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         process = subprocess.Popen([sys.executable, "-m", "propsync", *args], env=env,
                                    stdout=subprocess.DEVNULL, stderr=log)
-        return cls(process, log)
+        return cls(process, log, app_name)
 
     def log_tail(self) -> str:
         self.log.seek(0)
@@ -99,7 +102,8 @@ def api_server(database_url: str) -> Iterator[Server]:
 @contextmanager
 def workers(database_url: str, count: int) -> Iterator[list[Child]]:
     """``count`` ``propsync worker`` processes, until the block ends."""
-    started = [Child.start(database_url, "worker") for _ in range(count)]
+    started = [Child.start(database_url, "worker", app_name=f"propsync-bench-{os.getpid()}-{i}")
+               for i in range(count)]
     try:
         yield started
     finally:

@@ -49,15 +49,15 @@ def worker_scaling(data: Dataset, database_url: str, edits: int,
         _until_listening(data.engine, started, len(started))
         for count in COUNTS:
             active, idle = started[:count], started[count:]
-            pause(idle)
             resume(active)
+            pause_idle(data.engine, idle)
             start = time.perf_counter()
             records_svc.update_records(data.engine, data.principal, "companies",
                                        [(str(data.hub), {"name": f"Hub with {count}"})], SOURCE)
             wait_synced(data.engine, data.principal)
             fan = time.perf_counter() - start
             tick()
-            pause(active)
+            pause_idle(data.engine, active)
             _rename(data, companies, f"S{count}")
             start = time.perf_counter()
             resume(active)
@@ -92,7 +92,7 @@ def workflow_throughput(data: Dataset, database_url: str, flow_id: str, edits: i
         _until_listening(data.engine, started, len(started))
         for count in WORKFLOW_COUNTS:
             active = started[:count]
-            pause(started)
+            pause_idle(data.engine, started)
             wanted = workflow.actions_run(data, flow_id) + len(companies)
             tag = f"W{count}"
             _rename(data, companies, tag)
@@ -128,6 +128,26 @@ def _rename(data: Dataset, companies: list[int], tag: str) -> None:
         records_svc.update_records(data.engine, data.principal, "companies", [
             (str(company), {"name": f"{tag}-{first + i}"})
             for i, company in enumerate(companies[first:first + WRITE_BATCH])], SOURCE)
+
+
+def pause_idle(engine: Engine, children: list[Child]) -> None:
+    """SIGSTOP ``children`` at a moment when none of them is inside a transaction: one
+    stopped mid-transaction would keep its row and advisory locks (a claimed enrollment,
+    a change-log reader's turn) from the workers still running, and a measurement would
+    wait for it forever. Those caught busy run on a moment and are stopped again."""
+    busy = children
+    while busy:
+        pause(busy)
+        names = [c.app_name for c in children]
+        with engine.connect() as conn:
+            working = set(conn.execute(text(
+                "SELECT application_name FROM pg_stat_activity WHERE datname = "
+                "current_database() AND application_name = ANY(:names) AND state <> 'idle'"),
+                {"names": names}).scalars())
+        busy = [c for c in children if c.app_name in working]
+        resume(busy)
+        if busy:
+            time.sleep(0.02)
 
 
 def _until_listening(engine: Engine, started: list[Child], count: int,
