@@ -510,6 +510,14 @@ def _notes(c: Copy, schema: SchemaView | None, flow: Flow) -> tuple[str, ...]:
 
 # --- several workflows -----------------------------------------------------------------------
 
+def _two_way_words(partner: str | None, mine: tuple[str, str], theirs: tuple[str, str]
+                   ) -> str:
+    """Why a copy in a two-way pair is left alone, naming its partner."""
+    return (f"This workflow copies into {mine[0]}.{mine[1]} from {theirs[0]}.{theirs[1]}, "
+            f"and the workflow {partner!r} copies the other way: together a two-way sync. "
+            "A sync property copies one way only, so both are left alone.")
+
+
 def pair_two_way(verdicts: Sequence[tuple[str, Verdict]]) -> list[tuple[str, Verdict]]:
     """Mark the pairs of copies of the same two properties in opposite directions as
     ``TWO_WAY`` (each naming the other by its key); every other verdict is kept. A copy
@@ -531,12 +539,8 @@ def pair_two_way(verdicts: Sequence[tuple[str, Verdict]]) -> list[tuple[str, Ver
             if other == key or other in paired or theirs is None or theirs != mine[::-1]:
                 continue
             target, source = mine
-            words = (f"It and workflow {w.name!r} copy {target[0]}.{target[1]} and "
-                     f"{source[0]}.{source[1]} into each other: a two-way sync. A sync "
-                     "property copies one way only, so both are left alone.")
-            back = (f"It and workflow {v.name!r} copy {source[0]}.{source[1]} and "
-                    f"{target[0]}.{target[1]} into each other: a two-way sync. A sync "
-                    "property copies one way only, so both are left alone.")
+            words, back = _two_way_words(w.name, target, source), \
+                _two_way_words(v.name, source, target)
             out[key] = replace(v, kind=Kind.TWO_WAY, reasons=(words,), partner=other,
                                proposal=None, differences=(), reach=None)
             out[other] = replace(w, kind=Kind.TWO_WAY, reasons=(back,), partner=key,
