@@ -225,8 +225,9 @@ class Rehearsal:
 
 def rehearsals(engine: Engine, principal: Principal) -> list[Rehearsal]:
     """The migrations rehearsed as far as their comparison in the account's sandboxes
-    where the caller is the same user (at most ``MAX_SANDBOXES`` sandboxes, a page of
-    migrations each), newest sandbox first."""
+    where the caller is the same user (at most ``MAX_SANDBOXES`` sandboxes, the newest
+    ``MAX_PAGE`` rehearsals of each), newest sandbox first, then newest rehearsal first;
+    those naming what the caller may not see there are left out."""
     principal.require(AUTOMATION)
     found: list[Rehearsal] = []
     for sandbox in list_sandboxes_of(engine, principal.account_id):
@@ -235,9 +236,11 @@ def rehearsals(engine: Engine, principal: Principal) -> list[Rehearsal]:
                 engine, principal, str(sandbox.account_id)))
         except (NotFoundError, PermissionDeniedError):
             continue  # not a user there
-        page, _, _ = list_migrations(engine, inside, None, MAX_PAGE)
-        found += [Rehearsal(sandbox.account_id, sandbox.name, m) for m in page
-                  if m.state in _REHEARSED_STATES]
+        with read_transaction(engine) as conn:
+            page = store.newest_in_states(conn, inside.account_id, _REHEARSED_STATES,
+                                          MAX_PAGE)
+            found += [Rehearsal(sandbox.account_id, sandbox.name, m) for m in page
+                      if _may_read(conn, inside, m)]
     return found
 
 

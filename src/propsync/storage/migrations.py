@@ -71,6 +71,15 @@ def list_migrations(conn: Connection, account_id: int, after: int, limit: int
     return [_stored(r) for r in rows[:limit]], len(rows) > limit
 
 
+def newest_in_states(conn: Connection, account_id: int, states: tuple[State, ...],
+                     limit: int) -> list[StoredMigration]:
+    """The account's newest ``limit`` migrations in one of ``states``, newest first."""
+    rows = conn.execute(select(m).where(
+        m.c.account_id == account_id, m.c.state.in_([s.value for s in states]))
+        .order_by(m.c.migration_id.desc()).limit(limit)).mappings().all()
+    return [_stored(r) for r in rows]
+
+
 def active_for_flow(conn: Connection, account_id: int, flow_id: int) -> int | None:
     """The migration of this workflow still under way (neither undone nor cleaned up)."""
     found = conn.execute(select(func.min(m.c.migration_id)).where(

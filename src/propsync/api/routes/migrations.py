@@ -120,7 +120,7 @@ def list_rehearsals(engine: EngineDep, principal: PrincipalDep) -> RehearsalList
     CLEANED_UP) in this account's sandboxes where you are the same user, newest sandbox
     first, to replay with ``POST /propsync/v1/migrations/replay``. Migrations naming an
     object type or property you may not see are left out. ``automation``; at most 10
-    sandboxes, the first 100 migrations of each."""
+    sandboxes, the newest 100 rehearsals of each."""
     return RehearsalList(results=[rehearsal_out(r) for r in runs.rehearsals(engine,
                                                                             principal)])
 
