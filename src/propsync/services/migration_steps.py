@@ -82,7 +82,7 @@ def check(state: State, step: Step, facts: Facts = Facts()) -> State:
 
 
 def save(engine: Engine, principal: Principal, m: StoredMigration, state: State,
-          results: dict[str, Any], sync_property: str | None = None) -> StoredMigration:
+         results: dict[str, Any], sync_property: str | None = None) -> StoredMigration:
     with write_transaction(engine) as conn:
         store.save(conn, principal.account_id, m.migration_id, state, results, now_ms(),
                    sync_property)
